@@ -1,0 +1,10 @@
+package db
+
+import "fmt"
+
+func sprintf(format string, args ...any) string {
+	if len(args) == 0 {
+		return format
+	}
+	return fmt.Sprintf(format, args...)
+}

@@ -1,0 +1,5 @@
+package gormdb
+
+import "gorm.io/gorm/clause"
+
+func forUpdate() clause.Expression { return clause.Locking{Strength: "UPDATE"} }

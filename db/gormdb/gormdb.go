@@ -1,0 +1,277 @@
+// Package gormdb implements db.Store on gorm for SQLite, PostgreSQL and
+// MariaDB/MySQL. It is the only package that imports gorm or a SQL driver.
+// Row structs are private; driver errors are translated to db's sentinels at
+// this package's edge; migrations are versioned and embedded in the binary.
+package gormdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/mysql"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/roster-dev/roster/db"
+)
+
+// Dialect names the SQL database behind a Store.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+	MySQL    Dialect = "mysql"
+)
+
+// Config configures Open.
+type Config struct {
+	// DSN is a file path or sqlite: URL, a postgres:// URL, or a mysql:// URL.
+	DSN string
+	// Classify decides new users' types; nil classifies everyone standard.
+	Classify db.Classifier
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives slow-query and error logs; nil discards them.
+	Logger *slog.Logger
+	// SkipMigrate leaves the schema alone (for `roster migrate --status`).
+	SkipMigrate bool
+}
+
+// Store is the gorm implementation of db.Store.
+type Store struct {
+	db       *gorm.DB
+	dialect  Dialect
+	classify db.Classifier
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+var _ db.Store = (*Store)(nil)
+
+// ParseDSN tells which dialect a DSN names and returns the driver's own DSN.
+func ParseDSN(dsn string) (Dialect, string, error) {
+	switch {
+	case dsn == "":
+		return "", "", db.Errorf(db.ErrInvalid, "database_required", "database is empty")
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		if _, err := url.Parse(dsn); err != nil {
+			return "", "", db.Errorf(db.ErrInvalid, "database_invalid", "database URL is malformed: %v", err)
+		}
+		return Postgres, dsn, nil
+	case strings.HasPrefix(dsn, "mysql://"), strings.HasPrefix(dsn, "mariadb://"):
+		d, err := mysqlDSN(dsn)
+		return MySQL, d, err
+	case strings.HasPrefix(dsn, "sqlite://"):
+		return SQLite, sqliteDSN(strings.TrimPrefix(dsn, "sqlite://")), nil
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return SQLite, sqliteDSN(strings.TrimPrefix(dsn, "sqlite:")), nil
+	case strings.Contains(dsn, "://"):
+		return "", "", db.Errorf(db.ErrInvalid, "database_invalid", "database URL scheme not supported (use a file path, sqlite:, postgres:// or mysql://)")
+	}
+	return SQLite, sqliteDSN(dsn), nil
+}
+
+// sqliteDSN adds the pragmas Roster relies on: WAL for concurrent readers,
+// a busy timeout instead of immediate SQLITE_BUSY, and foreign keys.
+func sqliteDSN(path string) string {
+	if path == ":memory:" || path == "" {
+		// a shared in-memory database, one per Store, alive while it is open
+		path = fmt.Sprintf("file:mem%d?mode=memory&cache=shared", time.Now().UnixNano())
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// mysqlDSN turns mysql://user:pass@host:port/db?x=y into the go-sql-driver form.
+func mysqlDSN(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", db.Errorf(db.ErrInvalid, "database_invalid", "database URL is malformed: %v", err)
+	}
+	user := u.User.Username()
+	pass, _ := u.User.Password()
+	cred := user
+	if pass != "" {
+		cred += ":" + pass
+	}
+	host := u.Host
+	if host == "" {
+		host = "127.0.0.1:3306"
+	}
+	q := u.Query()
+	q.Set("parseTime", "true")
+	q.Set("charset", "utf8mb4")
+	if q.Get("collation") == "" {
+		q.Set("collation", "utf8mb4_bin")
+	}
+	q.Set("loc", "UTC")
+	return fmt.Sprintf("%s@tcp(%s)/%s?%s", cred, host, strings.TrimPrefix(u.Path, "/"), q.Encode()), nil
+}
+
+// Open connects, migrates (unless SkipMigrate) and returns a Store.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	dialect, dsn, err := ParseDSN(cfg.DSN)
+	if err != nil {
+		return nil, err
+	}
+	var dial gorm.Dialector
+	switch dialect {
+	case SQLite:
+		dial = sqlite.Open(dsn)
+	case Postgres:
+		dial = postgres.Open(dsn)
+	case MySQL:
+		dial = mysql.Open(dsn)
+	}
+	g, err := gorm.Open(dial, &gorm.Config{
+		Logger:                                   logger.Discard,
+		SkipDefaultTransaction:                   true,
+		PrepareStmt:                              true,
+		DisableForeignKeyConstraintWhenMigrating: true,
+		NowFunc:                                  func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, unavailable(err))
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	switch dialect {
+	case SQLite:
+		// One writer at a time is SQLite's model; more connections serve readers.
+		sqlDB.SetMaxOpenConns(8)
+	default:
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(32)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	}
+	s := &Store{db: g, dialect: dialect, classify: cfg.Classify, now: cfg.Now, log: cfg.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.classify == nil {
+		s.classify = func(db.Policy, string, db.Source, bool) db.UserType { return db.TypeStandard }
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", dialect, unavailable(err))
+	}
+	if !cfg.SkipMigrate {
+		if _, err := s.Migrate(ctx); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Dialect tells which database the store talks to.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Ping checks the database is reachable (for /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return unavailable(err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// nowUTC is the store's clock, in UTC with millisecond precision (what every
+// dialect keeps), so values read back compare equal.
+func (s *Store) nowUTC() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// tx runs fn in a transaction on ctx, translating errors.
+func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	err := s.db.WithContext(ctx).Transaction(fn)
+	return translate(err)
+}
+
+// conn is the plain (non-transactional) handle bound to ctx.
+func (s *Store) conn(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %v", db.ErrUnavailable, err)
+}
+
+// isUniqueViolation recognises each driver's duplicate-key error.
+func isUniqueViolation(err error) bool {
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || // sqlite
+		strings.Contains(msg, "SQLSTATE 23505") || // postgres
+		strings.Contains(msg, "Error 1062") // mysql
+}
+
+// isSerialization recognises deadlocks and serialization failures, which mean
+// a concurrent writer won.
+func isSerialization(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLSTATE 40001") || strings.Contains(msg, "SQLSTATE 40P01") ||
+		strings.Contains(msg, "Error 1213") || strings.Contains(msg, "Error 1205")
+}
+
+// translate maps driver errors to db sentinels; domain errors pass through.
+// This is the only place that looks at a driver's error.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *db.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	for _, s := range []error{db.ErrNotFound, db.ErrConflict, db.ErrStale, db.ErrInvalid, db.ErrForbidden, db.ErrRule, db.ErrUnavailable} {
+		if errors.Is(err, s) {
+			return err
+		}
+	}
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return db.ErrNotFound
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case isUniqueViolation(err):
+		return fmt.Errorf("%w: %v", db.ErrConflict, err)
+	case isSerialization(err):
+		return fmt.Errorf("%w: %v", db.ErrStale, err)
+	case strings.Contains(err.Error(), "connection refused"), strings.Contains(err.Error(), "bad connection"):
+		return unavailable(err)
+	}
+	return err
+}

@@ -1,0 +1,64 @@
+package gormdb
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/roster-dev/roster/db"
+)
+
+func newID() string { return uuid.NewString() }
+
+func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// audit writes one audit entry inside tx.
+func (s *Store) audit(tx *gorm.DB, teamID string, by db.Actor, action, kind, target string, details any) error {
+	d := ""
+	if details != nil {
+		b, err := json.Marshal(details)
+		if err != nil {
+			return err
+		}
+		d = string(b)
+	}
+	return tx.Create(&auditRow{TeamID: teamID, At: s.nowUTC(), ActorKind: string(by.Kind), ActorID: by.ID,
+		ActorName: by.Name, Action: action, TargetKind: kind, TargetID: target, Details: d}).Error
+}
+
+// chunks splits ids so IN lists stay under every dialect's parameter limit.
+func chunks(ids []string, n int) [][]string {
+	var out [][]string
+	for len(ids) > n {
+		out = append(out, ids[:n])
+		ids = ids[n:]
+	}
+	if len(ids) > 0 {
+		out = append(out, ids)
+	}
+	return out
+}
+
+func dedupe(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func limitOf(p db.Page) int {
+	if p.Limit <= 0 {
+		return 100
+	}
+	if p.Limit > 10000 {
+		return 10000
+	}
+	return p.Limit
+}

@@ -1,0 +1,179 @@
+package gormdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/roster-dev/roster/db"
+)
+
+// claimAdmin pins the person (by email) to the account as an admin (R-ADM-2):
+// a person may administer several teams, but all in one account.
+func claimAdmin(tx *gorm.DB, email, accountID string) error {
+	key := db.NormalizeEmail(email)
+	var p adminPersonRow
+	err := tx.Take(&p, "email_lower = ?", key).Error
+	switch {
+	case err == nil:
+		if p.AccountID != accountID {
+			return db.Errorf(db.ErrRule, "admin_other_account", "R-ADM-2: %s is already an admin in another account; a person can be an admin in one account only", email)
+		}
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		if err := tx.Create(&adminPersonRow{EmailLower: key, AccountID: accountID}).Error; err != nil {
+			if isUniqueViolation(err) {
+				return db.Errorf(db.ErrRule, "admin_other_account", "R-ADM-2: %s became an admin elsewhere at the same time; retry", email)
+			}
+			return err
+		}
+		return nil
+	default:
+		return err
+	}
+}
+
+// releaseAdmin unpins a person who no longer holds any admin role.
+func releaseAdmin(tx *gorm.DB, emailLower string) error {
+	var n int64
+	if err := tx.Model(&userRow{}).Where("email_lower = ? AND admin_role <> ''", emailLower).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	return tx.Delete(&adminPersonRow{}, "email_lower = ?", emailLower).Error
+}
+
+// SetAdminRole implements db.Store, enforcing R-ADM-1..R-ADM-5 in one transaction.
+func (s *Store) SetAdminRole(ctx context.Context, teamID, actingUserID, targetUserID string, role db.Role, by db.Actor) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		team, err := s.lockTeam(tx, teamID)
+		if err != nil {
+			return err
+		}
+		var acting, target userRow
+		if err := tx.Take(&acting, "team_id = ? AND id = ?", teamID, actingUserID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return db.Errorf(db.ErrForbidden, "not_admin", "the acting user is not an admin of this team")
+			}
+			return err
+		}
+		if err := tx.Take(&target, "team_id = ? AND id = ?", teamID, targetUserID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return userNotFound(targetUserID)
+			}
+			return err
+		}
+		from, actor := db.Role(target.AdminRole), db.Role(acting.AdminRole)
+		if !actor.IsAdmin() {
+			return db.Errorf(db.ErrForbidden, "not_admin", "R-ADM-4: %s is not an admin of this team and cannot assign roles", acting.Email)
+		}
+		if from == role {
+			return nil
+		}
+		if err := checkRoleChange(actor, from, role, target.Email); err != nil {
+			return err
+		}
+		now := s.nowUTC()
+		setRole := func(id string, want, was db.Role) error {
+			res := tx.Model(&userRow{}).Where("id = ? AND admin_role = ?", id, string(was)).
+				Updates(map[string]any{"admin_role": string(want), "version": gorm.Expr("version + 1"), "updated_at": now})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected != 1 {
+				return db.Errorf(db.ErrStale, "role_changed", "the admin roles changed concurrently; reload and retry")
+			}
+			return nil
+		}
+		if !from.IsAdmin() {
+			if err := claimAdmin(tx, target.Email, team.AccountID); err != nil {
+				return err
+			}
+		}
+		details := map[string]string{"email": target.Email, "role": roleName(role), "previous": roleName(from)}
+		if role == db.RolePrimary {
+			// R-ADM-5: the old primary becomes secondary, atomically, with a
+			// compare-and-swap on the team so two concurrent changes cannot both win.
+			old := team.PrimaryUserID
+			res := tx.Model(&teamRow{}).Where("id = ? AND primary_user_id = ?", teamID, old).Update("primary_user_id", targetUserID)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected != 1 {
+				return db.Errorf(db.ErrStale, "primary_changed", "the primary admin changed concurrently; reload and retry")
+			}
+			if err := setRole(old, db.RoleSecondary, db.RolePrimary); err != nil {
+				return err
+			}
+			details["previous_primary"] = old
+		}
+		if err := setRole(targetUserID, role, from); err != nil {
+			return err
+		}
+		if !role.IsAdmin() {
+			if err := releaseAdmin(tx, target.EmailLower); err != nil {
+				return err
+			}
+		}
+		return s.audit(tx, teamID, by, "admin.set", "user", targetUserID, details)
+	})
+	if err != nil {
+		return fmt.Errorf("set admin role: %w", err)
+	}
+	return nil
+}
+
+func roleName(r db.Role) string {
+	if r == db.RoleNone {
+		return "none"
+	}
+	return string(r)
+}
+
+// checkRoleChange is the table of R-ADM-1, R-ADM-4 and R-ADM-5: may an admin
+// with role actor change target's role from `from` to `to`?
+func checkRoleChange(actor, from, to db.Role, email string) error {
+	if from == db.RolePrimary {
+		// R-ADM-1: the primary role only moves by making someone else primary.
+		return db.Errorf(db.ErrRule, "last_primary_admin", "R-ADM-1: %s is the primary admin; a team always has one, so make another secondary admin primary instead", email)
+	}
+	switch to {
+	case db.RolePrimary:
+		// R-ADM-5: only a current secondary admin can become primary; R-ADM-6: any admin may do it.
+		if from != db.RoleSecondary {
+			return db.Errorf(db.ErrRule, "primary_requires_secondary", "R-ADM-5: only a secondary admin can become primary admin; make %s a secondary admin first", email)
+		}
+		return nil
+	case db.RoleSSO:
+		// R-ADM-4: SSO admins are assigned by the primary admin only.
+		if actor != db.RolePrimary {
+			return db.Errorf(db.ErrForbidden, "sso_admin_by_primary", "R-ADM-4: only the primary admin can assign SSO admins")
+		}
+		return nil
+	case db.RoleSecondary, db.RoleNone:
+		// Taking the SSO role away is as restricted as giving it.
+		if from == db.RoleSSO && actor != db.RolePrimary {
+			return db.Errorf(db.ErrForbidden, "sso_admin_by_primary", "R-ADM-4: only the primary admin can change an SSO admin's role")
+		}
+		// R-ADM-4: the primary admin, SSO admins and secondary admins assign secondary admins.
+		return nil
+	}
+	return db.Errorf(db.ErrInvalid, "role_invalid", "unknown role %q", to)
+}
+
+// ListAdmins implements db.Store.
+func (s *Store) ListAdmins(ctx context.Context, teamID string) ([]db.User, error) {
+	var rows []userRow
+	if err := s.conn(ctx).Where("team_id = ? AND admin_role <> ''", teamID).Order("email_lower").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list admins: %w", translate(err))
+	}
+	out := make([]db.User, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}

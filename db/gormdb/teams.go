@@ -1,0 +1,162 @@
+package gormdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/roster-dev/roster/db"
+)
+
+// CreateTeam implements db.Store.
+func (s *Store) CreateTeam(ctx context.Context, in db.NewTeam, by db.Actor) (db.Team, db.User, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" {
+		return db.Team{}, db.User{}, db.Errorf(db.ErrInvalid, "name_required", "team name is required")
+	}
+	if err := validateNames(in.PrimaryFirstName, in.PrimaryLastName); err != nil {
+		return db.Team{}, db.User{}, err
+	}
+	if err := db.ValidateEmail(in.PrimaryEmail); err != nil {
+		return db.Team{}, db.User{}, err
+	}
+	now := s.nowUTC()
+	team := teamRow{ID: newID(), AccountID: in.AccountID, Name: in.Name, PolicyMode: string(db.PolicyDefault), CreatedAt: now}
+	email := strings.TrimSpace(in.PrimaryEmail)
+	u := db.User{ID: newID(), TeamID: team.ID, Email: email, UserName: email,
+		FirstName: strings.TrimSpace(in.PrimaryFirstName), LastName: strings.TrimSpace(in.PrimaryLastName),
+		Status: db.StatusActive, Source: db.SourceAdmin, AdminRole: db.RolePrimary, Version: 1,
+		CreatedAt: now, UpdatedAt: now}
+	u.Type = s.classify(db.Policy{Mode: db.PolicyDefault}, email, db.SourceAdmin, true)
+	team.PrimaryUserID = u.ID
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if team.AccountID == "" {
+			name := strings.TrimSpace(in.AccountName)
+			if name == "" {
+				name = in.Name
+			}
+			team.AccountID = newID()
+			if err := tx.Create(&accountRow{ID: team.AccountID, Name: name, CreatedAt: now}).Error; err != nil {
+				return err
+			}
+		} else if err := tx.Take(&accountRow{}, "id = ?", team.AccountID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return db.Errorf(db.ErrNotFound, "account_not_found", "account %q does not exist", team.AccountID)
+			}
+			return err
+		}
+		if err := claimAdmin(tx, email, team.AccountID); err != nil {
+			return err
+		}
+		if err := tx.Create(&team).Error; err != nil {
+			return err
+		}
+		row := userRowFrom(u)
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, team.ID, by, "team.create", "team", team.ID,
+			map[string]string{"name": team.Name, "primary_admin": email})
+	})
+	if err != nil {
+		return db.Team{}, db.User{}, fmt.Errorf("create team: %w", err)
+	}
+	return db.Team{ID: team.ID, AccountID: team.AccountID, Name: team.Name, PrimaryUserID: u.ID,
+		Policy: db.Policy{Mode: db.PolicyDefault}, CreatedAt: now}, u, nil
+}
+
+// GetTeam implements db.Store.
+func (s *Store) GetTeam(ctx context.Context, teamID string) (db.Team, error) {
+	var r teamRow
+	if err := s.conn(ctx).Take(&r, "id = ?", teamID).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return db.Team{}, teamNotFound(teamID)
+		}
+		return db.Team{}, fmt.Errorf("get team: %w", translate(err))
+	}
+	p, err := loadPolicy(s.conn(ctx), &r)
+	if err != nil {
+		return db.Team{}, fmt.Errorf("get team: %w", translate(err))
+	}
+	return db.Team{ID: r.ID, AccountID: r.AccountID, Name: r.Name, PrimaryUserID: r.PrimaryUserID,
+		Policy: p, CreatedAt: r.CreatedAt.UTC()}, nil
+}
+
+// ListTeams implements db.Store.
+func (s *Store) ListTeams(ctx context.Context) ([]db.Team, error) {
+	var rows []teamRow
+	if err := s.conn(ctx).Order("created_at, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list teams: %w", translate(err))
+	}
+	out := make([]db.Team, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, db.Team{ID: r.ID, AccountID: r.AccountID, Name: r.Name,
+			PrimaryUserID: r.PrimaryUserID, Policy: db.Policy{Mode: db.PolicyMode(r.PolicyMode)}, CreatedAt: r.CreatedAt.UTC()})
+	}
+	return out, nil
+}
+
+func teamNotFound(id string) error {
+	return db.Errorf(db.ErrNotFound, "team_not_found", "team %q does not exist", id)
+}
+
+// lockTeam reads the team row inside tx, locking it on servers that can, so
+// writers of team-wide state (primary admin, policy) serialise.
+func (s *Store) lockTeam(tx *gorm.DB, teamID string) (teamRow, error) {
+	var r teamRow
+	q := tx
+	if s.dialect != SQLite {
+		q = q.Clauses(forUpdate())
+	}
+	if err := q.Take(&r, "id = ?", teamID).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return r, teamNotFound(teamID)
+		}
+		return r, err
+	}
+	return r, nil
+}
+
+func loadPolicy(tx *gorm.DB, r *teamRow) (db.Policy, error) {
+	p := db.Policy{Mode: db.PolicyMode(r.PolicyMode)}
+	if err := tx.Model(&teamDomainRow{}).Where("team_id = ?", r.ID).Order("domain").Pluck("domain", &p.Domains).Error; err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// teamPolicy reads a team's policy (and proves the team exists).
+func teamPolicy(tx *gorm.DB, teamID string) (teamRow, db.Policy, error) {
+	var r teamRow
+	if err := tx.Take(&r, "id = ?", teamID).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return r, db.Policy{}, teamNotFound(teamID)
+		}
+		return r, db.Policy{}, err
+	}
+	var p db.Policy
+	p.Mode = db.PolicyMode(r.PolicyMode)
+	if p.Mode == db.PolicyDomain {
+		var err error
+		if p, err = loadPolicy(tx, &r); err != nil {
+			return r, p, err
+		}
+	}
+	return r, p, nil
+}
+
+func validateNames(first, last string) error {
+	if strings.TrimSpace(first) == "" {
+		return db.Errorf(db.ErrInvalid, "first_name_required", "first name is required")
+	}
+	if strings.TrimSpace(last) == "" {
+		return db.Errorf(db.ErrInvalid, "last_name_required", "last name is required")
+	}
+	if len(first) > 255 || len(last) > 255 {
+		return db.Errorf(db.ErrInvalid, "name_too_long", "names are limited to 255 characters")
+	}
+	return nil
+}
