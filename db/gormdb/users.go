@@ -36,6 +36,28 @@ func validateUser(u *db.User) error {
 
 // CreateUser implements db.Store.
 func (s *Store) CreateUser(ctx context.Context, teamID string, in db.NewUser, by db.Actor) (db.User, error) {
+	u, err := s.prepareUser(teamID, in)
+	if err != nil {
+		return db.User{}, err
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		_, policy, err := teamPolicy(tx, teamID)
+		if err != nil {
+			return err
+		}
+		return s.insertUserTx(tx, policy, &u, by)
+	})
+	if err != nil {
+		if errors.Is(err, db.ErrConflict) {
+			return db.User{}, s.explainUserConflict(ctx, teamID, u)
+		}
+		return db.User{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// prepareUser validates in and fills defaults; it does not touch the database.
+func (s *Store) prepareUser(teamID string, in db.NewUser) (db.User, error) {
 	now := s.nowUTC()
 	u := db.User{ID: newID(), TeamID: teamID, Email: strings.TrimSpace(in.Email), UserName: strings.TrimSpace(in.UserName),
 		FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName), Status: in.Status,
@@ -56,28 +78,22 @@ func (s *Store) CreateUser(ctx context.Context, teamID string, in db.NewUser, by
 	if err := validateUser(&u); err != nil {
 		return db.User{}, err
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		_, policy, err := teamPolicy(tx, teamID)
-		if err != nil {
-			return err
-		}
-		if u.Type == "" {
-			u.Type = s.classify(policy, u.Email, u.Source, false)
-		}
-		row := userRowFrom(u)
-		if err := tx.Create(&row).Error; err != nil {
-			return err
-		}
-		return s.audit(tx, teamID, by, "user.create", "user", u.ID,
-			map[string]string{"email": u.Email, "source": string(u.Source), "type": string(u.Type)})
-	})
-	if err != nil {
-		if errors.Is(err, db.ErrConflict) {
-			return db.User{}, s.explainUserConflict(ctx, teamID, u)
-		}
-		return db.User{}, fmt.Errorf("create user: %w", err)
-	}
 	return u, nil
+}
+
+// insertUserTx classifies (unless u.Type is set), inserts and audits a
+// prepared user inside tx. Feature areas reuse it for batches (directory sync)
+// and just-in-time provisioning so every path classifies the same way.
+func (s *Store) insertUserTx(tx *gorm.DB, policy db.Policy, u *db.User, by db.Actor) error {
+	if u.Type == "" {
+		u.Type = s.classify(policy, u.Email, u.Source, false)
+	}
+	row := userRowFrom(*u)
+	if err := tx.Create(&row).Error; err != nil {
+		return err
+	}
+	return s.audit(tx, u.TeamID, by, "user.create", "user", u.ID,
+		map[string]string{"email": u.Email, "source": string(u.Source), "type": string(u.Type)})
 }
 
 // explainUserConflict turns a unique-index violation into a precise error.
@@ -236,33 +252,7 @@ func changedUserFields(a, b db.User) []string {
 
 // DeleteUser implements db.Store.
 func (s *Store) DeleteUser(ctx context.Context, teamID, userID string, by db.Actor) error {
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var r userRow
-		if err := tx.Take(&r, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return userNotFound(userID)
-			}
-			return err
-		}
-		if db.Role(r.AdminRole) == db.RolePrimary {
-			return db.Errorf(db.ErrRule, "primary_admin", "R-ADM-1: %s is the team's primary admin and cannot be removed; make another admin primary first", r.Email)
-		}
-		if err := tx.Exec("UPDATE "+quoteTable(s.dialect, "groups")+" SET member_count = member_count - 1, version = version + 1 WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ?)", userID).Error; err != nil {
-			return err
-		}
-		if err := tx.Where("user_id = ?", userID).Delete(&memberRow{}).Error; err != nil {
-			return err
-		}
-		if err := tx.Delete(&userRow{}, "id = ?", userID).Error; err != nil {
-			return err
-		}
-		if db.Role(r.AdminRole).IsAdmin() {
-			if err := releaseAdmin(tx, r.EmailLower); err != nil {
-				return err
-			}
-		}
-		return s.audit(tx, teamID, by, "user.delete", "user", userID, map[string]string{"email": r.Email})
-	})
+	err := s.tx(ctx, func(tx *gorm.DB) error { return s.deleteUserTx(tx, teamID, userID, by) })
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
@@ -324,4 +314,34 @@ func (s *Store) SetUserTypes(ctx context.Context, teamID string, userIDs []strin
 		return fmt.Errorf("set user types: %w", err)
 	}
 	return nil
+}
+
+// deleteUserTx removes a user from its team and groups inside tx (R-ADM-1:
+// never the primary admin). Feature areas reuse it (directory deletes).
+func (s *Store) deleteUserTx(tx *gorm.DB, teamID, userID string, by db.Actor) error {
+	var r userRow
+	if err := tx.Take(&r, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return userNotFound(userID)
+		}
+		return err
+	}
+	if db.Role(r.AdminRole) == db.RolePrimary {
+		return db.Errorf(db.ErrRule, "primary_admin", "R-ADM-1: %s is the team's primary admin and cannot be removed; make another admin primary first", r.Email)
+	}
+	if err := tx.Exec("UPDATE "+quoteTable(s.dialect, "groups")+" SET member_count = member_count - 1, version = version + 1 WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ?)", userID).Error; err != nil {
+		return err
+	}
+	if err := tx.Where("user_id = ?", userID).Delete(&memberRow{}).Error; err != nil {
+		return err
+	}
+	if err := tx.Delete(&userRow{}, "id = ?", userID).Error; err != nil {
+		return err
+	}
+	if db.Role(r.AdminRole).IsAdmin() {
+		if err := releaseAdmin(tx, r.EmailLower); err != nil {
+			return err
+		}
+	}
+	return s.audit(tx, teamID, by, "user.delete", "user", userID, map[string]string{"email": r.Email})
 }
