@@ -42,6 +42,11 @@ type Store interface {
 	// refused (R-ADM-9).
 	SetUserTypes(ctx context.Context, teamID string, userIDs []string, t UserType, by Actor) error
 
+	// ExpectedTypes returns, for each given user of the team that is not an
+	// admin, the type the team's current policy expects (via the Classifier).
+	// A user is a role-policy exception when its Type differs (R-POL-5).
+	ExpectedTypes(ctx context.Context, teamID string, userIDs []string) (map[string]UserType, error)
+
 	// SetAdminRole gives target the role, acting as the admin actingUserID,
 	// enforcing R-ADM-1..R-ADM-5 atomically.
 	SetAdminRole(ctx context.Context, teamID, actingUserID, targetUserID string, role Role, by Actor) error

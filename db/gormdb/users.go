@@ -345,3 +345,27 @@ func (s *Store) deleteUserTx(tx *gorm.DB, teamID, userID string, by db.Actor) er
 	}
 	return s.audit(tx, teamID, by, "user.delete", "user", userID, map[string]string{"email": r.Email})
 }
+
+// ExpectedTypes implements db.Store by running the injected classifier on each
+// user's email and source under the team's current policy.
+func (s *Store) ExpectedTypes(ctx context.Context, teamID string, userIDs []string) (map[string]db.UserType, error) {
+	out := make(map[string]db.UserType, len(userIDs))
+	g := s.conn(ctx)
+	_, policy, err := teamPolicy(g, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("expected types: %w", translate(err))
+	}
+	for _, part := range chunks(dedupe(userIDs), 1000) {
+		var rows []userRow
+		if err := g.Select("id", "email", "source", "admin_role").Where("team_id = ? AND id IN ?", teamID, part).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("expected types: %w", translate(err))
+		}
+		for _, r := range rows {
+			if db.Role(r.AdminRole).IsAdmin() {
+				continue
+			}
+			out[r.ID] = s.classify(policy, r.Email, db.Source(r.Source), false)
+		}
+	}
+	return out, nil
+}
