@@ -1,0 +1,388 @@
+package gormdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/roster-dev/roster/db"
+)
+
+var _ db.SCIMStore = (*Store)(nil)
+
+// userEmailRow indexes one value of a user's multi-valued SCIM emails so
+// filters such as emails[type eq "work"].value eq "x" are an index lookup.
+type userEmailRow struct {
+	UserID     string `gorm:"primaryKey;size:36"`
+	Position   int    `gorm:"primaryKey"`
+	TeamID     string `gorm:"size:36;not null;index:idx_user_emails_lookup,priority:1"`
+	ValueLower string `gorm:"size:254;not null;index:idx_user_emails_lookup,priority:2"`
+	TypeLower  string `gorm:"size:32;not null;default:''"`
+	Value      string `gorm:"size:254;not null"`
+	Type       string `gorm:"size:32;not null;default:''"`
+	IsPrimary  bool   `gorm:"not null;default:false"`
+}
+
+func (userEmailRow) TableName() string { return "user_emails" }
+
+func init() {
+	register(migration{ID: "0100_scim_user_emails", Up: func(tx *gorm.DB, _ Dialect) error {
+		return tx.AutoMigrate(&userEmailRow{})
+	}})
+	// Sorting and paging a team by these columns needs them indexed with the team.
+	register(migration{ID: "0101_scim_sort_indexes", Up: func(tx *gorm.DB, _ Dialect) error {
+		m := tx.Migrator()
+		for _, ix := range []struct{ name, table, cols string }{
+			{"idx_users_team_id", "users", "team_id, id"},
+			{"idx_users_team_created", "users", "team_id, created_at"},
+			{"idx_groups_team_id", "groups", "team_id, id"},
+		} {
+			var row any = &userRow{}
+			if ix.table == "groups" {
+				row = &groupRow{}
+			}
+			if m.HasIndex(row, ix.name) {
+				continue
+			}
+			q := fmt.Sprintf("CREATE INDEX %s ON %s (%s)", ix.name, quoteTable(dialectOf(tx), ix.table), ix.cols)
+			if err := tx.Exec(q).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	}})
+}
+
+func dialectOf(tx *gorm.DB) Dialect {
+	switch tx.Dialector.Name() {
+	case "postgres":
+		return Postgres
+	case "mysql":
+		return MySQL
+	}
+	return SQLite
+}
+
+func emailRows(teamID, userID string, emails []db.UserEmail) []userEmailRow {
+	rows := make([]userEmailRow, 0, len(emails))
+	for i, e := range emails {
+		v := strings.TrimSpace(e.Value)
+		if v == "" {
+			continue
+		}
+		if len(v) > 254 {
+			v = v[:254]
+		}
+		t := strings.TrimSpace(e.Type)
+		if len(t) > 32 {
+			t = t[:32]
+		}
+		rows = append(rows, userEmailRow{UserID: userID, Position: i, TeamID: teamID, ValueLower: strings.ToLower(v),
+			TypeLower: strings.ToLower(t), Value: v, Type: t, IsPrimary: e.Primary})
+	}
+	return rows
+}
+
+// CreateSCIMUser implements db.SCIMStore.
+func (s *Store) CreateSCIMUser(ctx context.Context, teamID string, in db.NewUser, emails []db.UserEmail, by db.Actor) (db.User, error) {
+	u, err := s.prepareUser(teamID, in)
+	if err != nil {
+		return db.User{}, err
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		_, policy, err := teamPolicy(tx, teamID)
+		if err != nil {
+			return err
+		}
+		if err := s.insertUserTx(tx, policy, &u, by); err != nil {
+			return err
+		}
+		if rows := emailRows(teamID, u.ID, emails); len(rows) > 0 {
+			return tx.Create(&rows).Error
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, db.ErrConflict) {
+			var de *db.Error
+			if !errors.As(err, &de) {
+				return db.User{}, s.explainUserConflict(ctx, teamID, u)
+			}
+		}
+		return db.User{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// UpdateSCIMUser implements db.SCIMStore. It mirrors Store.UpdateUser and adds
+// the email index in the same transaction.
+func (s *Store) UpdateSCIMUser(ctx context.Context, teamID, userID string, ifVersion int64, by db.Actor, change func(*db.User, *[]db.UserEmail) error) (db.User, error) {
+	var out db.User
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var r userRow
+		if err := tx.Take(&r, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return userNotFound(userID)
+			}
+			return err
+		}
+		if ifVersion != 0 && r.Version != ifVersion {
+			return db.Errorf(db.ErrStale, "version_mismatch", "user %q has changed (version %d, expected %d)", userID, r.Version, ifVersion)
+		}
+		before := r.toDomain()
+		u := before
+		var emails []db.UserEmail
+		if err := change(&u, &emails); err != nil {
+			return err
+		}
+		u.ID, u.TeamID, u.Type, u.Source, u.AdminRole = before.ID, before.TeamID, before.Type, before.Source, before.AdminRole
+		u.Version, u.CreatedAt = before.Version, before.CreatedAt
+		u.Email, u.UserName = strings.TrimSpace(u.Email), strings.TrimSpace(u.UserName)
+		u.FirstName, u.LastName = strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName)
+		if err := validateUser(&u); err != nil {
+			return err
+		}
+		changed := changedUserFields(before, u)
+		if len(changed) == 0 {
+			out = before
+			return nil
+		}
+		u.Version = before.Version + 1
+		u.UpdatedAt = s.nowUTC()
+		nr := userRowFrom(u)
+		res := tx.Model(&userRow{}).Where("id = ? AND version = ?", userID, before.Version).Updates(map[string]any{
+			"email": nr.Email, "email_lower": nr.EmailLower, "email_domain": nr.EmailDomain,
+			"user_name": nr.UserName, "user_name_lower": nr.UserNameLower, "first_name": nr.FirstName,
+			"last_name": nr.LastName, "status": nr.Status, "external_id": nr.ExternalID,
+			"attributes": nr.Attributes, "version": nr.Version, "updated_at": nr.UpdatedAt,
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return db.Errorf(db.ErrStale, "version_mismatch", "user %q changed concurrently", userID)
+		}
+		if emails != nil {
+			if err := tx.Where("user_id = ?", userID).Delete(&userEmailRow{}).Error; err != nil {
+				return err
+			}
+			if rows := emailRows(teamID, userID, emails); len(rows) > 0 {
+				if err := tx.Create(&rows).Error; err != nil {
+					return err
+				}
+			}
+		}
+		out = u
+		return s.audit(tx, teamID, by, "user.update", "user", userID, map[string]any{"fields": changed})
+	})
+	if err != nil {
+		if errors.Is(err, db.ErrConflict) {
+			var de *db.Error
+			if !errors.As(err, &de) {
+				return db.User{}, s.explainUserConflict(ctx, teamID, out)
+			}
+		}
+		return db.User{}, fmt.Errorf("update user: %w", err)
+	}
+	return out, nil
+}
+
+// UserEmails implements db.SCIMStore.
+func (s *Store) UserEmails(ctx context.Context, teamID string, userIDs []string) (map[string][]db.UserEmail, error) {
+	out := make(map[string][]db.UserEmail, len(userIDs))
+	for _, part := range chunks(dedupe(userIDs), 1000) {
+		var rows []userEmailRow
+		if err := s.conn(ctx).Where("team_id = ? AND user_id IN ?", teamID, part).Order("user_id, position").Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("user emails: %w", translate(err))
+		}
+		for _, r := range rows {
+			out[r.UserID] = append(out[r.UserID], db.UserEmail{Value: r.Value, Type: r.Type, Primary: r.IsPrimary})
+		}
+	}
+	return out, nil
+}
+
+// GroupsOfUsers implements db.SCIMStore.
+func (s *Store) GroupsOfUsers(ctx context.Context, teamID string, userIDs []string) (map[string][]db.Group, error) {
+	out := make(map[string][]db.Group, len(userIDs))
+	type pair struct {
+		UserID      string
+		ID          string
+		DisplayName string
+	}
+	for _, part := range chunks(dedupe(userIDs), 1000) {
+		var rows []pair
+		err := s.conn(ctx).Table("group_members AS m").Select("m.user_id AS user_id, g.id AS id, g.display_name AS display_name").
+			Joins("JOIN "+quoteTable(s.dialect, "groups")+" g ON g.id = m.group_id").
+			Where("m.team_id = ? AND m.user_id IN ?", teamID, part).Order("m.user_id, g.id").Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("groups of users: %w", translate(err))
+		}
+		for _, r := range rows {
+			out[r.UserID] = append(out[r.UserID], db.Group{ID: r.ID, TeamID: teamID, DisplayName: r.DisplayName})
+		}
+	}
+	return out, nil
+}
+
+// PatchGroup implements db.SCIMStore.
+func (s *Store) PatchGroup(ctx context.Context, teamID, groupID string, ifVersion int64, by db.Actor, change func(*db.Group) error, add, remove []string, replace *[]string) (db.Group, error) {
+	var out db.Group
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		r, err := s.getGroupRow(tx, teamID, groupID)
+		if err != nil {
+			return err
+		}
+		if ifVersion != 0 && r.Version != ifVersion {
+			return db.Errorf(db.ErrStale, "version_mismatch", "group %q has changed (version %d, expected %d)", groupID, r.Version, ifVersion)
+		}
+		out = r.toDomain()
+		if change != nil {
+			before := out
+			g := before
+			if err := change(&g); err != nil {
+				return err
+			}
+			g.ID, g.TeamID, g.Source, g.MemberCount, g.Version, g.CreatedAt = before.ID, before.TeamID, before.Source, before.MemberCount, before.Version, before.CreatedAt
+			if err := validateGroup(&g); err != nil {
+				return err
+			}
+			if g.DisplayName != before.DisplayName || g.ExternalID != before.ExternalID || string(g.Attributes) != string(before.Attributes) {
+				g.Version++
+				g.UpdatedAt = s.nowUTC()
+				res := tx.Model(&groupRow{}).Where("id = ? AND version = ?", groupID, before.Version).Updates(map[string]any{
+					"display_name": g.DisplayName, "display_name_lower": lower(g.DisplayName), "external_id": g.ExternalID,
+					"attributes": g.Attributes, "version": g.Version, "updated_at": g.UpdatedAt,
+				})
+				if res.Error != nil {
+					if isUniqueViolation(res.Error) {
+						return groupConflict(g.DisplayName)
+					}
+					return res.Error
+				}
+				if res.RowsAffected != 1 {
+					return db.Errorf(db.ErrStale, "version_mismatch", "group %q changed concurrently", groupID)
+				}
+				if err := s.audit(tx, teamID, by, "group.update", "group", groupID, map[string]string{"displayName": g.DisplayName}); err != nil {
+					return err
+				}
+				out = g
+			}
+		}
+		if replace != nil {
+			var current []string
+			if err := tx.Model(&memberRow{}).Where("group_id = ?", groupID).Pluck("user_id", &current).Error; err != nil {
+				return err
+			}
+			want := dedupe(*replace)
+			wantSet := make(map[string]bool, len(want))
+			for _, id := range want {
+				wantSet[id] = true
+			}
+			curSet := make(map[string]bool, len(current))
+			add, remove = nil, nil
+			for _, id := range current {
+				curSet[id] = true
+				if !wantSet[id] {
+					remove = append(remove, id)
+				}
+			}
+			for _, id := range want {
+				if !curSet[id] {
+					add = append(add, id)
+				}
+			}
+		}
+		add, remove = dedupe(add), dedupe(remove)
+		if len(add) == 0 && len(remove) == 0 {
+			return nil
+		}
+		g, err := s.modifyMembers(tx, teamID, groupID, add, remove, by)
+		if err != nil {
+			return err
+		}
+		out.MemberCount, out.Version, out.UpdatedAt = g.MemberCount, g.Version, g.UpdatedAt
+		return nil
+	})
+	if err != nil {
+		return db.Group{}, fmt.Errorf("patch group: %w", err)
+	}
+	return out, nil
+}
+
+// SearchUsers implements db.SCIMStore.
+func (s *Store) SearchUsers(ctx context.Context, teamID string, q db.Query) ([]db.User, int, error) {
+	b := &sqlBuilder{d: s.dialect, kind: "users"}
+	where, args, err := b.where(teamID, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	total := -1
+	if !q.SkipTotal {
+		var n int64
+		if err := s.conn(ctx).Model(&userRow{}).Where(where, args...).Count(&n).Error; err != nil {
+			return nil, 0, fmt.Errorf("search users: %w", translate(err))
+		}
+		total = int(n)
+	}
+	if q.Limit <= 0 || total == 0 {
+		return []db.User{}, total, nil
+	}
+	order, err := b.order(q)
+	if err != nil {
+		return nil, 0, err
+	}
+	var rows []userRow
+	tx := s.conn(ctx).Where(where, args...).Order(order).Limit(q.Limit)
+	if q.Offset > 0 {
+		tx = tx.Offset(q.Offset)
+	}
+	if err := tx.Find(&rows).Error; err != nil {
+		return nil, 0, fmt.Errorf("search users: %w", translate(err))
+	}
+	out := make([]db.User, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, total, nil
+}
+
+// SearchGroups implements db.SCIMStore.
+func (s *Store) SearchGroups(ctx context.Context, teamID string, q db.Query) ([]db.Group, int, error) {
+	b := &sqlBuilder{d: s.dialect, kind: "groups"}
+	where, args, err := b.where(teamID, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	total := -1
+	if !q.SkipTotal {
+		var n int64
+		if err := s.conn(ctx).Model(&groupRow{}).Where(where, args...).Count(&n).Error; err != nil {
+			return nil, 0, fmt.Errorf("search groups: %w", translate(err))
+		}
+		total = int(n)
+	}
+	if q.Limit <= 0 || total == 0 {
+		return []db.Group{}, total, nil
+	}
+	order, err := b.order(q)
+	if err != nil {
+		return nil, 0, err
+	}
+	var rows []groupRow
+	tx := s.conn(ctx).Where(where, args...).Order(order).Limit(q.Limit)
+	if q.Offset > 0 {
+		tx = tx.Offset(q.Offset)
+	}
+	if err := tx.Find(&rows).Error; err != nil {
+		return nil, 0, fmt.Errorf("search groups: %w", translate(err))
+	}
+	out := make([]db.Group, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, total, nil
+}
