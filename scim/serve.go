@@ -1,0 +1,524 @@
+package scim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	scimerr "github.com/elimity-com/scim/errors"
+
+	"github.com/roster-dev/roster/db"
+)
+
+const timeFormat = time.RFC3339Nano
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+type ctxIfMatchKey struct{}
+
+// ifMatch is the version the request's If-Match demands (0: none or "*").
+func ifMatch(ctx context.Context) int64 { v, _ := ctx.Value(ctxIfMatchKey{}).(int64); return v }
+
+// parseVersion reads W/"3" or "3"; ok=false for anything else.
+func parseVersion(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "W/")
+	s = strings.Trim(s, `"`)
+	v, err := strconv.ParseInt(s, 10, 64)
+	return v, err == nil && v > 0
+}
+
+// resourceKind is what the generic endpoints need from Users and Groups.
+type resourceKind interface {
+	endpoint() string
+	sset() schemaSet
+	coreURN() string
+	resourceName() string
+	getDoc(ctx context.Context, id string, p projection) (map[string]any, string, error)
+	search(ctx context.Context, q db.Query, p projection) ([]map[string]any, int, string, error)
+}
+
+// serveGet serves GET /{Users,Groups}/{id} with projection and If-None-Match.
+func (h *handler) serveGet(w http.ResponseWriter, r *http.Request, kind resourceKind, id string) {
+	p, serr := parseProjection(kind.sset(), r.URL.Query().Get("attributes"), r.URL.Query().Get("excludedAttributes"))
+	if serr != nil {
+		writeScimError(w, *serr)
+		return
+	}
+	doc, etag, err := kind.getDoc(r.Context(), id, p)
+	if err != nil {
+		writeScimError(w, h.toScimError(err, http.MethodGet))
+		return
+	}
+	w.Header().Set("ETag", etag)
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		for _, t := range strings.Split(inm, ",") {
+			if strings.TrimSpace(t) == "*" || strings.TrimSpace(t) == etag {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			if v, ok := parseVersion(t); ok {
+				if cur, _ := parseVersion(etag); cur == v {
+					w.WriteHeader(http.StatusNotModified)
+					return
+				}
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, p.apply(doc))
+}
+
+// recorder buffers the library's response so it can be corrected.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+func (r *recorder) WriteHeader(s int) {
+	if r.status == 0 {
+		r.status = s
+	}
+}
+
+// serveLibrary runs POST, PUT, PATCH and DELETE through the library after
+// normalising the body, then fixes the response: absolute meta.location and a
+// Location header on 201, the ETag, and attribute projection.
+func (h *handler) serveLibrary(w http.ResponseWriter, r *http.Request, kind resourceKind, libPath, id string) {
+	ctx := r.Context()
+	if im := r.Header.Get("If-Match"); im != "" && r.Method != http.MethodPost && strings.TrimSpace(im) != "*" {
+		v, ok := parseVersion(im)
+		if !ok {
+			writeError(w, http.StatusPreconditionFailed, "", "If-Match does not name a version of this resource")
+			return
+		}
+		ctx = context.WithValue(ctx, ctxIfMatchKey{}, v)
+	}
+	p, serr := parseProjection(kind.sset(), r.URL.Query().Get("attributes"), r.URL.Query().Get("excludedAttributes"))
+	if serr != nil {
+		writeScimError(w, *serr)
+		return
+	}
+	if r.Method != http.MethodDelete {
+		body, _ := io.ReadAll(r.Body)
+		nb, serr := normalizeBody(kind, r.Method, body)
+		if serr != nil {
+			writeScimError(w, *serr)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(nb))
+		r.ContentLength = int64(len(nb))
+	}
+	r2 := r.Clone(ctx)
+	r2.URL.Path = libPath
+	r2.URL.RawPath = ""
+	rec := &recorder{header: http.Header{}}
+	h.lib.ServeHTTP(rec, r2)
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	for k, v := range rec.header {
+		if k != "Content-Type" && k != "Content-Length" && k != "Etag" {
+			w.Header()[k] = v
+		}
+	}
+	if rec.status >= 500 {
+		writeError(w, rec.status, "", "internal error")
+		return
+	}
+	if rec.status == http.StatusNoContent || rec.body.Len() == 0 {
+		w.WriteHeader(rec.status)
+		return
+	}
+	if rec.status >= 300 {
+		w.Header().Set("Content-Type", "application/scim+json")
+		w.WriteHeader(rec.status)
+		w.Write(rec.body.Bytes())
+		return
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(rec.body.Bytes(), &doc); err != nil {
+		writeError(w, http.StatusInternalServerError, "", "internal error")
+		return
+	}
+	meta, _ := doc["meta"].(map[string]any)
+	rid, _ := doc["id"].(string)
+	if meta != nil && rid != "" {
+		loc := h.opts.BaseURL + "/" + kind.endpoint() + "/" + url.PathEscape(rid)
+		meta["location"] = loc
+		if rec.status == http.StatusCreated {
+			w.Header().Set("Location", loc)
+		}
+		if v, _ := meta["version"].(string); v != "" {
+			w.Header().Set("ETag", v)
+		}
+	}
+	delete(doc, "password")
+	writeJSON(w, rec.status, p.apply(doc))
+}
+
+// serveSPC serves /ServiceProviderConfig, telling the truth.
+func (h *handler) serveSPC(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas":          []string{urnSPC},
+		"documentationUri": "https://github.com/roster-dev/roster#scim",
+		"patch":            map[string]any{"supported": true},
+		"bulk":             map[string]any{"supported": true, "maxOperations": h.opts.MaxBulkOperations, "maxPayloadSize": h.opts.MaxBodyBytes},
+		"filter":           map[string]any{"supported": true, "maxResults": h.opts.MaxResults},
+		"changePassword":   map[string]any{"supported": false},
+		"sort":             map[string]any{"supported": true},
+		"etag":             map[string]any{"supported": true},
+		"pagination": map[string]any{"cursor": true, "index": true, "defaultPaginationMethod": "index",
+			"defaultPageSize": 100, "maxPageSize": h.opts.MaxResults, "cursorTimeout": 0},
+		"interopProfileConformant": true,
+		"authenticationSchemes": []any{map[string]any{"type": "oauthbearertoken", "name": "Bearer token",
+			"description": "A team's SCIM token (roster token create), sent as Authorization: Bearer <secret>", "primary": true}},
+		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": h.opts.BaseURL + "/ServiceProviderConfig"},
+	})
+}
+
+// serveDiscovery serves /Schemas and /ResourceTypes through the library, with
+// the core meta-schema URNs answered too (the library 404s them).
+func (h *handler) serveDiscovery(w http.ResponseWriter, r *http.Request, seg []string) {
+	path := "/" + strings.Join(seg, "/")
+	if strings.EqualFold(seg[0], "Schemas") {
+		path = "/Schemas" + strings.TrimPrefix(path, "/"+seg[0])
+	} else {
+		path = "/ResourceTypes" + strings.TrimPrefix(path, "/"+seg[0])
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = path
+	r2.URL.RawPath = ""
+	rec := httptest.NewRecorder()
+	h.lib.ServeHTTP(rec, r2)
+	body := rec.Body.Bytes()
+	var doc map[string]any
+	if rec.Code == http.StatusOK && json.Unmarshal(body, &doc) == nil {
+		addMeta := func(m map[string]any) {
+			id, _ := m["id"].(string)
+			if m["meta"] == nil && id != "" {
+				rt := "Schema"
+				if strings.EqualFold(seg[0], "ResourceTypes") {
+					rt = "ResourceType"
+				}
+				m["meta"] = map[string]any{"resourceType": rt, "location": h.opts.BaseURL + "/" + seg[0] + "/" + id}
+			}
+		}
+		if list, ok := doc["Resources"].([]any); ok {
+			for _, e := range list {
+				if m, ok := e.(map[string]any); ok {
+					addMeta(m)
+				}
+			}
+			doc["itemsPerPage"] = len(list)
+		} else {
+			addMeta(doc)
+		}
+		writeJSON(w, http.StatusOK, doc)
+		return
+	}
+	if rec.Code == http.StatusNotFound {
+		writeError(w, http.StatusNotFound, "", "no such schema or resource type")
+		return
+	}
+	if rec.Code >= 500 {
+		writeError(w, http.StatusInternalServerError, "", "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(rec.Code)
+	w.Write(body)
+}
+
+// normalizeBody rewrites Entra ID and Okta dialects into what the library
+// accepts, and rejects what it would wrongly accept.
+func normalizeBody(kind resourceKind, method string, body []byte) ([]byte, *scimerr.ScimError) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		e := bad(scimerr.ScimTypeInvalidSyntax, "the body is not a JSON object: %v", jsonErr(err))
+		return nil, &e
+	}
+	if dec.More() {
+		e := bad(scimerr.ScimTypeInvalidSyntax, "the body has data after the JSON object")
+		return nil, &e
+	}
+	s := kind.sset()
+	if method == http.MethodPatch {
+		if err := normalizePatch(s, doc); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := normalizeResource(kind, doc); err != nil {
+			return nil, err
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		e := bad(scimerr.ScimTypeInvalidSyntax, "the body cannot be encoded")
+		return nil, &e
+	}
+	return out, nil
+}
+
+func jsonErr(err error) string {
+	msg := err.Error()
+	if len(msg) > 120 {
+		msg = msg[:120]
+	}
+	return msg
+}
+
+// normalizeResource checks schemas, drops read-only and write-only input and
+// converts string booleans ("True", "False") on POST and PUT.
+func normalizeResource(kind resourceKind, doc map[string]any) *scimerr.ScimError {
+	s := kind.sset()
+	schemasV, ok := doc["schemas"]
+	if !ok {
+		e := bad(scimerr.ScimTypeInvalidValue, "schemas is required and must contain %s", kind.coreURN())
+		return &e
+	}
+	list, ok := schemasV.([]any)
+	if !ok {
+		e := bad(scimerr.ScimTypeInvalidValue, "schemas must be a list of URNs")
+		return &e
+	}
+	hasCore := false
+	kept := []any{}
+	for _, v := range list {
+		u, _ := v.(string)
+		switch {
+		case strings.EqualFold(u, kind.coreURN()):
+			hasCore = true
+			kept = append(kept, kind.coreURN())
+		case strings.EqualFold(u, urnEntraGroup):
+			delete(doc, u)
+		default:
+			ext, ok := s.extension(u)
+			if !ok {
+				e := bad(scimerr.ScimTypeInvalidValue, "schema %q is not supported for %s", u, kind.resourceName())
+				return &e
+			}
+			kept = append(kept, ext.ID)
+		}
+	}
+	if !hasCore {
+		e := bad(scimerr.ScimTypeInvalidValue, "schemas must contain %s", kind.coreURN())
+		return &e
+	}
+	doc["schemas"] = kept
+	for k, v := range doc {
+		if strings.EqualFold(k, "password") || strings.EqualFold(k, "id") || strings.EqualFold(k, "meta") ||
+			strings.EqualFold(k, "groups") || strings.EqualFold(k, URNRoster) {
+			delete(doc, k)
+			continue
+		}
+		if strings.HasPrefix(strings.ToLower(k), "urn:") || strings.HasPrefix(k, "http") {
+			if _, ok := s.extension(k); !ok && !strings.EqualFold(k, kind.coreURN()) {
+				e := bad(scimerr.ScimTypeInvalidValue, "unknown extension %q", k)
+				return &e
+			}
+			continue
+		}
+		if _, c := commonAttr(k); c {
+			continue
+		}
+		if _, ok := s.core.Attributes.ContainsAttribute(k); !ok {
+			e := bad(scimerr.ScimTypeInvalidValue, "unknown attribute %q for %s", k, kind.resourceName())
+			return &e
+		}
+		doc[k] = fixBooleans(k, v)
+	}
+	return nil
+}
+
+// fixBooleans turns "True"/"False" into booleans for boolean attributes
+// (active, primary) anywhere under key.
+func fixBooleans(key string, v any) any {
+	switch x := v.(type) {
+	case string:
+		if isBoolKey(key) {
+			switch strings.ToLower(x) {
+			case "true":
+				return true
+			case "false":
+				return false
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = fixBooleans(k, e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = fixBooleans(key, e)
+		}
+	}
+	return v
+}
+
+func isBoolKey(k string) bool {
+	k = strings.ToLower(k)
+	if i := strings.LastIndexAny(k, ".:"); i >= 0 {
+		k = k[i+1:]
+	}
+	return k == "active" || k == "primary"
+}
+
+// normalizePatch fixes the PATCH forms the library rejects (capitalised ops,
+// string booleans, whole-extension paths, nested extension objects in
+// path-less values, unqualified enterprise paths, remove without a path) and
+// refuses read-only targets with mutability.
+func normalizePatch(s schemaSet, doc map[string]any) *scimerr.ScimError {
+	ops, ok := doc["Operations"].([]any)
+	if !ok {
+		for k, v := range doc {
+			if strings.EqualFold(k, "operations") {
+				ops, ok = v.([]any)
+				delete(doc, k)
+			}
+		}
+	}
+	if !ok || len(ops) == 0 {
+		e := bad(scimerr.ScimTypeInvalidValue, "Operations must be a non-empty list")
+		return &e
+	}
+	doc["Operations"] = ops
+	if l, ok := doc["schemas"].([]any); !ok || len(l) != 1 || l[0] != urnPatchOp {
+		e := bad(scimerr.ScimTypeInvalidValue, "schemas must be [%q]", urnPatchOp)
+		return &e
+	}
+	for i, o := range ops {
+		op, ok := o.(map[string]any)
+		if !ok {
+			e := bad(scimerr.ScimTypeInvalidSyntax, "operation %d is not an object", i+1)
+			return &e
+		}
+		for k, v := range op {
+			if lk := strings.ToLower(k); lk != k && (lk == "op" || lk == "path" || lk == "value") {
+				delete(op, k)
+				op[lk] = v
+			}
+		}
+		name, _ := op["op"].(string)
+		name = strings.ToLower(name)
+		if name != "add" && name != "remove" && name != "replace" {
+			e := bad(scimerr.ScimTypeInvalidValue, "operation %d: op must be add, remove or replace", i+1)
+			return &e
+		}
+		op["op"] = name
+		path, hasPath := op["path"].(string)
+		path = strings.TrimSpace(path)
+		if hasPath && path == "" {
+			delete(op, "path")
+			hasPath = false
+		}
+		if !hasPath {
+			if name == "remove" {
+				e := bad(scimerr.ScimTypeNoTarget, "operation %d: remove needs a path", i+1)
+				return &e
+			}
+			m, ok := op["value"].(map[string]any)
+			if !ok {
+				e := bad(scimerr.ScimTypeInvalidValue, "operation %d: a %s without a path needs an object value", i+1, name)
+				return &e
+			}
+			flat := map[string]any{}
+			for k, v := range m {
+				if strings.EqualFold(k, "id") || strings.EqualFold(k, "schemas") || strings.EqualFold(k, "meta") {
+					continue // Okta echoes id; read-only noise
+				}
+				ref, ok := s.resolveKey(k)
+				if !ok {
+					e := bad(scimerr.ScimTypeInvalidPath, "operation %d: unknown attribute %q", i+1, k)
+					return &e
+				}
+				if ref.name == "" { // nested extension object → flat URN keys
+					em, ok := v.(map[string]any)
+					if !ok {
+						e := bad(scimerr.ScimTypeInvalidValue, "operation %d: %s must be an object", i+1, k)
+						return &e
+					}
+					for ek, ev := range em {
+						r, ok := s.resolveKey(ref.ext + ":" + ek)
+						if !ok || r.name == "" {
+							e := bad(scimerr.ScimTypeInvalidPath, "operation %d: unknown attribute %q in %s", i+1, ek, ref.ext)
+							return &e
+						}
+						if r.readOnly() && r.sub == "" {
+							e := bad(scimerr.ScimTypeMutability, "operation %d: %s is read-only", i+1, r)
+							return &e
+						}
+						flat[r.String()] = fixBooleans(r.String(), ev)
+					}
+					continue
+				}
+				if ref.readOnly() && ref.sub == "" {
+					e := bad(scimerr.ScimTypeMutability, "operation %d: %s is read-only", i+1, ref)
+					return &e
+				}
+				flat[ref.String()] = fixBooleans(ref.String(), v)
+			}
+			op["value"] = flat
+			continue
+		}
+		// A whole extension as the path: make it path-less.
+		if _, ok := s.extension(path); ok {
+			m, ok := op["value"].(map[string]any)
+			if !ok || name == "remove" {
+				e := bad(scimerr.ScimTypeInvalidPath, "operation %d: %s can only be added or replaced with an object", i+1, path)
+				return &e
+			}
+			delete(op, "path")
+			op["value"] = map[string]any{path: m}
+			ops[i] = op
+			return normalizePatch(s, doc) // re-run to flatten
+		}
+		// Unqualified enterprise attributes (Entra "Example 5": path "manager").
+		head := path
+		if j := strings.IndexAny(head, ".["); j >= 0 {
+			head = head[:j]
+		}
+		if !strings.Contains(head, ":") {
+			if _, core := s.core.Attributes.ContainsAttribute(head); !core {
+				if _, c := commonAttr(head); !c {
+					for _, ext := range s.extensions {
+						if _, ok := ext.Attributes.ContainsAttribute(head); ok && ext.ID != URNRoster {
+							path = ext.ID + ":" + path
+							break
+						}
+					}
+				}
+			}
+			if c, ok := commonAttr(head); ok && (c == "id" || c == "meta" || c == "schemas") {
+				e := bad(scimerr.ScimTypeMutability, "operation %d: %s is read-only", i+1, c)
+				return &e
+			}
+		}
+		ref, ok := s.resolveKey(strings.SplitN(path, "[", 2)[0])
+		if ok && ref.readOnly() && ref.sub == "" {
+			e := bad(scimerr.ScimTypeMutability, "operation %d: %s is read-only", i+1, ref)
+			return &e
+		}
+		if ok && ref.ext == URNEnterprise && ref.name == "manager" && ref.sub == "" {
+			if sv, isStr := op["value"].(string); isStr {
+				op["value"] = map[string]any{"value": sv}
+			}
+		}
+		op["path"] = path
+		if v, ok := op["value"]; ok {
+			op["value"] = fixBooleans(path, v)
+		}
+	}
+	return nil
+}
