@@ -67,7 +67,7 @@ const (
 	FieldFamilyName   Field = "familyName"
 	FieldActive       Field = "active" // bool
 	FieldUserType     Field = "userType"
-	FieldDisplayName  Field = "displayName" // groups
+	FieldDisplayName  Field = "displayName"  // groups
 	FieldCreated      Field = "created"      // time.Time
 	FieldLastModified Field = "lastModified" // time.Time
 	// Fields of one element of a multi-valued attribute, inside ExprAny.

@@ -79,7 +79,7 @@ const (
 	ctxActor
 )
 
-func teamOf(ctx context.Context) string   { s, _ := ctx.Value(ctxTeam).(string); return s }
+func teamOf(ctx context.Context) string    { s, _ := ctx.Value(ctxTeam).(string); return s }
 func actorOf(ctx context.Context) db.Actor { a, _ := ctx.Value(ctxActor).(db.Actor); return a }
 
 // handler is the http.Handler NewHandler returns.

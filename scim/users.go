@@ -23,9 +23,9 @@ type userResource struct {
 	schemas schemaSet
 }
 
-func (*userResource) endpoint() string    { return "Users" }
-func (u *userResource) sset() schemaSet   { return u.schemas }
-func (*userResource) coreURN() string     { return URNUser }
+func (*userResource) endpoint() string     { return "Users" }
+func (u *userResource) sset() schemaSet    { return u.schemas }
+func (*userResource) coreURN() string      { return URNUser }
 func (*userResource) resourceName() string { return "User" }
 
 // storedDoc is the user as a SCIM document built from the store: the JSON
