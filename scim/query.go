@@ -319,9 +319,12 @@ func sortField(kind resourceKind, sortBy string) (db.Field, *scimerr.ScimError) 
 	return "", &e
 }
 
-// rewriteValuePathSub turns attr[filter].sub op value (Entra ID; the parser
-// has no sub-attribute after "]") into attr[(filter) and sub op value].
-func rewriteValuePathSub(f string) string {
+// rewriteValuePathSub removes the ".sub op value" after each "attr[filter]"
+// (Entra ID sends emails[type eq "work"].value eq "x"; the parser has no
+// sub-attribute after "]" and cannot parse a longer filter inside [...]). It
+// returns, for each value path in order, the removed "sub op value" or "".
+func rewriteValuePathSub(f string) (string, []string) {
+	var extras []string
 	var out strings.Builder
 	i := 0
 	inStr := false
@@ -371,11 +374,13 @@ func rewriteValuePathSub(f string) string {
 				sub := rest[1:k]
 				cond, n := readCondition(rest[k:])
 				if sub != "" && cond != "" {
-					out.WriteString("[(" + inner + ") and " + sub + " " + cond + "]")
+					extras = append(extras, sub+" "+cond)
+					out.WriteString("[" + inner + "]")
 					i = j + k + n
 					continue
 				}
 			}
+			extras = append(extras, "")
 			out.WriteString("[" + inner + "]")
 			i = j
 			continue
@@ -383,7 +388,7 @@ func rewriteValuePathSub(f string) string {
 		out.WriteByte(c)
 		i++
 	}
-	return out.String()
+	return out.String(), extras
 }
 
 func isAlnum(c byte) bool {
@@ -459,12 +464,14 @@ func translateFilter(kind resourceKind, f string) (*db.Expr, *scimerr.ScimError)
 		e := bad(scimerr.ScimTypeInvalidFilter, "the filter is too long")
 		return nil, &e
 	}
-	ast, err := filter.ParseFilter([]byte(rewriteValuePathSub(f)))
+	rewritten, extras := rewriteValuePathSub(f)
+	ast, err := filter.ParseFilter([]byte(rewritten))
 	if err != nil {
 		e := bad(scimerr.ScimTypeInvalidFilter, "the filter could not be parsed: check quoting, operators and parentheses")
 		return nil, &e
 	}
-	out, terr := toExpr(kind, ast, "", 0)
+	tr := &translator{kind: kind, extras: extras}
+	out, terr := tr.toExpr(ast, "", 0)
 	if terr != nil {
 		return nil, terr
 	}
@@ -534,17 +541,24 @@ func filterErr(format string, a ...any) *scimerr.ScimError {
 
 // toExpr translates the parser's AST into db.Expr, checking every attribute
 // against the schema and every value against the attribute's type.
-func toExpr(kind resourceKind, e filter.Expression, multi string, depth int) (*db.Expr, *scimerr.ScimError) {
+type translator struct {
+	kind   resourceKind
+	extras []string // per value path, in order: a trailing "sub op value"
+	n      int      // value paths seen
+}
+
+func (tr *translator) toExpr(e filter.Expression, multi string, depth int) (*db.Expr, *scimerr.ScimError) {
+	kind := tr.kind
 	if depth > 32 {
 		return nil, filterErr("the filter is nested too deeply")
 	}
 	switch x := e.(type) {
 	case *filter.LogicalExpression:
-		l, err := toExpr(kind, x.Left, multi, depth+1)
+		l, err := tr.toExpr(x.Left, multi, depth+1)
 		if err != nil {
 			return nil, err
 		}
-		r, err := toExpr(kind, x.Right, multi, depth+1)
+		r, err := tr.toExpr(x.Right, multi, depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -554,7 +568,7 @@ func toExpr(kind resourceKind, e filter.Expression, multi string, depth int) (*d
 		}
 		return &db.Expr{Op: op, Args: []*db.Expr{l, r}}, nil
 	case *filter.NotExpression:
-		in, err := toExpr(kind, x.Expression, multi, depth+1)
+		in, err := tr.toExpr(x.Expression, multi, depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -571,9 +585,25 @@ func toExpr(kind resourceKind, e filter.Expression, multi string, depth int) (*d
 		if err != nil {
 			return nil, err
 		}
-		in, err := toExpr(kind, x.ValueFilter, m, depth+1)
+		in, err := tr.toExpr(x.ValueFilter, m, depth+1)
 		if err != nil {
 			return nil, err
+		}
+		extra := ""
+		if tr.n < len(tr.extras) {
+			extra = tr.extras[tr.n]
+		}
+		tr.n++
+		if extra != "" {
+			ae, perr := filter.ParseAttrExp([]byte(extra))
+			if perr != nil {
+				return nil, filterErr("the condition after %s[...] could not be parsed", x.AttributePath.String())
+			}
+			sub, err := attrExpr(kind, &ae, m)
+			if err != nil {
+				return nil, err
+			}
+			in = &db.Expr{Op: db.ExprAnd, Args: []*db.Expr{in, sub}}
 		}
 		return &db.Expr{Op: db.ExprAny, Multi: m, Args: []*db.Expr{in}}, nil
 	case *filter.AttributeExpression:

@@ -514,6 +514,10 @@ func normalizePatch(s schemaSet, doc map[string]any) *scimerr.ScimError {
 			if sv, isStr := op["value"].(string); isStr {
 				op["value"] = map[string]any{"value": sv}
 			}
+			// Entra "Example 5" sends the single manager as a one-element list.
+			if l, isList := op["value"].([]any); isList && len(l) == 1 {
+				op["value"] = l[0]
+			}
 		}
 		op["path"] = path
 		if v, ok := op["value"]; ok {
