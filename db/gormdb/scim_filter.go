@@ -354,7 +354,12 @@ func (b *sqlBuilder) cmp(e *db.Expr, multi string) error {
 		case db.CmpEw:
 			p = "%" + p
 		}
-		b.sb.WriteString(col + " LIKE ")
+		if exact && b.d == MySQL {
+			// MySQL columns compare with the table's (case-insensitive) collation.
+			b.sb.WriteString(col + " LIKE BINARY ")
+		} else {
+			b.sb.WriteString(col + " LIKE ")
+		}
 		b.arg(p)
 		b.sb.WriteString(" ESCAPE '!'")
 		return nil
@@ -362,6 +367,17 @@ func (b *sqlBuilder) cmp(e *db.Expr, multi string) error {
 	op, err := sqlOp(e.Cmp)
 	if err != nil {
 		return err
+	}
+	if exact && b.d == MySQL {
+		if e.Cmp == db.CmpEq {
+			// the plain comparison uses the index; BINARY makes it case-exact
+			b.sb.WriteString(col + " = ")
+			b.arg(v)
+			b.sb.WriteString(" AND ")
+		}
+		b.sb.WriteString("BINARY " + col + " " + op + " ")
+		b.arg(v)
+		return nil
 	}
 	b.sb.WriteString(col + " " + op + " ")
 	b.arg(v)
