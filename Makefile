@@ -8,7 +8,7 @@ PG_DSN        ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 MYSQL_DSN     ?= mysql://root@127.0.0.1:3306/test
 INTEGRATION_ENV = ROSTER_TEST_POSTGRES='$(PG_DSN)' ROSTER_TEST_MYSQL='$(MYSQL_DSN)'
 
-.PHONY: run build test test-integration test-all bench bench-store lint fmt docker-build tidy-check
+.PHONY: run build test test-integration test-all bench bench-store bench-scim lint fmt docker-build tidy-check
 
 ## run: start the server on the embedded default (SQLite file roster.db, :8080)
 run:
@@ -37,6 +37,11 @@ bench: bench-store
 
 bench-store:
 	$(GO) test -run '^$$' -bench . -benchmem ./db/gormdb/
+
+## bench-scim: SCIM load generator against a fresh `roster serve` (SQLite by
+## default; BENCH_DB=postgres://... for PostgreSQL; BENCH_N users, default 10000)
+bench-scim:
+	./cmd/scimbench/run.sh
 
 ## lint: gofmt, go vet, staticcheck, go mod tidy check
 lint: tidy-check

@@ -39,7 +39,6 @@ type Store interface {
 	db.SCIMStore
 	GetUser(ctx context.Context, teamID, userID string) (db.User, error)
 	DeleteUser(ctx context.Context, teamID, userID string, by db.Actor) error
-	ExpectedTypes(ctx context.Context, teamID string, userIDs []string) (map[string]db.UserType, error)
 	CreateGroup(ctx context.Context, teamID string, in db.NewGroup, by db.Actor) (db.Group, error)
 	GetGroup(ctx context.Context, teamID, groupID string) (db.Group, error)
 	DeleteGroup(ctx context.Context, teamID, groupID string, by db.Actor) error

@@ -36,8 +36,14 @@ type tenant struct {
 	tokenID string
 }
 
+func gormdbtestOpen(t testing.TB) *gormdb.Store {
+	return gormdbtest.Open(t, gormdb.SQLite, gormdb.Config{})
+}
+
 // newTenant creates a team and a SCIM token for it in the store.
-func newTenant(t *testing.T, s *gormdb.Store, name string) tenant {
+func newTenant(t *testing.T, s *gormdb.Store, name string) tenant { return newTenantTB(t, s, name) }
+
+func newTenantTB(t testing.TB, s *gormdb.Store, name string) tenant {
 	t.Helper()
 	ctx := context.Background()
 	team, _, err := s.CreateTeam(ctx, db.NewTeam{Name: name, PrimaryEmail: "owner@" + name + ".example",

@@ -230,7 +230,7 @@ func (r *userResource) views(ctx context.Context, teamID string, users []db.User
 		ids[i] = u.ID
 	}
 	out := make(map[string]userView, len(users))
-	exp, err := r.h.store.ExpectedTypes(ctx, teamID, ids)
+	exp, err := r.h.store.ExpectedTypesOf(ctx, teamID, users)
 	if err != nil {
 		return nil, err
 	}

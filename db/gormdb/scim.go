@@ -336,11 +336,13 @@ func (s *Store) SearchUsers(ctx context.Context, teamID string, q db.Query) ([]d
 		return nil, 0, err
 	}
 	var rows []userRow
-	tx := s.conn(ctx).Where(where, args...).Order(order).Limit(q.Limit)
+	var err2 error
 	if q.Offset > 0 {
-		tx = tx.Offset(q.Offset)
+		err2 = s.deferredPage(ctx, &rows, "users", where, args, order, q)
+	} else {
+		err2 = s.conn(ctx).Where(where, args...).Order(order).Limit(q.Limit).Find(&rows).Error
 	}
-	if err := tx.Find(&rows).Error; err != nil {
+	if err := err2; err != nil {
 		return nil, 0, fmt.Errorf("search users: %w", translate(err))
 	}
 	out := make([]db.User, len(rows))
@@ -373,11 +375,13 @@ func (s *Store) SearchGroups(ctx context.Context, teamID string, q db.Query) ([]
 		return nil, 0, err
 	}
 	var rows []groupRow
-	tx := s.conn(ctx).Where(where, args...).Order(order).Limit(q.Limit)
+	var err2 error
 	if q.Offset > 0 {
-		tx = tx.Offset(q.Offset)
+		err2 = s.deferredPage(ctx, &rows, quoteTable(s.dialect, "groups"), where, args, order, q)
+	} else {
+		err2 = s.conn(ctx).Where(where, args...).Order(order).Limit(q.Limit).Find(&rows).Error
 	}
-	if err := tx.Find(&rows).Error; err != nil {
+	if err := err2; err != nil {
 		return nil, 0, fmt.Errorf("search groups: %w", translate(err))
 	}
 	out := make([]db.Group, len(rows))
@@ -385,4 +389,32 @@ func (s *Store) SearchGroups(ctx context.Context, teamID string, q db.Query) ([]
 		out[i] = rows[i].toDomain()
 	}
 	return out, total, nil
+}
+
+// deferredPage reads an OFFSET page by first picking the ids from the index
+// (a covering scan) and then only those rows: OFFSET on full rows would read
+// every skipped row.
+func (s *Store) deferredPage(ctx context.Context, dst any, table, where string, args []any, order string, q db.Query) error {
+	outer := strings.ReplaceAll(order, table+".", "o.")
+	sql := "SELECT o.* FROM " + table + " o JOIN (SELECT " + table + ".id FROM " + table + " WHERE " + where +
+		" ORDER BY " + order + " LIMIT ? OFFSET ?) p ON p.id = o.id ORDER BY " + outer
+	a := append(append([]any{}, args...), q.Limit, q.Offset)
+	return s.conn(ctx).Raw(sql, a...).Scan(dst).Error
+}
+
+// ExpectedTypesOf is ExpectedTypes for users the caller already holds: one
+// query (the team's policy) instead of re-reading the users.
+func (s *Store) ExpectedTypesOf(ctx context.Context, teamID string, users []db.User) (map[string]db.UserType, error) {
+	out := make(map[string]db.UserType, len(users))
+	_, policy, err := teamPolicy(s.conn(ctx), teamID)
+	if err != nil {
+		return nil, fmt.Errorf("expected types: %w", translate(err))
+	}
+	for _, u := range users {
+		if u.TeamID != teamID || u.AdminRole.IsAdmin() {
+			continue
+		}
+		out[u.ID] = s.classify(policy, u.Email, u.Source, false)
+	}
+	return out, nil
 }

@@ -13,10 +13,11 @@ import (
 // always bound; only column names chosen from fixed tables and JSON keys that
 // match jsonKey are written into the SQL text.
 type sqlBuilder struct {
-	d    Dialect
-	kind string // "users" or "groups"
-	sb   strings.Builder
-	args []any
+	d      Dialect
+	kind   string // "users" or "groups"
+	teamID string
+	sb     strings.Builder
+	args   []any
 }
 
 var jsonKey = regexp.MustCompile(`^[A-Za-z0-9_:.\-]{1,200}$`)
@@ -124,6 +125,7 @@ func (b *sqlBuilder) arg(v any) {
 
 // where builds the full WHERE clause for the team, the filter and keyset paging.
 func (b *sqlBuilder) where(teamID string, q db.Query) (string, []any, error) {
+	b.teamID = teamID
 	b.sb.WriteString(b.table() + ".team_id = ")
 	b.arg(teamID)
 	if q.After != "" {
@@ -221,11 +223,17 @@ func (b *sqlBuilder) expr(e *db.Expr, multi string, depth int) error {
 		if multi != "" || len(e.Args) != 1 {
 			return invalidFilter("value filters cannot be nested")
 		}
+		// IN (uncorrelated) rather than EXISTS, so the planner starts from the
+		// value index instead of probing every row of the team.
 		switch {
 		case e.Multi == "emails" && b.kind == "users":
-			b.sb.WriteString("EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = users.id AND e.team_id = users.team_id AND (")
+			b.sb.WriteString("users.id IN (SELECT e.user_id FROM user_emails e WHERE e.team_id = ")
+			b.arg(b.teamID)
+			b.sb.WriteString(" AND (")
 		case e.Multi == "members" && b.kind == "groups":
-			b.sb.WriteString("EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = " + b.table() + ".id AND (")
+			b.sb.WriteString(b.table() + ".id IN (SELECT m.group_id FROM group_members m WHERE m.team_id = ")
+			b.arg(b.teamID)
+			b.sb.WriteString(" AND (")
 		default:
 			return invalidFilter("%s cannot be filtered", e.Multi)
 		}

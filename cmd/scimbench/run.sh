@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the SCIM benchmark end to end (make bench-scim): builds roster and
+# scimbench, serves a fresh database (SQLite in a temp dir unless BENCH_DB is a
+# postgres:// or mysql:// DSN), creates a team and SCIM token with the CLI, runs
+# the load generator and stops the server. It prints the server's RSS at the end.
+#   BENCH_N=10000 BENCH_DB=postgres://postgres@127.0.0.1:5432/bench?sslmode=disable make bench-scim
+set -euo pipefail
+N=${BENCH_N:-10000}
+PORT=${BENCH_PORT:-18080}
+DURATION=${BENCH_DURATION:-5s}
+tmp=$(mktemp -d)
+DB=${BENCH_DB:-$tmp/roster.db}
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+go build -o "$tmp/roster" ./cmd/roster
+go build -o "$tmp/scimbench" ./cmd/scimbench
+export ROSTER_DATABASE="$DB" ROSTER_SCIM_RATE_LIMIT=0 ROSTER_LOG_LEVEL=warn ROSTER_BASE_URL="http://127.0.0.1:$PORT"
+"$tmp/roster" migrate >/dev/null
+id=$$-$RANDOM
+team=$("$tmp/roster" team create --name "bench-$id" --primary-admin "bench-$id@bench.example" \
+  --first-name Bench --last-name Admin -o json | jq -r .id)
+token=$("$tmp/roster" token create --team "$team" -o json | jq -r .token)
+"$tmp/roster" serve --listen "127.0.0.1:$PORT" &
+pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+echo "roster $(go env GOVERSION) on $(nproc) cores, database ${DB%%\?*}, N=$N" >&2
+"$tmp/scimbench" --url "http://127.0.0.1:$PORT/scim/v2" --token "$token" --n "$N" --duration "$DURATION" ${BENCH_FLAGS:-}
+echo "server RSS: $(awk '/VmRSS/{print $2" "$3}' /proc/$pid/status)"
