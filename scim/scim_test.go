@@ -297,6 +297,15 @@ func TestUserLifecycle(t *testing.T) {
 		if dup.scimType() != "uniqueness" {
 			t.Errorf("scimType %q", dup.scimType())
 		}
+		// Never match by email on POST: reusing another user's email is a
+		// conflict, not a merge into that user (takeover by matching).
+		take := userBody("someone-else", "Test_User_fd0ea19b-0777-472c-9f96-4f70d2226f2e@contoso.com")
+		if r := e.do(e.a, "POST", "/Users", take).want(t, 409); r.scimType() != "uniqueness" {
+			t.Errorf("scimType %q", r.scimType())
+		}
+		if u2, _ := e.store.GetUser(ctx, e.a.teamID, id); u2.Version != 1 || u2.UserName != u.UserName {
+			t.Errorf("existing user changed by a conflicting POST: %+v", u2)
+		}
 		// The same userName in another team is fine.
 		e.do(e.b, "POST", "/Users", payload(t, "entra_user_create.json")).want(t, 201)
 
@@ -833,4 +842,46 @@ func TestConcurrentReads(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// R-POL-5: the Roster extension shows the user's type and whether the team's
+// policy now expects another one; admins are never exceptions (R-POL-4).
+func TestRosterExtension(t *testing.T) {
+	var mu sync.Mutex
+	expect := db.TypeStandard
+	classify := func(p db.Policy, email string, src db.Source, isAdmin bool) db.UserType {
+		mu.Lock()
+		defer mu.Unlock()
+		if isAdmin {
+			return db.TypeStandard
+		}
+		return expect
+	}
+	s := gormdbtest.Open(t, gormdb.SQLite, gormdb.Config{Classify: classify})
+	e := &env{t: t, store: s, a: newTenant(t, s, "alpha")}
+	e.h = http.StripPrefix("/scim/v2", scim.NewHandler(s, scim.Options{BaseURL: base, TokenCacheTTL: -1}))
+	id := e.createUser(e.a, "p@example.com")
+	r := e.do(e.a, "GET", "/Users/"+id, nil).want(t, 200)
+	if r.str(scim.URNRoster, "userType") != "standard" || r.str(scim.URNRoster, "exception") != "false" {
+		t.Fatalf("before: %s", r.raw)
+	}
+	if u, _ := s.GetUser(context.Background(), e.a.teamID, id); u.Source != db.SourceSCIM || u.Type != db.TypeStandard {
+		t.Fatalf("stored: %+v", u)
+	}
+	mu.Lock()
+	expect = db.TypeExternal
+	mu.Unlock()
+	r = e.do(e.a, "GET", "/Users/"+id, nil).want(t, 200)
+	if r.str(scim.URNRoster, "userType") != "standard" || r.str(scim.URNRoster, "exception") != "true" {
+		t.Errorf("after the policy changed: %s", r.raw)
+	}
+	l := e.do(e.a, "GET", "/Users?filter="+url.QueryEscape(`userName sw "owner@"`), nil).want(t, 200)
+	if l.total() != 1 || l.str("Resources", "0", scim.URNRoster, "exception") != "false" {
+		t.Errorf("admin shown as exception: %s", l.raw)
+	}
+	// A new user is classified by the store under the current policy.
+	n := e.do(e.a, "POST", "/Users", userBody("n@example.com", "n@example.com")).want(t, 201)
+	if n.str(scim.URNRoster, "userType") != "external" || n.str(scim.URNRoster, "exception") != "false" {
+		t.Errorf("new user: %s", n.raw)
+	}
 }

@@ -74,6 +74,20 @@ func testSCIM(t *testing.T, st db.Store) {
 			}
 		})
 	}
+	// ExpectedTypesOf agrees with ExpectedTypes and leaves admins out (R-POL-4).
+	admins, _ := st.ListAdmins(ctx, teamA.ID)
+	all := append([]db.User{ann, ben}, admins...)
+	ids := []string{ann.ID, ben.ID, admins[0].ID}
+	want, err := st.ExpectedTypes(ctx, teamA.ID, ids)
+	WantErr(t, err, nil, "")
+	got, err := s.ExpectedTypesOf(ctx, teamA.ID, all)
+	WantErr(t, err, nil, "")
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ExpectedTypesOf %v, ExpectedTypes %v", got, want)
+	}
+	if _, ok := got[admins[0].ID]; ok {
+		t.Errorf("an admin has an expected type")
+	}
 	// Sorting and paging.
 	us, total, err := s.SearchUsers(ctx, teamA.ID, db.Query{SortBy: db.FieldUserName, Descending: true, Limit: 1, Offset: 1})
 	if err != nil || total != 3 || len(us) != 1 || us[0].UserName != "ben_50%" { // primary…, ben_50%, Ann
@@ -89,9 +103,9 @@ func testSCIM(t *testing.T, st db.Store) {
 		return nil
 	})
 	WantErr(t, err, nil, "")
-	got, _ := s.UserEmails(ctx, teamA.ID, []string{ann.ID})
-	if len(got[ann.ID]) != 1 || got[ann.ID][0].Value != "ann@new.test" {
-		t.Errorf("emails after update: %+v", got)
+	em, _ := s.UserEmails(ctx, teamA.ID, []string{ann.ID})
+	if len(em[ann.ID]) != 1 || em[ann.ID][0].Value != "ann@new.test" {
+		t.Errorf("emails after update: %+v", em)
 	}
 	_, err = s.UpdateSCIMUser(ctx, teamB.ID, ann.ID, 0, actor, func(*db.User, *[]db.UserEmail) error { return nil })
 	WantErr(t, err, db.ErrNotFound, "")
