@@ -120,7 +120,7 @@ func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
-	a.Log.Info("roster serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", string(store.Dialect()), "version", version)
+	a.Log.Info("roster serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", string(store.Dialect()), "sqlite_driver", gormdb.SQLiteDriver, "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
