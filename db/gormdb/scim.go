@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"gorm.io/gorm"
@@ -391,15 +392,34 @@ func (s *Store) SearchGroups(ctx context.Context, teamID string, q db.Query) ([]
 	return out, total, nil
 }
 
-// deferredPage reads an OFFSET page by first picking the ids from the index
-// (a covering scan) and then only those rows: OFFSET on full rows would read
-// every skipped row.
+// deferredPage reads an OFFSET page in two steps: the ids from the index (a
+// covering scan), then only those rows. OFFSET over full rows would read and
+// decode every skipped row.
 func (s *Store) deferredPage(ctx context.Context, dst any, table, where string, args []any, order string, q db.Query) error {
-	outer := strings.ReplaceAll(order, table+".", "o.")
-	sql := "SELECT o.* FROM " + table + " o JOIN (SELECT " + table + ".id FROM " + table + " WHERE " + where +
-		" ORDER BY " + order + " LIMIT ? OFFSET ?) p ON p.id = o.id ORDER BY " + outer
-	a := append(append([]any{}, args...), q.Limit, q.Offset)
-	return s.conn(ctx).Raw(sql, a...).Scan(dst).Error
+	var ids []string
+	if err := s.conn(ctx).Table(table).Where(where, args...).Order(order).Limit(q.Limit).Offset(q.Offset).Pluck(table+".id", &ids).Error; err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	pos := make(map[string]int, len(ids))
+	for i, id := range ids {
+		pos[id] = i
+	}
+	switch rows := dst.(type) {
+	case *[]userRow:
+		if err := s.conn(ctx).Where("id IN ?", ids).Find(rows).Error; err != nil {
+			return err
+		}
+		sort.Slice(*rows, func(a, b int) bool { return pos[(*rows)[a].ID] < pos[(*rows)[b].ID] })
+	case *[]groupRow:
+		if err := s.conn(ctx).Where("id IN ?", ids).Find(rows).Error; err != nil {
+			return err
+		}
+		sort.Slice(*rows, func(a, b int) bool { return pos[(*rows)[a].ID] < pos[(*rows)[b].ID] })
+	}
+	return nil
 }
 
 // ExpectedTypesOf is ExpectedTypes for users the caller already holds: one
