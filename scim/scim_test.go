@@ -704,6 +704,7 @@ func TestBadRequestsAreNever500(t *testing.T) {
 			{"no schemas", "POST", "/Users", `{"userName":"a@example.com"}`, 400, "invalidValue"},
 			{"bogus schema", "POST", "/Users", `{"schemas":["urn:bogus"],"userName":"a@example.com"}`, 400, "invalidValue"},
 			{"unknown attribute", "POST", "/Users", `{"schemas":["` + scim.URNUser + `"],"userName":"a@example.com","shoeSize":42}`, 400, "invalidValue"},
+			{"unknown extension attribute", "POST", "/Users", `{"schemas":["` + scim.URNUser + `","` + scim.URNEnterprise + `"],"userName":"a@example.com","` + scim.URNEnterprise + `":{"shoeSize":1}}`, 400, "invalidValue"},
 			{"no email at all", "POST", "/Users", `{"schemas":["` + scim.URNUser + `"],"userName":"plainname"}`, 400, "invalidValue"},
 			{"missing userName", "POST", "/Users", `{"schemas":["` + scim.URNUser + `"],"emails":[{"value":"a@example.com"}]}`, 400, ""},
 			{"wrong type", "POST", "/Users", `{"schemas":["` + scim.URNUser + `"],"userName":["a"]}`, 400, ""},

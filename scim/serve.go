@@ -324,9 +324,19 @@ func normalizeResource(kind resourceKind, doc map[string]any) *scimerr.ScimError
 			continue
 		}
 		if strings.HasPrefix(strings.ToLower(k), "urn:") || strings.HasPrefix(k, "http") {
-			if _, ok := s.extension(k); !ok && !strings.EqualFold(k, kind.coreURN()) {
+			ext, ok := s.extension(k)
+			if !ok {
 				e := bad(scimerr.ScimTypeInvalidValue, "unknown extension %q", k)
 				return &e
+			}
+			if m, isMap := v.(map[string]any); isMap {
+				for ek, ev := range m {
+					if _, known := ext.Attributes.ContainsAttribute(ek); !known {
+						e := bad(scimerr.ScimTypeInvalidValue, "unknown attribute %q in %s", ek, ext.ID)
+						return &e
+					}
+					m[ek] = fixBooleans(ek, ev)
+				}
 			}
 			continue
 		}
