@@ -222,11 +222,11 @@ func (g *groupResource) Replace(req *http.Request, id string, attrs lib.Resource
 		return nil
 	}, nil, nil, &ids)
 	if err != nil {
-		return lib.Resource{}, g.h.toScimError(err, http.MethodPut)
+		return lib.Resource{}, g.h.writeErr(ctx, err, http.MethodPut)
 	}
 	ms, err := g.members(ctx, teamOf(ctx), gr.ID)
 	if err != nil {
-		return lib.Resource{}, g.h.toScimError(err, http.MethodPut)
+		return lib.Resource{}, g.h.writeErr(ctx, err, http.MethodPut)
 	}
 	return g.resource(gr, g.render(gr, ms, true)), nil
 }
@@ -345,7 +345,7 @@ func (g *groupResource) Patch(req *http.Request, id string, ops []lib.PatchOpera
 	}
 	add, remove := mc.lists()
 	if _, err := g.h.store.PatchGroup(ctx, teamOf(ctx), id, ifMatch(ctx), actorOf(ctx), change, add, remove, mc.replace); err != nil {
-		return lib.Resource{}, g.h.toScimError(err, http.MethodPatch)
+		return lib.Resource{}, g.h.writeErr(ctx, err, http.MethodPatch)
 	}
 	return lib.Resource{}, nil
 }

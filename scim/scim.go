@@ -438,6 +438,18 @@ func (h *handler) toScimError(err error, method string) scimerr.ScimError {
 	return scimerr.ScimError{Status: http.StatusInternalServerError, Detail: "internal error"}
 }
 
+// writeErr is toScimError for writes: a lost race without If-Match is a 409
+// to retry, not a failed precondition the client never set.
+func (h *handler) writeErr(ctx context.Context, err error, method string) scimerr.ScimError {
+	if errors.Is(err, db.ErrStale) && ifMatch(ctx) == 0 {
+		var se scimerr.ScimError
+		if !errors.As(err, &se) {
+			return scimerr.ScimError{Status: http.StatusConflict, Detail: "the resource changed concurrently; retry"}
+		}
+	}
+	return h.toScimError(err, method)
+}
+
 // bad builds a 400 SCIM error.
 func bad(t scimerr.ScimType, format string, a ...any) scimerr.ScimError {
 	return scimerr.ScimError{Status: http.StatusBadRequest, ScimType: t, Detail: fmt.Sprintf(format, a...)}

@@ -886,3 +886,41 @@ func TestRosterExtension(t *testing.T) {
 		t.Errorf("new user: %s", n.raw)
 	}
 }
+
+// Concurrent PATCHes of one user without If-Match all succeed (they queue on
+// the row); only an explicit If-Match can fail with 412.
+func TestConcurrentPatches(t *testing.T) {
+	forEachDialect(t, scim.Options{}, func(t *testing.T, e *env) {
+		id := e.createUser(e.a, "race@example.com")
+		gid := e.do(e.a, "POST", "/Groups", map[string]any{"schemas": []string{scim.URNGroup}, "displayName": "race"}).want(t, 201).str("id")
+		var wg sync.WaitGroup
+		codes := make(chan int, 32)
+		for i := 0; i < 16; i++ {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				req := httptest.NewRequest("PATCH", "/scim/v2/Users/"+id, strings.NewReader(payload(t, "entra_user_patch_active_false.json")))
+				req.Header.Set("Authorization", "Bearer "+e.a.token)
+				rec := httptest.NewRecorder()
+				e.h.ServeHTTP(rec, req)
+				codes <- rec.Code
+			}()
+			go func(i int) {
+				defer wg.Done()
+				body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"race-%d"}]}`, i)
+				req := httptest.NewRequest("PATCH", "/scim/v2/Groups/"+gid, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+e.a.token)
+				rec := httptest.NewRecorder()
+				e.h.ServeHTTP(rec, req)
+				codes <- rec.Code
+			}(i)
+		}
+		wg.Wait()
+		close(codes)
+		for c := range codes {
+			if c != 200 && c != 204 {
+				t.Errorf("concurrent PATCH answered %d", c)
+			}
+		}
+	})
+}

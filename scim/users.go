@@ -375,7 +375,7 @@ func (r *userResource) Replace(req *http.Request, id string, attrs lib.ResourceA
 		return nil
 	})
 	if err != nil {
-		return lib.Resource{}, r.h.toScimError(err, http.MethodPut)
+		return lib.Resource{}, r.h.writeErr(ctx, err, http.MethodPut)
 	}
 	return r.after(ctx, u, http.MethodPut)
 }
@@ -421,7 +421,7 @@ func (r *userResource) Patch(req *http.Request, id string, ops []lib.PatchOperat
 		return nil
 	})
 	if err != nil {
-		return lib.Resource{}, r.h.toScimError(err, http.MethodPatch)
+		return lib.Resource{}, r.h.writeErr(ctx, err, http.MethodPatch)
 	}
 	return r.after(ctx, u, http.MethodPatch)
 }

@@ -124,7 +124,10 @@ func (s *Store) UpdateSCIMUser(ctx context.Context, teamID, userID string, ifVer
 	var out db.User
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var r userRow
-		if err := tx.Take(&r, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
+		// Lock the row (PostgreSQL, MariaDB) so concurrent PATCHes of one user
+		// queue instead of failing the version check; SQLite writers are
+		// already serialised.
+		if err := s.lockable(tx).Take(&r, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return userNotFound(userID)
 			}
@@ -233,7 +236,7 @@ func (s *Store) GroupsOfUsers(ctx context.Context, teamID string, userIDs []stri
 func (s *Store) PatchGroup(ctx context.Context, teamID, groupID string, ifVersion int64, by db.Actor, change func(*db.Group) error, add, remove []string, replace *[]string) (db.Group, error) {
 	var out db.Group
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		r, err := s.getGroupRow(tx, teamID, groupID)
+		r, err := s.getGroupRow(s.lockable(tx), teamID, groupID)
 		if err != nil {
 			return err
 		}
@@ -437,4 +440,13 @@ func (s *Store) ExpectedTypesOf(ctx context.Context, teamID string, users []db.U
 		out[u.ID] = s.classify(policy, u.Email, u.Source, false)
 	}
 	return out, nil
+}
+
+// lockable makes the next read lock its rows until the transaction ends
+// (SELECT ... FOR UPDATE) on dialects that have row locks.
+func (s *Store) lockable(tx *gorm.DB) *gorm.DB {
+	if s.dialect == SQLite {
+		return tx
+	}
+	return tx.Clauses(forUpdate())
 }
