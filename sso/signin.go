@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
 
 	"github.com/roster-dev/roster/db"
@@ -184,6 +185,12 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState stri
 	if hasDoctype(raw) {
 		return fail("malformed", errors.New("a DOCTYPE or ENTITY declaration is not allowed"))
 	}
+	if n, err := countAssertions(raw); err != nil || n != 1 {
+		// Real IdPs send exactly one assertion. Refusing any other count
+		// closes signature-wrapping variants that smuggle a second
+		// (forged or original) assertion next to or inside the signed one.
+		return fail("malformed", fmt.Errorf("response must hold exactly one assertion, found %d (%v)", n, err))
+	}
 	a, err := s.parse(t, raw, possible)
 	if err != nil {
 		return fail("invalid_response", err)
@@ -223,6 +230,30 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState stri
 		ret = "/" // IdP-initiated RelayState is never used as a target
 	}
 	return SignIn{Identity: id, User: u, Created: created, Session: tok, Expires: se.ExpiresAt, ReturnTo: ret}, nil
+}
+
+// countAssertions counts Assertion and EncryptedAssertion elements at any
+// depth of the document.
+func countAssertions(raw []byte) (int, error) {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(raw); err != nil {
+		return 0, errors.New("the XML cannot be parsed")
+	}
+	if doc.Root() == nil {
+		return 0, errors.New("the XML has no root")
+	}
+	n := 0
+	var walk func(e *etree.Element)
+	walk = func(e *etree.Element) {
+		if e.Tag == "Assertion" || e.Tag == "EncryptedAssertion" {
+			n++
+		}
+		for _, c := range e.ChildElements() {
+			walk(c)
+		}
+	}
+	walk(doc.Root())
+	return n, nil
 }
 
 func decodeResponse(s string) ([]byte, error) {
