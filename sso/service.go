@@ -162,7 +162,6 @@ func (s *Service) randomToken(n int) (string, error) {
 	return b64url.EncodeToString(b), nil
 }
 
-
 func (s *Service) teamURLString(teamID, endpoint string) string {
 	u := s.teamURL(teamID, endpoint)
 	return u.String()

@@ -138,7 +138,9 @@ func (e *SignInError) Error() string {
 
 func (e *SignInError) Unwrap() error { return e.Detail }
 
-func refuse(reason string, detail error) *SignInError { return &SignInError{Reason: reason, Detail: detail} }
+func refuse(reason string, detail error) *SignInError {
+	return &SignInError{Reason: reason, Detail: detail}
+}
 
 // ACS verifies a posted SAMLResponse for the team and, unless it is a test,
 // provisions (JIT) and signs the user in. It never panics: crewjam v0.5.1
