@@ -192,7 +192,7 @@ func cmdSSOSet(ctx context.Context, e *env, args []string) error {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var in sso.Settings
 	if m := strings.TrimSpace(*md); m != "" {
-		if strings.HasPrefix(m, "http://") || strings.HasPrefix(m, "https://") {
+		if strings.Contains(m, "://") { // a URL; the fetcher allows only http(s)
 			in.MetadataURL = &m
 		} else {
 			x, err := readSmallFile(m, 4<<20)
