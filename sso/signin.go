@@ -411,7 +411,18 @@ func (s *Service) provision(ctx context.Context, c db.SSOConfig, id Identity) (d
 	}
 	first, last := id.FirstName, id.LastName
 	if first == "" || last == "" {
-		return db.User{}, false, refuse("attributes_missing", fmt.Errorf("just-in-time provisioning needs first and last name attributes (mapped: %+v)", effectiveAttributes(c)))
+		// Names are required (seed 003) but many IdPs send only a NameID
+		// until their admin maps attributes: derive them from the email
+		// rather than refuse the sign-in, and say so in the log.
+		df, dl := namesFromEmail(id.Email)
+		if first == "" {
+			first = df
+		}
+		if last == "" {
+			last = dl
+		}
+		s.log.WarnContext(ctx, "sso: JIT user without name attributes; names derived from the email", "team", c.TeamID,
+			"mapped", fmt.Sprintf("%+v", effectiveAttributes(c)))
 	}
 	actor := db.Actor{Kind: db.ActorSSO, ID: c.IdPEntityID, Name: id.Email}
 	if len(actor.ID) > 64 {
@@ -428,6 +439,21 @@ func (s *Service) provision(ctx context.Context, c db.SSOConfig, id Identity) (d
 		return db.User{}, false, err
 	}
 	return u, true, nil
+}
+
+// namesFromEmail splits "jane.doe@x" into "Jane", "Doe"; a single-word
+// local part gives the same word for both.
+func namesFromEmail(email string) (string, string) {
+	local, _, _ := strings.Cut(email, "@")
+	parts := strings.FieldsFunc(local, func(r rune) bool { return r == '.' || r == '_' || r == '-' || r == '+' })
+	if len(parts) == 0 {
+		return local, local
+	}
+	title := func(w string) string { return strings.ToUpper(w[:1]) + w[1:] }
+	if len(parts) == 1 {
+		return title(parts[0]), title(parts[0])
+	}
+	return title(parts[0]), title(strings.Join(parts[1:], " "))
 }
 
 // SessionUser returns the user and team of a session cookie value.

@@ -599,3 +599,27 @@ func TestTestModeShowsAssertionWithoutProvisioning(t *testing.T) {
 		t.Errorf("failed test: %d %s", res.StatusCode, body)
 	}
 }
+
+func TestJITWithoutNameAttributes(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	f := newForge(t, "https://idp.acme.example", 0)
+	team, _ := e.team("Acme", f.Metadata(), sso.Settings{JIT: ptr(true)})
+	c := e.browser()
+	_, reqID, relay := e.login(c, team.ID)
+	r := e.okResp(f, team.ID, reqID, "")
+	r.NameID, r.First, r.Last = "jane.van.doe@acme.example", "", ""
+	if res := e.post(c, team.ID, f.Build(t, r), relay); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("NameID-only sign-in: %d\n%s", res.StatusCode, e.logs)
+	}
+	u, err := e.store.FindUser(context.Background(), team.ID, db.UserKey{Email: "jane.van.doe@acme.example"})
+	if err != nil || u.FirstName != "Jane" || u.LastName != "Van doe" {
+		t.Errorf("user = %+v %v", u, err)
+	}
+	// with JIT off, an unknown user is refused
+	off, _ := e.team("Off", f.Metadata(), sso.Settings{})
+	c = e.browser()
+	_, reqID, relay = e.login(c, off.ID)
+	if res := e.post(c, off.ID, f.Build(t, e.okResp(f, off.ID, reqID, "jane@acme.example")), relay); res.StatusCode != http.StatusForbidden {
+		t.Errorf("JIT off, unknown user: %d", res.StatusCode)
+	}
+}

@@ -108,6 +108,17 @@ func testSSOKeys(t *testing.T, s db.Store, ss db.SSOStore) {
 	if diff := cmp.Diff([]db.SSOKey{k2, k1}, ks); diff != "" {
 		t.Errorf("keys newest first (-want +got):\n%s", diff)
 	}
+	// a key added at the same instant still sorts as the newest
+	k3 := db.SSOKey{ID: "k0-" + team.ID[:8], TeamID: team.ID, PrivateKeyPEM: "priv3", CertPEM: "cert3", CreatedAt: k2.CreatedAt}
+	if err := ss.AddSSOKey(ctx, k3, Operator); err != nil {
+		t.Fatal(err)
+	}
+	if ks, _ := ss.SSOKeys(ctx, team.ID); len(ks) != 3 || ks[0].ID != k3.ID {
+		t.Errorf("a key added at the same instant is not the newest: %+v", ks)
+	}
+	if err := ss.DeleteSSOKey(ctx, team.ID, k3.ID, Operator); err != nil {
+		t.Fatal(err)
+	}
 	if ks, _ := ss.SSOKeys(ctx, other.ID); len(ks) != 0 {
 		t.Errorf("other team sees keys: %d", len(ks))
 	}

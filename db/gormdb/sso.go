@@ -254,9 +254,20 @@ func (s *Store) AddSSOKey(ctx context.Context, k db.SSOKey, by db.Actor) error {
 	if k.CreatedAt.IsZero() {
 		k.CreatedAt = s.nowUTC()
 	}
+	k.CreatedAt = k.CreatedAt.UTC().Truncate(time.Millisecond)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if _, err := s.lockTeam(tx, k.TeamID); err != nil {
 			return err
+		}
+		// The newest key signs: keep creation times strictly increasing
+		// even when the clock has not moved (a coarse or frozen clock).
+		var newest ssoKeyRow
+		err := tx.Where("team_id = ?", k.TeamID).Order("created_at DESC").Limit(1).Find(&newest).Error
+		if err != nil {
+			return err
+		}
+		if newest.ID != "" && !k.CreatedAt.After(newest.CreatedAt) {
+			k.CreatedAt = newest.CreatedAt.Add(time.Millisecond)
 		}
 		if err := tx.Create(&ssoKeyRow{ID: k.ID, TeamID: k.TeamID, PrivateKeyPEM: k.PrivateKeyPEM, CertPEM: k.CertPEM,
 			CreatedAt: k.CreatedAt.UTC()}).Error; err != nil {

@@ -15,7 +15,8 @@
 // Options (header X-Test-Options on /sso, or the /initiate body): user
 // {email, firstName, lastName, nameID, nameIDRaw}, sign "assertion" |
 // "response" | "both", encrypt, sha1, audience (null drops the
-// AudienceRestriction), noConditions, shiftSeconds, inResponseTo (override).
+// AudienceRestriction), noConditions, shiftSeconds, inResponseTo (override),
+// defaultTemplate (samlify's built-in response: NameID only, no attributes).
 'use strict';
 
 const fs = require('fs');
@@ -102,6 +103,12 @@ async function respond(spEntity, opts, inResponseTo, relayState) {
     Issuer: i.entityMeta.getEntityID(),
     InResponseTo: opts.inResponseTo !== undefined ? opts.inResponseTo : inResponseTo,
   };
+  if (opts.defaultTemplate) {
+    // samlify's own template: NameID only, no AttributeStatement
+    const info = inResponseTo ? { extract: { request: { id: inResponseTo } } } : null;
+    const res = await i.createLoginResponse(s, info, 'post', opts.user || {}, { relayState });
+    return { SAMLResponse: res.context, RelayState: relayState || '', ACS: acsURL };
+  }
   const res = await i.createLoginResponse(s, null, 'post', opts.user || {}, {
     relayState,
     // a Response signature must cover the EncryptedAssertion, so encrypt first
