@@ -120,12 +120,6 @@ func TestAttacksRefused(t *testing.T) {
 	team, _ := e.team("Acme", f.Metadata(), sso.Settings{JIT: ptr(true), Domains: &[]string{"acme.example"}})
 	teamB, _ := e.team("Bravo", newForge(t, "https://idp.bravo.example", 2).Metadata(), sso.Settings{JIT: ptr(true)})
 
-	type attack struct {
-		name   string
-		reason string // the logged reason code
-		build  func(r *resp) (string, string)
-		post   func(reqID string) (team, body string)
-	}
 	// Each case gets a fresh SP-initiated request (unless it says otherwise).
 	cases := []struct {
 		name, reason string
