@@ -8,15 +8,24 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
+	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
 	"github.com/roster-dev/roster/sso"
 )
 
 // BenchmarkACS measures verified sign-ins through Service.ACS on a real
 // SQLite store: signature check, Roster's assertion rules, the replay-cache
 // insert, the user lookup (or JIT creation) and the session insert. The
-// responses are signed before the timer starts.
+// responses are signed before the timer starts. It runs on SQLite, and on
+// PostgreSQL and MariaDB when ROSTER_TEST_POSTGRES / ROSTER_TEST_MYSQL are set.
 func BenchmarkACS(b *testing.B) {
 	clock.Set(time.Now().UTC())
+	for _, d := range gormdbtest.Dialects() {
+		b.Run(gormdbtest.Name(d), func(b *testing.B) { benchmarkACS(b, d) })
+	}
+}
+
+func benchmarkACS(b *testing.B, d gormdb.Dialect) {
 	for _, bc := range []struct {
 		name    string
 		spInit  bool
@@ -27,7 +36,7 @@ func BenchmarkACS(b *testing.B) {
 		{"sp-initiated/jit-new-user", true, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			e := newEnv(b, nil, nil)
+			e := newEnv(b, gormdbtest.Open(b, d, gormdb.Config{}), nil)
 			f := newForge(b, "https://idp.acme.example", 0)
 			team, _ := e.team("Acme", f.Metadata(), sso.Settings{JIT: ptr(true), AllowIdPInitiated: ptr(true), Domains: &[]string{"acme.example"}})
 			ctx := context.Background()

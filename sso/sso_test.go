@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
+	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
 	"github.com/roster-dev/roster/sso"
 )
 
@@ -615,5 +617,32 @@ func TestJITWithoutNameAttributes(t *testing.T) {
 	_, reqID, relay = e.login(c, off.ID)
 	if res := e.post(c, off.ID, f.Build(t, e.okResp(f, off.ID, reqID, "jane@acme.example")), relay); res.StatusCode != http.StatusForbidden {
 		t.Errorf("JIT off, unknown user: %d", res.StatusCode)
+	}
+}
+
+// TestSignInOnEveryDialect runs a sign-in, a replay and a cross-team post
+// on each configured database (PostgreSQL and MariaDB when their DSNs are set).
+func TestSignInOnEveryDialect(t *testing.T) {
+	for _, d := range gormdbtest.Dialects() {
+		t.Run(gormdbtest.Name(d), func(t *testing.T) {
+			e := newEnv(t, gormdbtest.Open(t, d, gormdb.Config{}), nil)
+			f := newForge(t, "https://idp.acme.example", 0)
+			team, _ := e.team("Acme", f.Metadata(), sso.Settings{JIT: ptr(true)})
+			other, _ := e.team("Other", f.Metadata(), sso.Settings{JIT: ptr(true), AllowIdPInitiated: ptr(true)})
+			c := e.browser()
+			_, reqID, relay := e.login(c, team.ID)
+			body := f.Build(t, e.okResp(f, team.ID, reqID, "jane@acme.example"))
+			if res := e.post(c, team.ID, body, relay); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("sign-in: %d\n%s", res.StatusCode, e.logs)
+			}
+			if me, _ := e.me(c); me.User.Email != "jane@acme.example" {
+				t.Errorf("me = %+v", me)
+			}
+			for _, tm := range []string{team.ID, other.ID} {
+				if res := e.post(e.browser(), tm, body, relay); res.StatusCode != http.StatusForbidden {
+					t.Errorf("replay to %s: %d", tm, res.StatusCode)
+				}
+			}
+		})
 	}
 }
