@@ -646,3 +646,33 @@ func TestSignInOnEveryDialect(t *testing.T) {
 		})
 	}
 }
+
+// R-POL-2, R-POL-3: a JIT user is classified by the store's role-policy
+// classifier with source sso (cmd/roster wires rolepolicy's); here a
+// classifier standing in for a domain policy of cba.net makes the abc.net
+// user external (R-POL-10).
+func TestJITUserClassifiedAsSSO(t *testing.T) {
+	var got []db.Source
+	classify := func(p db.Policy, email string, src db.Source, isAdmin bool) db.UserType {
+		got = append(got, src)
+		if db.EmailDomain(email) == "cba.net" {
+			return db.TypeStandard
+		}
+		return db.TypeExternal
+	}
+	e := newEnv(t, gormdbtest.New(t, gormdb.Config{Classify: classify}), nil)
+	f := newForge(t, "https://idp.abc.net", 0)
+	team, _ := e.team("Abc", f.Metadata(), sso.Settings{JIT: ptr(true), Domains: &[]string{"abc.net"}})
+	c := e.browser()
+	_, reqID, relay := e.login(c, team.ID)
+	if res := e.post(c, team.ID, f.Build(t, e.okResp(f, team.ID, reqID, "ann@abc.net")), relay); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", res.StatusCode)
+	}
+	u, err := e.store.FindUser(context.Background(), team.ID, db.UserKey{Email: "ann@abc.net"})
+	if err != nil || u.Type != db.TypeExternal || u.Source != db.SourceSSO {
+		t.Errorf("user = %+v %v, want an external sso user", u, err)
+	}
+	if len(got) == 0 || got[len(got)-1] != db.SourceSSO {
+		t.Errorf("classifier saw sources %v, want the last to be sso", got)
+	}
+}
