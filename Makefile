@@ -2,6 +2,7 @@
 # CI (.ci/run) runs `make lint`, `make test` and `make test-integration`.
 
 GO            ?= go
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 STATICCHECK   ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TOOLS         := $(CURDIR)/.tools
 PG_DSN        ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
@@ -16,7 +17,8 @@ run:
 
 ## build: the roster binary in bin/ (the same build line as the Dockerfile)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/roster ./cmd/roster
+	CGO_ENABLED=1 $(GO) build -tags netgo,osusergo,sqlite_omit_load_extension -trimpath \
+	  -ldflags "-s -w -linkmode external -extldflags -static -X main.version=$(VERSION)" -o bin/roster ./cmd/roster
 
 ## test: unit tests and the storage conformance suite on SQLite; no setup needed
 test:

@@ -11,15 +11,23 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/roster-dev/roster/db/gormdb"
 )
 
 // server is a running `roster serve` on a loopback port, sharing c's database.
 type server struct {
-	url  string
-	stop func() error
+	url   string
+	stop  func() error
+	store func() *gormdb.Store
 }
 
 func startServer(t *testing.T, c *cli) *server {
+	t.Helper()
+	return startServerLogging(t, c, io.Discard, "error")
+}
+
+func startServerLogging(t *testing.T, c *cli, logw io.Writer, level string) *server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,7 +40,7 @@ func startServer(t *testing.T, c *cli) *server {
 		}
 		return c.env[k]
 	}}
-	e.Log = buildLogger(io.Discard, "text", "error")
+	e.Log = buildLogger(logw, "json", level)
 	cfg, err := e.Config()
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +60,7 @@ func startServer(t *testing.T, c *cli) *server {
 		})
 		return stopErr
 	}}
+	s.store = func() *gormdb.Store { return e.store }
 	t.Cleanup(func() { s.stop(); e.store.Close() })
 	for i := 0; i < 100; i++ {
 		if resp, err := http.Get(s.url + "/healthz"); err == nil {
@@ -248,4 +257,62 @@ func TestAdminAPI(t *testing.T) {
 			t.Fatalf("audit has no user.create by pat@a.test: %v", r.list)
 		}
 	})
+}
+
+// Secrets never reach the log, even at debug level with JSON output.
+func TestSecretsNotLogged(t *testing.T) {
+	c := newCLI(t)
+	team := c.team("A", "pat@a.test")
+	var logs syncBuffer
+	s := startServerLogging(t, c, &logs, "debug")
+	tok := adminToken(t, c, team, "pat@a.test")
+	api := s.url + "/api/v1/teams/" + team
+	call(t, "GET", api+"/users", tok, "")
+	call(t, "GET", api+"/users?token="+tok, "", "")
+	call(t, "POST", api+"/users", tok, `{"email":"`+tok+`@x.test"}`)
+	r := call(t, "POST", api+"/tokens", tok, `{"kind":"scim"}`)
+	scimSecret, _ := r.body["token"].(string)
+	call(t, "GET", api+"/users", tok+"x", "")
+	s.stop()
+	out := logs.String()
+	if !strings.Contains(out, `"msg":"request"`) {
+		t.Fatalf("debug request log missing:\n%s", out)
+	}
+	for _, secret := range []string{tok, scimSecret} {
+		if secret == "" || strings.Contains(out, secret) || strings.Contains(out, secret[4:]) {
+			t.Fatalf("a token secret appears in the log:\n%s", out)
+		}
+	}
+}
+
+func TestReadyzReportsDatabaseDown(t *testing.T) {
+	c := newCLI(t)
+	s := startServer(t, c)
+	if r := call(t, "GET", s.url+"/readyz", "", ""); r.status != 200 {
+		t.Fatalf("readyz = %d", r.status)
+	}
+	s.store().Close()
+	if r := call(t, "GET", s.url+"/readyz", "", ""); r.status != 503 {
+		t.Fatalf("readyz with the database closed = %d, want 503", r.status)
+	}
+	if r := call(t, "GET", s.url+"/healthz", "", ""); r.status != 200 {
+		t.Fatalf("healthz = %d: the process is still up", r.status)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
