@@ -7,7 +7,7 @@ STATICCHECK   ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TOOLS         := $(CURDIR)/.tools
 PG_DSN        ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 MYSQL_DSN     ?= mysql://root@127.0.0.1:3306/test
-INTEGRATION_ENV = ROSTER_TEST_POSTGRES='$(PG_DSN)' ROSTER_TEST_MYSQL='$(MYSQL_DSN)'
+INTEGRATION_ENV = ROSTER_TEST_POSTGRES='$(PG_DSN)' ROSTER_TEST_MYSQL='$(MYSQL_DSN)' ROSTER_REQUIRE_INTEGRATION=1
 
 .PHONY: run build test deps-integration test-integration test-all bench bench-store lint fmt docker-build tidy-check
 

@@ -31,13 +31,18 @@ type samlifyIdP struct {
 // npm packages (testdata/idp/install.sh) are missing.
 func startSamlify(t testing.TB) *samlifyIdP {
 	t.Helper()
+	// CI sets ROSTER_REQUIRE_INTEGRATION so a missing IdP fails instead of skipping.
+	skip := t.Skip
+	if os.Getenv("ROSTER_REQUIRE_INTEGRATION") != "" {
+		skip = t.Fatal
+	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not installed; the samlify suite needs node and sso/testdata/idp/install.sh")
+		skip("node not installed; the samlify suite needs node and sso/testdata/idp/install.sh")
 	}
 	dir, _ := filepath.Abs("testdata/idp")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "samlify", "package.json")); err != nil {
-		t.Skip("samlify not installed; run sso/testdata/idp/install.sh")
+		skip("samlify not installed; run sso/testdata/idp/install.sh")
 	}
 	tmp := t.TempDir()
 	k := testKey(2)
