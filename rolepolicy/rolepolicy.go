@@ -156,4 +156,3 @@ func domainErr(d, why string) error {
 	return &db.Error{Kind: db.ErrInvalid, Code: "domain_invalid",
 		Message: fmt.Sprintf("domain %q is not valid: %s", d, why)}
 }
-
