@@ -1,0 +1,260 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/roster-dev/roster/db"
+)
+
+// mountAdminAPI registers the core admin API: the team, its users, admin
+// roles, tokens and audit log. Feature files add their own routes with a.API.
+func mountAdminAPI(a *app) {
+	a.API("GET", "/teams/{team}", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		writeJSON(w, http.StatusOK, teamViewOf(c.Team))
+		return nil
+	})
+	a.API("GET", "/teams/{team}/users", allAdmins, a.apiListUsers)
+	a.API("POST", "/teams/{team}/users", allAdmins, a.apiCreateUser)
+	a.API("GET", "/teams/{team}/users/{user}", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		u, err := a.Store.GetUser(r.Context(), c.Team.ID, r.PathValue("user"))
+		if err != nil {
+			return err
+		}
+		v, err := userViewOf(r.Context(), a.Store, u)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, v)
+		return nil
+	})
+	a.API("PATCH", "/teams/{team}/users/{user}", allAdmins, a.apiUpdateUser)
+	a.API("DELETE", "/teams/{team}/users/{user}", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		if err := a.Store.DeleteUser(r.Context(), c.Team.ID, r.PathValue("user"), c.Actor); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	a.API("PUT", "/teams/{team}/users/{user}/role", allAdmins, a.apiSetRole)
+	a.API("GET", "/teams/{team}/admins", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		us, err := a.Store.ListAdmins(r.Context(), c.Team.ID)
+		if err != nil {
+			return err
+		}
+		vs, err := userViews(r.Context(), a.Store, c.Team.ID, us)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, vs)
+		return nil
+	})
+	a.API("GET", "/teams/{team}/tokens", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		ts, err := a.Store.ListTokens(r.Context(), c.Team.ID)
+		if err != nil {
+			return err
+		}
+		vs := make([]tokenView, len(ts))
+		for i, t := range ts {
+			vs[i] = tokenViewOf(t)
+		}
+		writeJSON(w, http.StatusOK, vs)
+		return nil
+	})
+	a.API("POST", "/teams/{team}/tokens", allAdmins, a.apiCreateToken)
+	a.API("DELETE", "/teams/{team}/tokens/{token}", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		if err := a.Store.RevokeToken(r.Context(), c.Team.ID, r.PathValue("token"), c.Actor); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	a.API("GET", "/teams/{team}/audit", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		q := db.AuditQuery{}
+		if v := r.URL.Query().Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return db.Errorf(db.ErrInvalid, "limit_invalid", "limit must be a positive integer")
+			}
+			q.Limit = n
+		}
+		if v := r.URL.Query().Get("before"); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 {
+				return db.Errorf(db.ErrInvalid, "before_invalid", "before must be a positive integer")
+			}
+			q.BeforeID = n
+		}
+		es, err := a.Store.ListAudit(r.Context(), c.Team.ID, q)
+		if err != nil {
+			return err
+		}
+		vs := make([]auditView, len(es))
+		for i, e := range es {
+			vs[i] = auditViewOf(e)
+		}
+		writeJSON(w, http.StatusOK, vs)
+		return nil
+	})
+}
+
+func (a *app) apiListUsers(w http.ResponseWriter, r *http.Request, c apiCall) error {
+	page := db.Page{After: r.URL.Query().Get("after"), Limit: 100}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return db.Errorf(db.ErrInvalid, "limit_invalid", "limit must be an integer from 1 to 1000")
+		}
+		page.Limit = n
+	}
+	us, err := a.Store.ListUsers(r.Context(), c.Team.ID, page)
+	if err != nil {
+		return err
+	}
+	vs, err := userViews(r.Context(), a.Store, c.Team.ID, us)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(us) == page.Limit {
+		next = us[len(us)-1].ID
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": vs, "next": next})
+	return nil
+}
+
+type createUserRequest struct {
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Source    string `json:"source"` // admin (default) or product
+	Type      string `json:"type"`   // optional: standard or external, skipping classification
+}
+
+func (a *app) apiCreateUser(w http.ResponseWriter, r *http.Request, c apiCall) error {
+	var req createUserRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	src := db.Source(req.Source)
+	if src == "" {
+		src = db.SourceAdmin
+	}
+	if src != db.SourceAdmin && src != db.SourceProduct {
+		return db.Errorf(db.ErrInvalid, "source_invalid", "source must be admin or product")
+	}
+	by := c.Actor
+	if src == db.SourceProduct {
+		by.Kind = db.ActorProduct
+	}
+	u, err := a.Store.CreateUser(r.Context(), c.Team.ID, db.NewUser{Email: req.Email, FirstName: req.FirstName,
+		LastName: req.LastName, Source: src, Type: db.UserType(req.Type)}, by)
+	if err != nil {
+		return err
+	}
+	v, err := userViewOf(r.Context(), a.Store, u)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", a.BaseURL+"/api/v1/teams/"+c.Team.ID+"/users/"+u.ID)
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+type updateUserRequest struct {
+	Email     *string `json:"email"`
+	FirstName *string `json:"first_name"`
+	LastName  *string `json:"last_name"`
+	Status    *string `json:"status"`
+}
+
+func (a *app) apiUpdateUser(w http.ResponseWriter, r *http.Request, c apiCall) error {
+	var req updateUserRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	u, err := a.Store.UpdateUser(r.Context(), c.Team.ID, r.PathValue("user"), 0, c.Actor, func(u *db.User) error {
+		if req.Email != nil {
+			if u.UserName == u.Email {
+				u.UserName = *req.Email
+			}
+			u.Email = *req.Email
+		}
+		if req.FirstName != nil {
+			u.FirstName = *req.FirstName
+		}
+		if req.LastName != nil {
+			u.LastName = *req.LastName
+		}
+		if req.Status != nil {
+			u.Status = db.Status(*req.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	v, err := userViewOf(r.Context(), a.Store, u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *app) apiSetRole(w http.ResponseWriter, r *http.Request, c apiCall) error {
+	var req struct {
+		Role string `json:"role"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	role, ok := db.ParseRole(req.Role)
+	if !ok || req.Role == "" {
+		return db.Errorf(db.ErrInvalid, "role_invalid", "role must be primary, secondary, sso or none")
+	}
+	if err := a.Store.SetAdminRole(r.Context(), c.Team.ID, c.Admin.ID, r.PathValue("user"), role, c.Actor); err != nil {
+		return err
+	}
+	u, err := a.Store.GetUser(r.Context(), c.Team.ID, r.PathValue("user"))
+	if err != nil {
+		return err
+	}
+	v, err := userViewOf(r.Context(), a.Store, u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *app) apiCreateToken(w http.ResponseWriter, r *http.Request, c apiCall) error {
+	var req struct {
+		Kind string `json:"kind"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	k := db.TokenKind(req.Kind)
+	if k == "" {
+		k = db.TokenSCIM
+	}
+	t := db.Token{TeamID: c.Team.ID, Kind: k}
+	if k == db.TokenAdmin {
+		t.UserID = c.Admin.ID // an admin mints tokens only for themself
+	} else if k != db.TokenSCIM {
+		return db.Errorf(db.ErrInvalid, "token_kind", "kind must be scim or admin")
+	}
+	secret, hash := newTokenSecret()
+	t.Prefix, t.Hash = tokenPrefix(secret), hash
+	t, err := a.Store.CreateToken(r.Context(), t, c.Actor)
+	if err != nil {
+		return err
+	}
+	v := map[string]string{"id": t.ID, "token": secret, "kind": string(k), "prefix": t.Prefix}
+	if k == db.TokenSCIM {
+		v["scim_base_url"] = a.BaseURL + "/scim/v2"
+	}
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}

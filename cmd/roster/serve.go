@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/roster-dev/roster/db/gormdb"
+)
+
+// app is what serve-time services get: the mux to mount on, the store, the
+// configuration, the logger and Roster's public base URL.
+type app struct {
+	Mux     *http.ServeMux
+	Store   *gormdb.Store
+	Config  *Config
+	Log     *slog.Logger
+	BaseURL string
+	Now     func() time.Time
+
+	bg sync.WaitGroup
+}
+
+// service is a part of `roster serve` (SCIM, SSO, directory sync, ...). Start
+// mounts handlers and may start background loops that stop when ctx ends
+// (use a.Go so serve waits for them on shutdown).
+type service struct {
+	Name  string
+	Start func(ctx context.Context, a *app) error
+}
+
+var (
+	servicesMu sync.Mutex
+	services   []service
+)
+
+// registerService adds a serve-time service; feature files call it from init.
+func registerService(s service) {
+	servicesMu.Lock()
+	defer servicesMu.Unlock()
+	services = append(services, s)
+}
+
+// Go runs f in the background; serve waits for it before exiting.
+func (a *app) Go(f func()) {
+	a.bg.Add(1)
+	go func() { defer a.bg.Done(); f() }()
+}
+
+func init() {
+	registerCommand(command{Path: "serve", Summary: "run the HTTP server (admin API, SCIM, SSO, directory sync)", Run: cmdServe})
+	registerCommand(command{Path: "migrate", Summary: "apply pending database migrations", Run: cmdMigrate})
+}
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("serve")
+	listen := fs.String("listen", "", "listen address (overrides ROSTER_LISTEN)")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	cfg, err := e.Config()
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	return serve(ctx, e, cfg, ln)
+}
+
+// serve runs the server on ln until ctx is cancelled, then shuts down
+// gracefully: no new connections, in-flight requests finish (up to 15 s).
+func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
+	store, err := e.Store(ctx)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	a := &app{Mux: http.NewServeMux(), Store: store, Config: cfg, Log: e.Log, BaseURL: cfg.BaseURL, Now: e.Now}
+	a.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	a.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := store.Ping(pctx); err != nil {
+			a.Log.Warn("readiness check failed", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mountAdminAPI(a)
+	svcCtx, stopServices := context.WithCancel(ctx)
+	defer stopServices()
+	servicesMu.Lock()
+	svcs := append([]service(nil), services...)
+	servicesMu.Unlock()
+	for _, s := range svcs {
+		if err := s.Start(svcCtx, a); err != nil {
+			ln.Close()
+			return fmt.Errorf("start %s: %w", s.Name, err)
+		}
+	}
+	srv := &http.Server{
+		Handler:           recoverer(a.Log, logRequests(a.Log, a.Mux)),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	a.Log.Info("roster serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", string(store.Dialect()), "version", version)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		stopServices()
+		a.bg.Wait()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	stopServices()
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	a.bg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	a.Log.Info("stopped")
+	return nil
+}
+
+// statusWriter remembers the status code for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs method, path (never the query or headers, which can carry
+// secrets or personal data), status and duration at debug level; 5xx at warn.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		level := slog.LevelDebug
+		if sw.status >= 500 {
+			level = slog.LevelWarn
+		}
+		log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
+	})
+}
+
+// recoverer turns a panic into a logged 500 with a generic body.
+func recoverer(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				writeJSON(w, http.StatusInternalServerError, apiErrorBody{Error: apiErrorDetail{Code: "internal", Message: "internal error"}})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// openStore opens the configured database with the role policy wired in.
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger, skipMigrate bool) (*gormdb.Store, error) {
+	s, err := gormdb.Open(ctx, storeConfig(cfg, log, skipMigrate))
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func cmdMigrate(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("migrate")
+	status := fs.Bool("status", false, "list pending migrations without applying them")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	cfg, err := e.Config()
+	if err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg, e.Log, true)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if *status {
+		p, err := s.Pending(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "%d pending migrations\n", len(p))
+		for _, id := range p {
+			fmt.Fprintln(e.Stdout, "  "+id)
+		}
+		return nil
+	}
+	ran, err := s.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "applied %d migrations\n", len(ran))
+	return nil
+}
