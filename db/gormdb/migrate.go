@@ -114,3 +114,14 @@ func (s *Store) Pending(ctx context.Context) ([]string, error) {
 	}
 	return out, nil
 }
+
+// autoMigrate creates or extends tables for row structs. On MySQL/MariaDB
+// tables use a binary collation: Roster compares case-insensitively only
+// through its own lower-cased columns, so every other comparison (externalId,
+// ids, cursors) must be case-exact, as it is on SQLite and PostgreSQL.
+func autoMigrate(tx *gorm.DB, d Dialect, models ...any) error {
+	if d == MySQL {
+		tx = tx.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+	}
+	return tx.AutoMigrate(models...)
+}

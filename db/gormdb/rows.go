@@ -135,8 +135,8 @@ type contractRow struct {
 func (contractRow) TableName() string { return "contracts" }
 
 func init() {
-	register(migration{ID: "0001_core", Up: func(tx *gorm.DB, _ Dialect) error {
-		return tx.AutoMigrate(&accountRow{}, &teamRow{}, &teamDomainRow{}, &userRow{}, &adminPersonRow{},
+	register(migration{ID: "0001_core", Up: func(tx *gorm.DB, d Dialect) error {
+		return autoMigrate(tx, d, &accountRow{}, &teamRow{}, &teamDomainRow{}, &userRow{}, &adminPersonRow{},
 			&groupRow{}, &memberRow{}, &tokenRow{}, &auditRow{}, &contractRow{})
 	}})
 }

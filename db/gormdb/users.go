@@ -191,6 +191,7 @@ func (s *Store) UpdateUser(ctx context.Context, teamID, userID string, ifVersion
 		if err := change(&u); err != nil {
 			return err
 		}
+		out = u // for explaining a conflict after rollback
 		// fields with their own operations
 		u.ID, u.TeamID, u.Type, u.Source, u.AdminRole = before.ID, before.TeamID, before.Type, before.Source, before.AdminRole
 		u.Version, u.CreatedAt = before.Version, before.CreatedAt
