@@ -12,6 +12,8 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
+func init() { Register("policy", PolicySuite) }
+
 // PolicySuite checks a db.Store that also implements db.PolicyStore: policy
 // changes, exceptions computed by the database, dry runs, type changes and
 // the usage report (R-POL-5..R-POL-9). It sets users' types explicitly, so it
