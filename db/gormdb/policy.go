@@ -17,40 +17,44 @@ var _ db.PolicyStore = (*Store)(nil)
 
 func init() {
 	register(migration{ID: "0400_policy", Up: func(tx *gorm.DB, _ Dialect) error {
-		// Walks a team's users in id order, so the first page of exceptions
-		// stops after finding a page instead of sorting the whole team.
-		if tx.Migrator().HasIndex(&userRow{}, "idx_users_team_id") {
+		// The policy index: a team's users in id order with every column the
+		// expected-type expression reads, so counting exceptions, a dry run
+		// and the first page of exceptions read the index only (the table
+		// only for the page's rows), never the whole table.
+		if tx.Migrator().HasIndex(&userRow{}, "idx_users_policy") {
 			return nil
 		}
-		return tx.Exec("CREATE INDEX idx_users_team_id ON users (team_id, id)").Error
+		return tx.Exec("CREATE INDEX idx_users_policy ON users (team_id, id, admin_role, type, source, email_domain)").Error
 	}})
 }
 
 // expectedStored is the SQL expression of the type the team's stored policy
-// expects for the user row u joined with its team row t. It encodes
-// rolepolicy.Classify's table for non-admins: in domain mode standard iff the
-// email domain is approved (R-POL-3), in default mode external iff added by a
-// collaboration product (R-POL-2).
-const expectedStored = `(CASE WHEN t.policy_mode = 'domain' THEN ` +
-	`(CASE WHEN EXISTS (SELECT 1 FROM team_domains d WHERE d.team_id = u.team_id AND d.domain = u.email_domain) ` +
+// expects for the user row u of team @team. It encodes rolepolicy.Classify's
+// table for non-admins: in domain mode standard iff the email domain is one
+// of team_domains (R-POL-3), in default mode external iff added by a
+// collaboration product (R-POL-2). Its subqueries do not depend on the row,
+// so the database evaluates them once per statement, and the policy it reads
+// is the one the statement sees, without a separate read.
+const expectedStored = `(CASE WHEN (SELECT tp.policy_mode FROM teams tp WHERE tp.id = @team) = 'domain' THEN ` +
+	`(CASE WHEN u.email_domain IN (SELECT td.domain FROM team_domains td WHERE td.team_id = @team) ` +
 	`THEN 'standard' ELSE 'external' END) ` +
 	`ELSE (CASE WHEN u.source = 'product' THEN 'external' ELSE 'standard' END) END)`
 
 // expectedProposed is the same expression for a policy that is not stored
-// (a dry run); its arguments are returned alongside.
-func expectedProposed(p db.Policy) (string, []any) {
+// (a dry run); it adds its parameters (@pd0, @pd1, ...) to args.
+func expectedProposed(p db.Policy, args map[string]any) string {
 	if p.Mode != db.PolicyDomain {
-		return `(CASE WHEN u.source = 'product' THEN 'external' ELSE 'standard' END)`, nil
+		return `(CASE WHEN u.source = 'product' THEN 'external' ELSE 'standard' END)`
 	}
 	if len(p.Domains) == 0 {
-		return `'external'`, nil
+		return `'external'`
 	}
-	ph := strings.TrimSuffix(strings.Repeat("?,", len(p.Domains)), ",")
-	args := make([]any, len(p.Domains))
+	names := make([]string, len(p.Domains))
 	for i, d := range p.Domains {
-		args[i] = d
+		names[i] = fmt.Sprintf("@pd%d", i)
+		args[names[i][1:]] = d
 	}
-	return `(CASE WHEN u.email_domain IN (` + ph + `) THEN 'standard' ELSE 'external' END)`, args
+	return `(CASE WHEN u.email_domain IN (` + strings.Join(names, ", ") + `) THEN 'standard' ELSE 'external' END)`
 }
 
 // normalizeDomains checks and canonicalises a domain list for storage. The
@@ -229,22 +233,23 @@ func (s *Store) PreviewPolicy(ctx context.Context, teamID string, p db.Policy, p
 	if _, _, err := teamPolicy(g, teamID); err != nil {
 		return out, fmt.Errorf("preview policy: %w", translate(err))
 	}
-	prop, pargs := expectedProposed(p)
-	// Proposed exceptions and those among them that are not exceptions now.
+	args := map[string]any{"team": teamID}
+	prop := expectedProposed(p, args)
+	// Proposed exceptions, those among them that are not exceptions now, and
+	// the exceptions now.
 	var c struct{ Total, Becoming, Now int64 }
 	q := `SELECT ` +
 		`COALESCE(SUM(CASE WHEN u.type <> ` + prop + ` THEN 1 ELSE 0 END), 0) AS total, ` +
 		`COALESCE(SUM(CASE WHEN u.type <> ` + prop + ` AND u.type = ` + expectedStored + ` THEN 1 ELSE 0 END), 0) AS becoming, ` +
 		`COALESCE(SUM(CASE WHEN u.type <> ` + expectedStored + ` THEN 1 ELSE 0 END), 0) AS now ` +
-		`FROM users u JOIN teams t ON t.id = u.team_id WHERE u.team_id = ? AND u.admin_role = ''`
-	args := append(append(append([]any{}, pargs...), pargs...), teamID)
-	if err := g.Raw(q, args...).Scan(&c).Error; err != nil {
+		`FROM users u WHERE u.team_id = @team AND u.admin_role = ''`
+	if err := g.Raw(q, args).Scan(&c).Error; err != nil {
 		return out, fmt.Errorf("preview policy: %w", translate(err))
 	}
 	out.Exceptions, out.Becoming = int(c.Total), int(c.Becoming)
 	out.Cleared = int(c.Now) - (int(c.Total) - int(c.Becoming))
 	where := `u.type <> ` + prop + ` AND u.type = ` + expectedStored
-	users, err := s.exceptionsPage(g, teamID, prop, pargs, where, pargs, "", page)
+	users, err := s.exceptionsPage(g, prop, where, args, "", page)
 	if err != nil {
 		return out, fmt.Errorf("preview policy: %w", err)
 	}
@@ -252,24 +257,22 @@ func (s *Store) PreviewPolicy(ctx context.Context, teamID string, p db.Policy, p
 	return out, nil
 }
 
-// exceptionsPage lists users of the team (not admins) matching where, with
+// exceptionsPage lists users of team @team (not admins) matching where, with
 // expected computed by expr, ordered by id from page.After.
-func (s *Store) exceptionsPage(g *gorm.DB, teamID, expr string, exprArgs []any, where string, whereArgs []any, typ db.UserType, page db.Page) ([]db.Exception, error) {
+func (s *Store) exceptionsPage(g *gorm.DB, expr, where string, args map[string]any, typ db.UserType, page db.Page) ([]db.Exception, error) {
 	q := `SELECT u.id, u.email, u.first_name, u.last_name, u.source, u.type, ` + expr + ` AS expected ` +
-		`FROM users u JOIN teams t ON t.id = u.team_id ` +
-		`WHERE u.team_id = ? AND u.admin_role = '' AND ` + where
-	args := append(append(append([]any{}, exprArgs...), teamID), whereArgs...)
+		`FROM users u WHERE u.team_id = @team AND u.admin_role = '' AND ` + where
 	if typ != "" {
-		q += ` AND u.type = ?`
-		args = append(args, string(typ))
+		q += ` AND u.type = @typ`
+		args["typ"] = string(typ)
 	}
 	if page.After != "" {
-		q += ` AND u.id > ?`
-		args = append(args, page.After)
+		q += ` AND u.id > @after`
+		args["after"] = page.After
 	}
-	q += ` ORDER BY u.id LIMIT ?`
-	args = append(args, limitOf(page))
-	rows, err := g.Raw(q, args...).Rows()
+	q += ` ORDER BY u.id LIMIT @limit`
+	args["limit"] = limitOf(page)
+	rows, err := g.Raw(q, args).Rows()
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -303,7 +306,7 @@ func (s *Store) ListExceptions(ctx context.Context, teamID string, q db.Exceptio
 	if _, _, err := teamPolicy(g, teamID); err != nil {
 		return nil, fmt.Errorf("list exceptions: %w", translate(err))
 	}
-	out, err := s.exceptionsPage(g, teamID, expectedStored, nil, `u.type <> `+expectedStored, nil, q.Type, db.Page{After: q.After, Limit: q.Limit})
+	out, err := s.exceptionsPage(g, expectedStored, `u.type <> `+expectedStored, map[string]any{"team": teamID}, q.Type, db.Page{After: q.After, Limit: q.Limit})
 	if err != nil {
 		return nil, fmt.Errorf("list exceptions: %w", err)
 	}
@@ -319,9 +322,8 @@ func (s *Store) CountExceptions(ctx context.Context, teamID string) (db.Exceptio
 	var c struct{ Standard, External int64 }
 	q := `SELECT COALESCE(SUM(CASE WHEN u.type = 'standard' THEN 1 ELSE 0 END), 0) AS standard, ` +
 		`COALESCE(SUM(CASE WHEN u.type = 'external' THEN 1 ELSE 0 END), 0) AS external ` +
-		`FROM users u JOIN teams t ON t.id = u.team_id ` +
-		`WHERE u.team_id = ? AND u.admin_role = '' AND u.type <> ` + expectedStored
-	if err := g.Raw(q, teamID).Scan(&c).Error; err != nil {
+		`FROM users u WHERE u.team_id = @team AND u.admin_role = '' AND u.type <> ` + expectedStored
+	if err := g.Raw(q, map[string]any{"team": teamID}).Scan(&c).Error; err != nil {
 		return db.ExceptionCounts{}, fmt.Errorf("count exceptions: %w", translate(err))
 	}
 	return db.ExceptionCounts{Total: int(c.Standard + c.External), Standard: int(c.Standard), External: int(c.External)}, nil
@@ -371,8 +373,8 @@ func (s *Store) changeTypes(ctx context.Context, teamID string, userIDs []string
 		for _, part := range chunks(ids, 500) {
 			var rows []typeRow
 			q := `SELECT u.id, u.email, u.type, u.admin_role, ` + expectedStored + ` AS expected ` +
-				`FROM users u JOIN teams t ON t.id = u.team_id WHERE u.team_id = ? AND u.id IN ?`
-			if err := tx.Raw(q, teamID, part).Scan(&rows).Error; err != nil {
+				`FROM users u WHERE u.team_id = @team AND u.id IN @ids`
+			if err := tx.Raw(q, map[string]any{"team": teamID, "ids": part}).Scan(&rows).Error; err != nil {
 				return err
 			}
 			if len(rows) != len(part) {
@@ -432,8 +434,8 @@ func (s *Store) UsageReport(ctx context.Context, teamID string, fn func(db.Usage
 	}
 	q := `SELECT u.id, u.email, u.first_name, u.last_name, u.status, u.type, u.source, u.admin_role, ` +
 		expectedStored + ` AS expected, u.created_at ` +
-		`FROM users u JOIN teams t ON t.id = u.team_id WHERE u.team_id = ? ORDER BY u.email_lower`
-	rows, err := g.Raw(q, teamID).Rows()
+		`FROM users u WHERE u.team_id = @team ORDER BY u.email_lower`
+	rows, err := g.Raw(q, map[string]any{"team": teamID}).Rows()
 	if err != nil {
 		return fmt.Errorf("usage report: %w", translate(err))
 	}
