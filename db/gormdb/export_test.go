@@ -29,3 +29,15 @@ func BulkInsertUsers(ctx context.Context, s *Store, teamID string, n int, gen fu
 	}
 	return nil
 }
+
+// Settle brings the planner statistics up to date after a bulk load, as
+// autovacuum (PostgreSQL) or a periodic ANALYZE would on a live database.
+func Settle(ctx context.Context, s *Store) error {
+	switch s.dialect {
+	case Postgres:
+		return s.conn(ctx).Exec("VACUUM ANALYZE users").Error
+	case MySQL:
+		return s.conn(ctx).Exec("ANALYZE TABLE users").Error
+	}
+	return s.conn(ctx).Exec("ANALYZE").Error
+}

@@ -57,6 +57,9 @@ func BenchmarkPolicy100k(b *testing.B) {
 			if err := gormdb.BulkInsertUsers(ctx, s, team.ID, benchUsers, benchUser); err != nil {
 				b.Fatal(err)
 			}
+			if err := gormdb.Settle(ctx, s); err != nil {
+				b.Fatal(err)
+			}
 			b.Logf("%s: seeded %d users in %v", d, benchUsers, time.Since(start).Round(time.Millisecond))
 
 			b.Run("PolicyChange", func(b *testing.B) {
