@@ -41,6 +41,8 @@ var (
 )
 
 // registerService adds a serve-time service; feature files call it from init.
+//
+//lint:ignore U1000 the feature areas' files call it
 func registerService(s service) {
 	servicesMu.Lock()
 	defer servicesMu.Unlock()
@@ -120,7 +122,7 @@ func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
-	a.Log.Info("roster serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", string(store.Dialect()), "version", version)
+	a.Log.Info("roster serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", string(store.Dialect()), "sqlite_driver", gormdb.SQLiteDriver, "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -11,9 +11,9 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/glebarez/sqlite"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -48,6 +48,9 @@ type Config struct {
 	// users.email_domain and matched against a team's approved domains
 	// (rolepolicy.EmailDomain: IDN to ASCII). nil lower-cases only.
 	NormalizeDomain func(string) string
+
+	// sqliteDialector replaces the SQLite driver (the driver benchmark uses it).
+	sqliteDialector func(path string) gorm.Dialector
 }
 
 // Store is the gorm implementation of db.Store.
@@ -58,6 +61,11 @@ type Store struct {
 	now      func() time.Time
 	log      *slog.Logger
 	normDom  func(string) string
+
+	// writeMu serialises write transactions on SQLite, which allows one
+	// writer at a time: waiting on a Go mutex costs microseconds, while
+	// SQLite's busy handler sleeps in millisecond steps under contention.
+	writeMu sync.Mutex
 }
 
 var _ db.Store = (*Store)(nil)
@@ -76,27 +84,30 @@ func ParseDSN(dsn string) (Dialect, string, error) {
 		d, err := mysqlDSN(dsn)
 		return MySQL, d, err
 	case strings.HasPrefix(dsn, "sqlite://"):
-		return SQLite, sqliteDSN(strings.TrimPrefix(dsn, "sqlite://")), nil
+		return SQLite, sqlitePath(strings.TrimPrefix(dsn, "sqlite://")), nil
 	case strings.HasPrefix(dsn, "sqlite:"):
-		return SQLite, sqliteDSN(strings.TrimPrefix(dsn, "sqlite:")), nil
+		return SQLite, sqlitePath(strings.TrimPrefix(dsn, "sqlite:")), nil
 	case strings.Contains(dsn, "://"):
 		return "", "", db.Errorf(db.ErrInvalid, "database_invalid", "database URL scheme not supported (use a file path, sqlite:, postgres:// or mysql://)")
 	}
-	return SQLite, sqliteDSN(dsn), nil
+	return SQLite, sqlitePath(dsn), nil
 }
 
-// sqliteDSN adds the pragmas Roster relies on: WAL for concurrent readers,
-// a busy timeout instead of immediate SQLITE_BUSY, and foreign keys.
-func sqliteDSN(path string) string {
+// sqlitePath maps ":memory:" to a named shared in-memory database (one per
+// Store, alive while it is open); other paths pass through.
+func sqlitePath(path string) string {
 	if path == ":memory:" || path == "" {
-		// a shared in-memory database, one per Store, alive while it is open
-		path = fmt.Sprintf("file:mem%d?mode=memory&cache=shared", time.Now().UnixNano())
+		return fmt.Sprintf("file:mem%d?mode=memory&cache=shared", time.Now().UnixNano())
 	}
-	sep := "?"
+	return path
+}
+
+// withParams appends query parameters to a SQLite path.
+func withParams(path, params string) string {
 	if strings.Contains(path, "?") {
-		sep = "&"
+		return path + "&" + params
 	}
-	return path + sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	return path + "?" + params
 }
 
 // mysqlDSN turns mysql://user:pass@host:port/db?x=y into the go-sql-driver form.
@@ -134,7 +145,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	var dial gorm.Dialector
 	switch dialect {
 	case SQLite:
-		dial = sqlite.Open(dsn)
+		dial = openSQLite(dsn)
+		if cfg.sqliteDialector != nil {
+			dial = cfg.sqliteDialector(dsn)
+		}
 	case Postgres:
 		dial = postgres.Open(dsn)
 	case MySQL:
@@ -228,6 +242,10 @@ func (s *Store) nowUTC() time.Time { return s.now().UTC().Truncate(time.Millisec
 
 // tx runs fn in a transaction on ctx, translating errors.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.dialect == SQLite {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
 	err := s.db.WithContext(ctx).Transaction(fn)
 	return translate(err)
 }

@@ -97,9 +97,11 @@ func (s *Store) RevokeToken(ctx context.Context, teamID, tokenID string, by db.A
 // TouchToken implements db.Store; it writes at most once a minute per token.
 func (s *Store) TouchToken(ctx context.Context, tokenID string, at time.Time) error {
 	at = at.UTC().Truncate(time.Millisecond)
-	err := s.conn(ctx).Model(&tokenRow{}).
-		Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", tokenID, at.Add(-time.Minute)).
-		Update("last_used_at", at).Error
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		return tx.Model(&tokenRow{}).
+			Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", tokenID, at.Add(-time.Minute)).
+			Update("last_used_at", at).Error
+	})
 	if err != nil {
 		return fmt.Errorf("touch token: %w", translate(err))
 	}
