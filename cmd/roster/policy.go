@@ -25,6 +25,7 @@ import (
 
 func init() {
 	registerCommand(command{Path: "policy set", Summary: "set a team's role policy: --mode default|domain [--domains a,b] [--dry-run]", Run: cmdPolicySet})
+	registerCommand(command{Path: "policy domains", Summary: "add or remove approved domains: [--add a,b] [--remove c] (one must remain)", Run: cmdPolicyDomains})
 	registerCommand(command{Path: "policy show", Summary: "show a team's role policy and its exception counts", Run: cmdPolicyShow})
 	registerCommand(command{Path: "policy exceptions", Summary: "list users whose type differs from the policy's (--type all|standard|external)", Run: cmdPolicyExceptions})
 	registerCommand(command{Path: "policy revert", Summary: "set users (or --all exceptions) to the type the policy expects", Run: cmdPolicyRevert})
@@ -286,6 +287,48 @@ func cmdPolicySet(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if _, err := s.SetPolicy(ctx, *team, p, by); err != nil {
+		return err
+	}
+	v, err := policyViewOf(ctx, s, *team)
+	if err != nil {
+		return err
+	}
+	return e.output(*o, v, func(w *tabwriter.Writer) { policyTable(w, v) })
+}
+
+func cmdPolicyDomains(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("policy domains")
+	team := fs.String("team", "", "team id")
+	add := fs.String("add", "", "domains to approve, comma-separated")
+	remove := fs.String("remove", "", "domains to remove, comma-separated (R-POL-6: one must remain)")
+	as := fs.String("as", "", "the email of the admin making the change (for the audit log)")
+	o := outputFlag(fs)
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if err := required(fs, "team"); err != nil {
+		return err
+	}
+	addN, err := parseDomains([]string{*add})
+	if err != nil {
+		return err
+	}
+	remN, err := parseDomains([]string{*remove})
+	if err != nil {
+		return err
+	}
+	if len(addN)+len(remN) == 0 {
+		return usagef("give --add or --remove")
+	}
+	s, err := e.Store(ctx)
+	if err != nil {
+		return err
+	}
+	by, err := actingAdmin(ctx, e, s, *team, *as)
+	if err != nil {
+		return err
+	}
+	if _, err := s.ModifyPolicyDomains(ctx, *team, addN, remN, by); err != nil {
 		return err
 	}
 	v, err := policyViewOf(ctx, s, *team)

@@ -449,6 +449,16 @@ func TestR_POL_6(t *testing.T) {
 		t.Errorf("API emptying the domain list: %d %s", code, body)
 	}
 	var v policyView
+	// the CLI adds and removes too, under the same rule
+	p.json(&v, "policy domains", "--team", p.team, "--add", "x.example", "--remove", "cba.net")
+	if !cmp.Equal(v.Domains, []string{"x.example"}) {
+		t.Errorf("policy domains: %v", v.Domains)
+	}
+	if errOut := p.fails(1, "policy domains", "--team", p.team, "--remove", "X.example."); !strings.Contains(errOut, "R-POL-6") {
+		t.Errorf("policy domains removing the last: %q", errOut)
+	}
+	p.fails(2, "policy domains", "--team", p.team)
+	p.json(&v, "policy domains", "--team", p.team, "--add", "cba.net", "--remove", "x.example")
 	if code, body = api.do(tok, "PATCH", "/teams/"+p.team+"/policy/domains", map[string]any{"add": []string{"abc.net"}}, &v); code != 200 || !cmp.Equal(v.Domains, []string{"abc.net", "cba.net"}) {
 		t.Errorf("API adding a domain: %d %s", code, body)
 	}
