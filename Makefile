@@ -9,7 +9,7 @@ PG_DSN        ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 MYSQL_DSN     ?= mysql://root@127.0.0.1:3306/test
 INTEGRATION_ENV = ROSTER_TEST_POSTGRES='$(PG_DSN)' ROSTER_TEST_MYSQL='$(MYSQL_DSN)' ROSTER_REQUIRE_INTEGRATION=1
 
-.PHONY: run build test deps-integration test-integration test-all bench bench-store lint fmt docker-build tidy-check
+.PHONY: run build test deps-integration test-integration test-all bench bench-store lint fmt docker-build tidy-check bench-policy
 
 ## run: start the server on the embedded default (SQLite file roster.db, :8080)
 run:
@@ -44,6 +44,12 @@ bench: bench-store
 
 bench-store:
 	$(GO) test -run '^$$' -bench SQLiteDriver -benchmem ./db/gormdb/
+
+## bench-policy: the role policy at 100,000 users in one team, on SQLite and
+## PostgreSQL: a policy change, the first page of exceptions, counts, a dry
+## run and a full CSV export (rows/s, peak heap, peak RSS)
+bench-policy:
+	ROSTER_TEST_POSTGRES='$(PG_DSN)' $(GO) test -count=1 -run '^$$' -bench 'BenchmarkPolicy100k' -benchtime 10x -benchmem -timeout 30m ./db/gormdb/
 
 ## lint: gofmt, go vet, staticcheck, go mod tidy check
 lint: tidy-check
