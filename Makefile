@@ -7,9 +7,9 @@ STATICCHECK   ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TOOLS         := $(CURDIR)/.tools
 PG_DSN        ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 MYSQL_DSN     ?= mysql://root@127.0.0.1:3306/test
-INTEGRATION_ENV = ROSTER_TEST_POSTGRES='$(PG_DSN)' ROSTER_TEST_MYSQL='$(MYSQL_DSN)'
+INTEGRATION_ENV = ROSTER_TEST_POSTGRES='$(PG_DSN)' ROSTER_TEST_MYSQL='$(MYSQL_DSN)' ROSTER_REQUIRE_INTEGRATION=1
 
-.PHONY: run build test test-integration test-all bench bench-store bench-scim lint fmt docker-build tidy-check
+.PHONY: run build test deps-integration test-integration test-all bench bench-store lint fmt docker-build tidy-check bench-policy bench-scim
 
 ## run: start the server on the embedded default (SQLite file roster.db, :8080)
 run:
@@ -27,9 +27,14 @@ test:
 ## test-integration: the conformance suite on PostgreSQL and MariaDB, plus the
 ## real-directory (slapd, Samba AD) and third-party SAML IdP (samlify) suites,
 ## installing what they need first
-test-integration:
+test-integration: deps-integration
 	$(INTEGRATION_ENV) $(GO) test -count=1 ./...
 	$(INTEGRATION_ENV) $(GO) test -count=1 -race ./db/... ./cmd/...
+
+## deps-integration: what the integration suites need beyond Go: the samlify
+## IdP's npm packages (from the lockfile)
+deps-integration:
+	sso/testdata/idp/install.sh
 
 ## test-all: everything CI runs
 test-all: lint test test-integration
@@ -38,7 +43,13 @@ test-all: lint test test-integration
 bench: bench-store
 
 bench-store:
-	$(GO) test -run '^$$' -bench . -benchmem ./db/gormdb/
+	$(GO) test -run '^$$' -bench SQLiteDriver -benchmem ./db/gormdb/
+
+## bench-policy: the role policy at 100,000 users in one team, on SQLite and
+## PostgreSQL: a policy change, the first page of exceptions, counts, a dry
+## run and a full CSV export (rows/s, peak heap, peak RSS)
+bench-policy:
+	ROSTER_TEST_POSTGRES='$(PG_DSN)' $(GO) test -count=1 -run '^$$' -bench 'BenchmarkPolicy100k' -benchtime 10x -benchmem -timeout 30m ./db/gormdb/
 
 ## bench-scim: SCIM load generator against a fresh `roster serve` (SQLite by
 ## default; BENCH_DB=postgres://... for PostgreSQL; BENCH_N users, default 10000)

@@ -41,8 +41,6 @@ var (
 )
 
 // registerService adds a serve-time service; feature files call it from init.
-//
-//lint:ignore U1000 the feature areas' files call it
 func registerService(s service) {
 	servicesMu.Lock()
 	defer servicesMu.Unlock()

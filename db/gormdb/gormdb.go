@@ -44,6 +44,10 @@ type Config struct {
 	Logger *slog.Logger
 	// SkipMigrate leaves the schema alone (for `roster migrate --status`).
 	SkipMigrate bool
+	// NormalizeDomain maps the domain part of an email to the form stored in
+	// users.email_domain and matched against a team's approved domains
+	// (rolepolicy.EmailDomain: IDN to ASCII). nil lower-cases only.
+	NormalizeDomain func(string) string
 
 	// sqliteDialector replaces the SQLite driver (the driver benchmark uses it).
 	sqliteDialector func(path string) gorm.Dialector
@@ -56,6 +60,7 @@ type Store struct {
 	classify db.Classifier
 	now      func() time.Time
 	log      *slog.Logger
+	normDom  func(string) string
 
 	// writeMu serialises write transactions on SQLite, which allows one
 	// writer at a time: waiting on a Go mutex costs microseconds, while
@@ -172,7 +177,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqlDB.SetMaxIdleConns(32)
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	}
-	s := &Store{db: g, dialect: dialect, classify: cfg.Classify, now: cfg.Now, log: cfg.Logger}
+	s := &Store{db: g, dialect: dialect, classify: cfg.Classify, now: cfg.Now, log: cfg.Logger, normDom: cfg.NormalizeDomain}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -195,6 +200,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// emailDomain is the users.email_domain of an email: db.EmailDomain, then
+// the configured NormalizeDomain hook.
+func (s *Store) emailDomain(email string) string {
+	d := db.EmailDomain(email)
+	if s.normDom != nil && d != "" {
+		d = s.normDom(d)
+	}
+	return d
 }
 
 // Dialect tells which database the store talks to.

@@ -55,6 +55,7 @@ func (s *Store) CreateTeam(ctx context.Context, in db.NewTeam, by db.Actor) (db.
 			return err
 		}
 		row := userRowFrom(u)
+		row.EmailDomain = s.emailDomain(u.Email)
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}

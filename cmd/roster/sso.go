@@ -1,0 +1,404 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
+	"github.com/roster-dev/roster/sso"
+)
+
+// ssoAdmins is R-ADM-7: only the primary admin and SSO admins manage SSO.
+var ssoAdmins = []db.Role{db.RolePrimary, db.RoleSSO}
+
+func init() {
+	registerCommand(command{Path: "sso set", Summary: "configure a team's SAML SSO (IdP metadata file or URL, domains, JIT, IdP-initiated)", Run: cmdSSOSet})
+	registerCommand(command{Path: "sso show", Summary: "show a team's SAML SSO configuration, SP URLs and warnings", Run: cmdSSOShow})
+	registerCommand(command{Path: "sso verify-domain", Summary: "check a domain's DNS TXT record and mark it verified", Run: cmdSSOVerifyDomain})
+	registerCommand(command{Path: "sso rotate-key", Summary: "add a new SP key pair (the old one stays published until retired)", Run: cmdSSORotateKey})
+	registerCommand(command{Path: "sso retire-key", Summary: "remove an old SP key pair", Run: cmdSSORetireKey})
+	registerCommand(command{Path: "sso refresh", Summary: "fetch a team's IdP metadata URL again", Run: cmdSSORefresh})
+	registerService(service{Name: "sso", Start: startSSO})
+}
+
+// newSSOService builds the sso package's service from the configuration.
+func newSSOService(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time) (*sso.Service, error) {
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("base_url: %w", err)
+	}
+	return sso.New(sso.Options{Store: store, BaseURL: base, Log: log, Now: now,
+		SessionTTL: cfg.SSO.SessionTTL, CertWarning: cfg.SSO.CertWarning, MaxResponseBytes: cfg.SSO.MaxResponseBytes,
+		Fetch: sso.FetchOptions{MaxBytes: cfg.SSO.MetadataMaxBytes, Timeout: cfg.SSO.MetadataTimeout,
+			BlockPrivate: cfg.SSO.BlockPrivateMetadataURLs, AllowLoopback: cfg.SSO.AllowLoopbackMetadata}})
+}
+
+// startSSO mounts the per-team SAML endpoints (/sso/{team}/metadata, login,
+// acs), GET /api/v1/me, the SSO admin API, and the metadata refresh loop.
+func startSSO(ctx context.Context, a *app) error {
+	svc, err := newSSOService(a.Config, a.Store, a.Log, a.Now)
+	if err != nil {
+		return err
+	}
+	svc.Register(a.Mux)
+	a.API("GET", "/teams/{team}/sso", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		v, err := svc.Show(r.Context(), c.Team.ID, c.Actor)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, v)
+		return nil
+	})
+	update := func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		var in sso.Settings
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		v, err := svc.Update(r.Context(), c.Team.ID, c.Actor, in)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, v)
+		return nil
+	}
+	a.API("PUT", "/teams/{team}/sso", ssoAdmins, update)
+	a.API("PATCH", "/teams/{team}/sso", ssoAdmins, update)
+	a.API("DELETE", "/teams/{team}/sso", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		if err := svc.Delete(r.Context(), c.Team.ID, c.Actor); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	a.API("POST", "/teams/{team}/sso/domains/{domain}/verify", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		v, err := svc.VerifyDomain(r.Context(), c.Team.ID, r.PathValue("domain"), c.Actor)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, v)
+		return nil
+	})
+	a.API("POST", "/teams/{team}/sso/keys", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		v, err := svc.RotateKey(r.Context(), c.Team.ID, c.Actor)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, v)
+		return nil
+	})
+	a.API("DELETE", "/teams/{team}/sso/keys/{key}", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		v, err := svc.RetireKey(r.Context(), c.Team.ID, r.PathValue("key"), c.Actor)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, v)
+		return nil
+	})
+	a.API("POST", "/teams/{team}/sso/refresh", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		if _, err := svc.Show(r.Context(), c.Team.ID, c.Actor); err != nil {
+			return err
+		}
+		rerr := svc.Refresh(r.Context(), c.Team.ID)
+		v, err := svc.Show(r.Context(), c.Team.ID, c.Actor)
+		if err != nil {
+			return err
+		}
+		status := http.StatusOK
+		if rerr != nil {
+			status = http.StatusBadGateway // v.IdP.RefreshError says why
+		}
+		writeJSON(w, status, v)
+		return nil
+	})
+	// Test mode: returns where to send the admin's browser; the ACS then
+	// shows the parsed assertion and provisions nothing.
+	a.API("POST", "/teams/{team}/sso/test", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+		start, err := svc.StartTest(r.Context(), c.Team.ID, c.Actor)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"redirect_url": start.RedirectURL, "post_form": string(start.PostForm)})
+		return nil
+	})
+	interval := a.Config.SSO.MetadataRefreshInterval
+	a.Go(func() { svc.Run(ctx, interval) })
+	return nil
+}
+
+// ssoActor is the operator, or the admin named by --as (who must then be the
+// primary admin or an SSO admin, R-ADM-7).
+func ssoActor(ctx context.Context, e *env, s *gormdb.Store, team, as string) (db.Actor, error) {
+	if strings.TrimSpace(as) == "" {
+		return e.operator(), nil
+	}
+	u, err := s.FindUser(ctx, team, db.UserKey{Email: as})
+	if err != nil {
+		if db.CodeOf(err) == "user_not_found" {
+			return db.Actor{}, db.Errorf(db.ErrForbidden, "not_admin", "%s is not a user of this team", as)
+		}
+		return db.Actor{}, err
+	}
+	return db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, nil
+}
+
+func ssoSetup(ctx context.Context, e *env, team, as string) (*sso.Service, db.Actor, error) {
+	cfg, err := e.Config()
+	if err != nil {
+		return nil, db.Actor{}, err
+	}
+	s, err := e.Store(ctx)
+	if err != nil {
+		return nil, db.Actor{}, err
+	}
+	by, err := ssoActor(ctx, e, s, team, as)
+	if err != nil {
+		return nil, db.Actor{}, err
+	}
+	svc, err := newSSOService(cfg, s, e.Log, e.Now)
+	return svc, by, err
+}
+
+func cmdSSOSet(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("sso set")
+	team := fs.String("team", "", "team id")
+	md := fs.String("idp-metadata", "", "IdP metadata: a file path, or an http(s) URL to fetch and refresh")
+	domains := fs.String("domains", "", "comma-separated email domains of the connection")
+	jit := fs.Bool("jit", false, "provision unknown users at their first sign-in")
+	idpInit := fs.Bool("allow-idp-initiated", false, "accept IdP-initiated (unsolicited) sign-ins")
+	preset := fs.String("attribute-preset", "", "attribute mapping preset: generic, entra or okta")
+	enforce := fs.Bool("enforce-sso", false, "require SSO for users of verified domains (the primary admin keeps a break-glass path)")
+	sha1 := fs.Bool("allow-sha1", false, "accept RSA-SHA1 signatures (old ADFS)")
+	skew := fs.Int("clock-skew", 0, "tolerated clock skew with the IdP in seconds (0-180)")
+	addCert := fs.String("add-cert", "", "a PEM file with an extra trusted IdP certificate (rollover)")
+	as := fs.String("as", "", "optional: the email of the primary or SSO admin making the change (R-ADM-7); default: operator")
+	o := outputFlag(fs)
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if err := required(fs, "team"); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var in sso.Settings
+	if m := strings.TrimSpace(*md); m != "" {
+		if strings.Contains(m, "://") { // a URL; the fetcher allows only http(s)
+			in.MetadataURL = &m
+		} else {
+			x, err := readSmallFile(m, 4<<20)
+			if err != nil {
+				return err
+			}
+			in.MetadataXML = &x
+		}
+	}
+	if set["domains"] {
+		ds := []string{}
+		for _, d := range strings.Split(*domains, ",") {
+			if strings.TrimSpace(d) != "" {
+				ds = append(ds, strings.TrimSpace(d))
+			}
+		}
+		in.Domains = &ds
+	}
+	boolFlag := func(name string, v *bool) *bool {
+		if set[name] {
+			return v
+		}
+		return nil
+	}
+	in.JIT = boolFlag("jit", jit)
+	in.AllowIdPInitiated = boolFlag("allow-idp-initiated", idpInit)
+	in.EnforceSSO = boolFlag("enforce-sso", enforce)
+	in.AllowSHA1 = boolFlag("allow-sha1", sha1)
+	if set["attribute-preset"] {
+		in.AttributePreset = preset
+	}
+	if set["clock-skew"] {
+		in.ClockSkewSeconds = skew
+	}
+	if *addCert != "" {
+		p, err := readSmallFile(*addCert, 64<<10)
+		if err != nil {
+			return err
+		}
+		in.AddCerts = []string{p}
+	}
+	svc, by, err := ssoSetup(ctx, e, *team, *as)
+	if err != nil {
+		return err
+	}
+	v, err := svc.Update(ctx, *team, by, in)
+	if err != nil {
+		return err
+	}
+	return e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
+}
+
+func readSmallFile(path string, max int64) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", db.Errorf(db.ErrInvalid, "file_unreadable", "cannot read %s: %v", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return "", db.Errorf(db.ErrInvalid, "file_unreadable", "cannot read %s: %v", path, err)
+	}
+	if int64(len(b)) > max {
+		return "", db.Errorf(db.ErrInvalid, "file_too_large", "%s is larger than %d bytes", path, max)
+	}
+	return string(b), nil
+}
+
+func cmdSSOShow(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("sso show")
+	team := fs.String("team", "", "team id")
+	as := fs.String("as", "", "optional: the email of the primary or SSO admin asking (R-ADM-7)")
+	o := outputFlag(fs)
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if err := required(fs, "team"); err != nil {
+		return err
+	}
+	svc, by, err := ssoSetup(ctx, e, *team, *as)
+	if err != nil {
+		return err
+	}
+	v, err := svc.Show(ctx, *team, by)
+	if err != nil {
+		return err
+	}
+	return e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
+}
+
+func cmdSSOVerifyDomain(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("sso verify-domain")
+	team := fs.String("team", "", "team id")
+	domain := fs.String("domain", "", "the domain whose TXT record to check")
+	as := fs.String("as", "", "optional: the email of the primary or SSO admin (R-ADM-7)")
+	o := outputFlag(fs)
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if err := required(fs, "team", "domain"); err != nil {
+		return err
+	}
+	svc, by, err := ssoSetup(ctx, e, *team, *as)
+	if err != nil {
+		return err
+	}
+	v, err := svc.VerifyDomain(ctx, *team, *domain, by)
+	if err != nil {
+		return err
+	}
+	return e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
+}
+
+func cmdSSORotateKey(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("sso rotate-key")
+	team := fs.String("team", "", "team id")
+	as := fs.String("as", "", "optional: the email of the primary or SSO admin (R-ADM-7)")
+	o := outputFlag(fs)
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if err := required(fs, "team"); err != nil {
+		return err
+	}
+	svc, by, err := ssoSetup(ctx, e, *team, *as)
+	if err != nil {
+		return err
+	}
+	v, err := svc.RotateKey(ctx, *team, by)
+	if err != nil {
+		return err
+	}
+	return e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
+}
+
+func cmdSSORetireKey(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("sso retire-key")
+	team := fs.String("team", "", "team id")
+	key := fs.String("key", "", "the SP key id to retire (see sso show)")
+	as := fs.String("as", "", "optional: the email of the primary or SSO admin (R-ADM-7)")
+	o := outputFlag(fs)
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if err := required(fs, "team", "key"); err != nil {
+		return err
+	}
+	svc, by, err := ssoSetup(ctx, e, *team, *as)
+	if err != nil {
+		return err
+	}
+	v, err := svc.RetireKey(ctx, *team, *key, by)
+	if err != nil {
+		return err
+	}
+	return e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
+}
+
+func cmdSSORefresh(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("sso refresh")
+	team := fs.String("team", "", "team id")
+	o := outputFlag(fs)
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if err := required(fs, "team"); err != nil {
+		return err
+	}
+	svc, by, err := ssoSetup(ctx, e, *team, "")
+	if err != nil {
+		return err
+	}
+	rerr := svc.Refresh(ctx, *team)
+	v, err := svc.Show(ctx, *team, by)
+	if err != nil {
+		return err
+	}
+	if err := e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) }); err != nil {
+		return err
+	}
+	if rerr != nil {
+		return db.Errorf(db.ErrInvalid, "idp_metadata_refresh_failed", "metadata refresh failed; the last good metadata stays in use: %v", rerr)
+	}
+	return nil
+}
+
+func ssoTable(w *tabwriter.Writer, v sso.View) {
+	fmt.Fprintf(w, "TEAM\t%s\n", v.TeamID)
+	fmt.Fprintf(w, "SP ENTITY ID\t%s\nACS URL\t%s\nLOGIN URL\t%s\n", v.SP.EntityID, v.SP.ACSURL, v.SP.LoginURL)
+	fmt.Fprintf(w, "IDP ENTITY ID\t%s\nIDP SSO URL\t%s\n", v.IdP.EntityID, v.IdP.SSOURL)
+	if v.IdP.MetadataURL != "" {
+		fmt.Fprintf(w, "IDP METADATA URL\t%s\n", v.IdP.MetadataURL)
+	}
+	for _, c := range v.TrustedCerts {
+		fmt.Fprintf(w, "TRUSTED CERT\t%s  %s  until %s\n", c.Fingerprint, c.Subject, c.NotAfter.Format(time.DateOnly))
+	}
+	for _, d := range v.Domains {
+		state := "unverified: TXT " + d.TXTName + " = " + d.TXTValue
+		if d.Verified {
+			state = "verified"
+		}
+		fmt.Fprintf(w, "DOMAIN\t%s (%s)\n", d.Name, state)
+	}
+	fmt.Fprintf(w, "JIT\t%v\nIDP-INITIATED\t%v\nENFORCE SSO\t%v\nALLOW SHA-1\t%v\nCLOCK SKEW\t%ds\n",
+		v.JIT, v.AllowIdPInitiated, v.EnforceSSO, v.AllowSHA1, v.ClockSkewSeconds)
+	for _, wn := range v.Warnings {
+		fmt.Fprintf(w, "WARNING\t%s\n", wn)
+	}
+}

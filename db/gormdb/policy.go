@@ -1,0 +1,467 @@
+package gormdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roster-dev/roster/db"
+)
+
+var _ db.PolicyStore = (*Store)(nil)
+
+func init() {
+	register(migration{ID: "0400_policy", Up: func(tx *gorm.DB, _ Dialect) error {
+		// The policy index: a team's users in id order with every column the
+		// expected-type expression reads, so counting exceptions, a dry run
+		// and the first page of exceptions read the index only (the table
+		// only for the page's rows), never the whole table.
+		if tx.Migrator().HasIndex(&userRow{}, "idx_users_policy") {
+			return nil
+		}
+		return tx.Exec("CREATE INDEX idx_users_policy ON users (team_id, id, admin_role, type, source, email_domain)").Error
+	}})
+}
+
+// expectedStored is the SQL expression of the type the team's stored policy
+// expects for the user row u of team @team. It encodes rolepolicy.Classify's
+// table for non-admins: in domain mode standard iff the email domain is one
+// of team_domains (R-POL-3), in default mode external iff added by a
+// collaboration product (R-POL-2). Its subqueries do not depend on the row,
+// so the database evaluates them once per statement, and the policy it reads
+// is the one the statement sees, without a separate read.
+const expectedStored = `(CASE WHEN (SELECT tp.policy_mode FROM teams tp WHERE tp.id = @team) = 'domain' THEN ` +
+	`(CASE WHEN u.email_domain IN (SELECT td.domain FROM team_domains td WHERE td.team_id = @team) ` +
+	`THEN 'standard' ELSE 'external' END) ` +
+	`ELSE (CASE WHEN u.source = 'product' THEN 'external' ELSE 'standard' END) END)`
+
+// expectedProposed is the same expression for a policy that is not stored
+// (a dry run); it adds its parameters (@pd0, @pd1, ...) to args.
+func expectedProposed(p db.Policy, args map[string]any) string {
+	if p.Mode != db.PolicyDomain {
+		return `(CASE WHEN u.source = 'product' THEN 'external' ELSE 'standard' END)`
+	}
+	if len(p.Domains) == 0 {
+		return `'external'`
+	}
+	names := make([]string, len(p.Domains))
+	for i, d := range p.Domains {
+		names[i] = fmt.Sprintf("@pd%d", i)
+		args[names[i][1:]] = d
+	}
+	return `(CASE WHEN u.email_domain IN (` + strings.Join(names, ", ") + `) THEN 'standard' ELSE 'external' END)`
+}
+
+// normalizeDomains checks and canonicalises a domain list for storage. The
+// callers (CLI, API) normalise with rolepolicy.NormalizeDomain and report
+// precise errors; this is the store's own guard, so nothing unmatchable is
+// ever stored.
+func (s *Store) normalizeDomains(in []string) ([]string, error) {
+	out := make([]string, 0, len(in))
+	for _, raw := range in {
+		d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(raw), "."))
+		if s.normDom != nil && d != "" {
+			d = s.normDom(d)
+		}
+		if !plausibleDomain(d) {
+			return nil, db.Errorf(db.ErrInvalid, "domain_invalid", "domain %q is not a valid domain name", raw)
+		}
+		out = append(out, d)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+func plausibleDomain(d string) bool {
+	if d == "" || len(d) > 253 || !strings.Contains(d, ".") || strings.HasPrefix(d, ".") || strings.Contains(d, "..") {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func validMode(m db.PolicyMode) error {
+	if m != db.PolicyDefault && m != db.PolicyDomain {
+		return db.Errorf(db.ErrInvalid, "mode_invalid", "policy mode %q is not default or domain", m)
+	}
+	return nil
+}
+
+// SetPolicy implements db.PolicyStore.
+func (s *Store) SetPolicy(ctx context.Context, teamID string, p db.Policy, by db.Actor) (db.Policy, error) {
+	if err := validMode(p.Mode); err != nil {
+		return db.Policy{}, err
+	}
+	domains, err := s.normalizeDomains(p.Domains)
+	if err != nil {
+		return db.Policy{}, err
+	}
+	out := db.Policy{Mode: p.Mode, Domains: domains}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		return s.writePolicyTx(tx, teamID, func(old db.Policy) (db.Policy, error) { return out, nil }, by, "policy.set")
+	})
+	if err != nil {
+		return db.Policy{}, fmt.Errorf("set policy: %w", err)
+	}
+	return out, nil
+}
+
+// ModifyPolicyDomains implements db.PolicyStore.
+func (s *Store) ModifyPolicyDomains(ctx context.Context, teamID string, add, remove []string, by db.Actor) (db.Policy, error) {
+	addN, err := s.normalizeDomains(add)
+	if err != nil {
+		return db.Policy{}, err
+	}
+	remN, err := s.normalizeDomains(remove)
+	if err != nil {
+		return db.Policy{}, err
+	}
+	if len(addN)+len(remN) == 0 {
+		return db.Policy{}, db.Errorf(db.ErrInvalid, "domains_required", "no domains to add or remove")
+	}
+	var out db.Policy
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		return s.writePolicyTx(tx, teamID, func(old db.Policy) (db.Policy, error) {
+			next := db.Policy{Mode: old.Mode}
+			for _, d := range old.Domains {
+				if !slices.Contains(remN, d) {
+					next.Domains = append(next.Domains, d)
+				}
+			}
+			next.Domains = append(next.Domains, addN...)
+			slices.Sort(next.Domains)
+			next.Domains = slices.Compact(next.Domains)
+			out = next
+			return next, nil
+		}, by, "policy.domains")
+	})
+	if err != nil {
+		return db.Policy{}, fmt.Errorf("modify policy domains: %w", err)
+	}
+	return out, nil
+}
+
+// writePolicyTx locks the team, computes the next policy from the current
+// one, enforces R-POL-6 and writes the mode and the domain diff. No user row
+// is read or written (R-POL-5).
+func (s *Store) writePolicyTx(tx *gorm.DB, teamID string, next func(db.Policy) (db.Policy, error), by db.Actor, action string) error {
+	team, err := s.lockTeam(tx, teamID)
+	if err != nil {
+		return err
+	}
+	old, err := loadPolicy(tx, &team)
+	if err != nil {
+		return err
+	}
+	p, err := next(old)
+	if err != nil {
+		return err
+	}
+	if p.Mode == db.PolicyDomain && len(p.Domains) == 0 {
+		if old.Mode == db.PolicyDomain && len(old.Domains) > 0 {
+			return db.Errorf(db.ErrRule, "last_domain", "R-POL-6: a domain-based policy must keep at least one approved domain; add another before removing %s", strings.Join(old.Domains, ", "))
+		}
+		return db.Errorf(db.ErrRule, "domain_required", "R-POL-6: a domain-based policy needs at least one approved domain")
+	}
+	if old.Mode != p.Mode {
+		if err := tx.Model(&teamRow{}).Where("id = ?", teamID).Update("policy_mode", string(p.Mode)).Error; err != nil {
+			return err
+		}
+	}
+	var gone, added []string
+	for _, d := range old.Domains {
+		if !slices.Contains(p.Domains, d) {
+			gone = append(gone, d)
+		}
+	}
+	for _, d := range p.Domains {
+		if !slices.Contains(old.Domains, d) {
+			added = append(added, d)
+		}
+	}
+	for _, part := range chunks(gone, 500) {
+		if err := tx.Where("team_id = ? AND domain IN ?", teamID, part).Delete(&teamDomainRow{}).Error; err != nil {
+			return err
+		}
+	}
+	if len(added) > 0 {
+		rows := make([]teamDomainRow, len(added))
+		for i, d := range added {
+			rows[i] = teamDomainRow{TeamID: teamID, Domain: d}
+		}
+		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+			return err
+		}
+	}
+	if old.Mode == p.Mode && len(gone) == 0 && len(added) == 0 {
+		return nil // nothing changed, nothing to audit
+	}
+	return s.audit(tx, teamID, by, action, "policy", teamID, map[string]any{
+		"mode": p.Mode, "domains": nonNil(p.Domains), "previous_mode": old.Mode, "previous_domains": nonNil(old.Domains),
+		"added": nonNil(added), "removed": nonNil(gone)})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// PreviewPolicy implements db.PolicyStore.
+func (s *Store) PreviewPolicy(ctx context.Context, teamID string, p db.Policy, page db.Page) (db.PolicyPreview, error) {
+	if err := validMode(p.Mode); err != nil {
+		return db.PolicyPreview{}, err
+	}
+	domains, err := s.normalizeDomains(p.Domains)
+	if err != nil {
+		return db.PolicyPreview{}, err
+	}
+	p.Domains = domains
+	out := db.PolicyPreview{Policy: p}
+	g := s.conn(ctx)
+	if _, _, err := teamPolicy(g, teamID); err != nil {
+		return out, fmt.Errorf("preview policy: %w", translate(err))
+	}
+	args := map[string]any{"team": teamID}
+	prop := expectedProposed(p, args)
+	// Proposed exceptions, those among them that are not exceptions now, and
+	// the exceptions now.
+	var c struct{ Total, Becoming, Now int64 }
+	q := `SELECT ` +
+		`COALESCE(SUM(CASE WHEN u.type <> ` + prop + ` THEN 1 ELSE 0 END), 0) AS total, ` +
+		`COALESCE(SUM(CASE WHEN u.type <> ` + prop + ` AND u.type = ` + expectedStored + ` THEN 1 ELSE 0 END), 0) AS becoming, ` +
+		`COALESCE(SUM(CASE WHEN u.type <> ` + expectedStored + ` THEN 1 ELSE 0 END), 0) AS now ` +
+		`FROM users u WHERE u.team_id = @team AND u.admin_role = ''`
+	if err := g.Raw(q, args).Scan(&c).Error; err != nil {
+		return out, fmt.Errorf("preview policy: %w", translate(err))
+	}
+	out.Exceptions, out.Becoming = int(c.Total), int(c.Becoming)
+	out.Cleared = int(c.Now) - (int(c.Total) - int(c.Becoming))
+	where := `u.type <> ` + prop + ` AND u.type = ` + expectedStored
+	users, err := s.exceptionsPage(g, prop, where, args, "", page)
+	if err != nil {
+		return out, fmt.Errorf("preview policy: %w", err)
+	}
+	out.Users = users
+	return out, nil
+}
+
+// exceptionsPage lists users of team @team (not admins) matching where, with
+// expected computed by expr, ordered by id from page.After.
+func (s *Store) exceptionsPage(g *gorm.DB, expr, where string, args map[string]any, typ db.UserType, page db.Page) ([]db.Exception, error) {
+	q := `SELECT u.id, u.email, u.first_name, u.last_name, u.source, u.type, ` + expr + ` AS expected ` +
+		`FROM users u WHERE u.team_id = @team AND u.admin_role = '' AND ` + where
+	if typ != "" {
+		q += ` AND u.type = @typ`
+		args["typ"] = string(typ)
+	}
+	if page.After != "" {
+		q += ` AND u.id > @after`
+		args["after"] = page.After
+	}
+	q += ` ORDER BY u.id LIMIT @limit`
+	args["limit"] = limitOf(page)
+	rows, err := g.Raw(q, args).Rows()
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := []db.Exception{}
+	for rows.Next() {
+		var e db.Exception
+		var src, cur, exp string
+		if err := rows.Scan(&e.UserID, &e.Email, &e.FirstName, &e.LastName, &src, &cur, &exp); err != nil {
+			return nil, translate(err)
+		}
+		e.Source, e.Current, e.Expected = db.Source(src), db.UserType(cur), db.UserType(exp)
+		out = append(out, e)
+	}
+	return out, translate(rows.Err())
+}
+
+func validFilter(t db.UserType) error {
+	if t != "" && t != db.TypeStandard && t != db.TypeExternal {
+		return db.Errorf(db.ErrInvalid, "type_invalid", "type filter %q is not all, standard or external", t)
+	}
+	return nil
+}
+
+// ListExceptions implements db.PolicyStore.
+func (s *Store) ListExceptions(ctx context.Context, teamID string, q db.ExceptionQuery) ([]db.Exception, error) {
+	if err := validFilter(q.Type); err != nil {
+		return nil, err
+	}
+	g := s.conn(ctx)
+	if _, _, err := teamPolicy(g, teamID); err != nil {
+		return nil, fmt.Errorf("list exceptions: %w", translate(err))
+	}
+	out, err := s.exceptionsPage(g, expectedStored, `u.type <> `+expectedStored, map[string]any{"team": teamID}, q.Type, db.Page{After: q.After, Limit: q.Limit})
+	if err != nil {
+		return nil, fmt.Errorf("list exceptions: %w", err)
+	}
+	return out, nil
+}
+
+// CountExceptions implements db.PolicyStore.
+func (s *Store) CountExceptions(ctx context.Context, teamID string) (db.ExceptionCounts, error) {
+	g := s.conn(ctx)
+	if _, _, err := teamPolicy(g, teamID); err != nil {
+		return db.ExceptionCounts{}, fmt.Errorf("count exceptions: %w", translate(err))
+	}
+	var c struct{ Standard, External int64 }
+	q := `SELECT COALESCE(SUM(CASE WHEN u.type = 'standard' THEN 1 ELSE 0 END), 0) AS standard, ` +
+		`COALESCE(SUM(CASE WHEN u.type = 'external' THEN 1 ELSE 0 END), 0) AS external ` +
+		`FROM users u WHERE u.team_id = @team AND u.admin_role = '' AND u.type <> ` + expectedStored
+	if err := g.Raw(q, map[string]any{"team": teamID}).Scan(&c).Error; err != nil {
+		return db.ExceptionCounts{}, fmt.Errorf("count exceptions: %w", translate(err))
+	}
+	return db.ExceptionCounts{Total: int(c.Standard + c.External), Standard: int(c.Standard), External: int(c.External)}, nil
+}
+
+// typeRow is a user with its expected type, read inside a type change.
+type typeRow struct {
+	ID, Email, Type, AdminRole, Expected string
+}
+
+// ChangeUserTypes implements db.PolicyStore.
+func (s *Store) ChangeUserTypes(ctx context.Context, teamID string, userIDs []string, t db.UserType, by db.Actor) (db.TypeChange, error) {
+	if t != db.TypeStandard && t != db.TypeExternal {
+		return db.TypeChange{}, db.Errorf(db.ErrInvalid, "type_invalid", "type %q is not standard or external", t)
+	}
+	out, err := s.changeTypes(ctx, teamID, userIDs, func(typeRow) db.UserType { return t }, by, "user.set_type")
+	if err != nil {
+		return db.TypeChange{}, fmt.Errorf("change user types: %w", err)
+	}
+	return out, nil
+}
+
+// RevertExceptions implements db.PolicyStore.
+func (s *Store) RevertExceptions(ctx context.Context, teamID string, userIDs []string, by db.Actor) (db.TypeChange, error) {
+	out, err := s.changeTypes(ctx, teamID, userIDs, func(r typeRow) db.UserType { return db.UserType(r.Expected) }, by, "user.revert_exception")
+	if err != nil {
+		return db.TypeChange{}, fmt.Errorf("revert exceptions: %w", err)
+	}
+	return out, nil
+}
+
+// changeTypes sets each user's type to target(user) in one transaction,
+// refusing admins (R-ADM-9) and unknown ids, and warns for each change that
+// makes a matching user an exception (R-POL-8).
+func (s *Store) changeTypes(ctx context.Context, teamID string, userIDs []string, target func(typeRow) db.UserType, by db.Actor, action string) (db.TypeChange, error) {
+	ids := dedupe(userIDs)
+	if len(ids) == 0 {
+		return db.TypeChange{}, db.Errorf(db.ErrInvalid, "users_required", "no users given")
+	}
+	var out db.TypeChange
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		out = db.TypeChange{Users: make([]db.UserTypeChange, 0, len(ids))}
+		if _, err := s.lockTeam(tx, teamID); err != nil { // the policy cannot change under us
+			return err
+		}
+		now := s.nowUTC()
+		for _, part := range chunks(ids, 500) {
+			var rows []typeRow
+			q := `SELECT u.id, u.email, u.type, u.admin_role, ` + expectedStored + ` AS expected ` +
+				`FROM users u WHERE u.team_id = @team AND u.id IN @ids`
+			if err := tx.Raw(q, map[string]any{"team": teamID, "ids": part}).Scan(&rows).Error; err != nil {
+				return err
+			}
+			if len(rows) != len(part) {
+				return db.Errorf(db.ErrNotFound, "user_not_found", "some of the users do not exist in this team")
+			}
+			byTarget := map[db.UserType][]string{}
+			for _, r := range rows {
+				if db.Role(r.AdminRole).IsAdmin() {
+					return db.Errorf(db.ErrRule, "admin_not_classified", "R-ADM-9: %s is an admin; admins are never classified", r.Email)
+				}
+				to := target(r)
+				from, exp := db.UserType(r.Type), db.UserType(r.Expected)
+				c := db.UserTypeChange{UserID: r.ID, Email: r.Email, From: from, To: to, Expected: exp, Exception: to != exp}
+				out.Users = append(out.Users, c)
+				if from == to {
+					continue
+				}
+				byTarget[to] = append(byTarget[to], r.ID)
+				if c.Exception && from == exp {
+					out.Warnings = append(out.Warnings, db.Warning{Code: "creates_exception", UserID: r.ID,
+						Message: fmt.Sprintf("R-POL-8: %s matched the role policy (%s); as %s the user is now a role-policy exception", r.Email, exp, to)})
+				}
+				if err := s.audit(tx, teamID, by, action, "user", r.ID, map[string]any{
+					"email": r.Email, "type": to, "previous": from, "expected": exp, "exception": c.Exception}); err != nil {
+					return err
+				}
+			}
+			for _, to := range []db.UserType{db.TypeStandard, db.TypeExternal} {
+				if len(byTarget[to]) == 0 {
+					continue
+				}
+				if err := tx.Model(&userRow{}).Where("team_id = ? AND id IN ?", teamID, byTarget[to]).
+					Updates(map[string]any{"type": string(to), "version": gorm.Expr("version + 1"), "updated_at": now}).Error; err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return db.TypeChange{}, err
+	}
+	// keep the caller's order
+	pos := make(map[string]int, len(ids))
+	for i, id := range ids {
+		pos[id] = i
+	}
+	slices.SortFunc(out.Users, func(a, b db.UserTypeChange) int { return pos[a.UserID] - pos[b.UserID] })
+	return out, nil
+}
+
+// UsageReport implements db.PolicyStore, streaming with a database cursor.
+func (s *Store) UsageReport(ctx context.Context, teamID string, fn func(db.UsageRow) error) error {
+	g := s.conn(ctx)
+	if _, _, err := teamPolicy(g, teamID); err != nil {
+		return fmt.Errorf("usage report: %w", translate(err))
+	}
+	q := `SELECT u.id, u.email, u.first_name, u.last_name, u.status, u.type, u.source, u.admin_role, ` +
+		expectedStored + ` AS expected, u.created_at ` +
+		`FROM users u WHERE u.team_id = @team ORDER BY u.email_lower`
+	rows, err := g.Raw(q, map[string]any{"team": teamID}).Rows()
+	if err != nil {
+		return fmt.Errorf("usage report: %w", translate(err))
+	}
+	defer rows.Close()
+	var (
+		r                                db.UsageRow
+		status, typ, src, role, expected string
+		created                          sql.NullTime
+	)
+	for rows.Next() {
+		if err := rows.Scan(&r.UserID, &r.Email, &r.FirstName, &r.LastName, &status, &typ, &src, &role, &expected, &created); err != nil {
+			return fmt.Errorf("usage report: %w", translate(err))
+		}
+		r.Status, r.Type, r.Source, r.AdminRole = db.Status(status), db.UserType(typ), db.Source(src), db.Role(role)
+		r.External = r.Type == db.TypeExternal
+		r.Exception = !r.AdminRole.IsAdmin() && typ != expected
+		r.CreatedAt = time.Time{}
+		if created.Valid {
+			r.CreatedAt = created.Time.UTC()
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("usage report: %w", translate(err))
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+// Package rolepolicy is the user role policy engine (R-POL-1..R-POL-10): it
+// decides whether a new user is standard or external from the team's policy,
+// the user's email domain, the path that added the user and whether the user
+// is an admin. It is pure: no I/O, no clock, no state. The store calls
+// Classify (as a db.Classifier) inside the transaction that adds a user, and
+// computes exceptions with an SQL expression that encodes the same table:
+//
+//	policy   path (source)            email domain          type
+//	default  product                  any                   external  (R-POL-2)
+//	default  sso, directory           any                   standard  (R-POL-2)
+//	default  scim, admin              any                   standard  (see below)
+//	domain   any                      approved (exact)      standard  (R-POL-3)
+//	domain   any                      anything else         external  (R-POL-3, R-POL-10)
+//	any      any, user is an admin    any                   standard  (R-POL-4, never an exception)
+//
+// The seed (004) names only collaboration products and SSO/directory sync
+// under the default policy. SCIM provisioning is an identity provider pushing
+// the organisation's own directory, so it is treated like directory sync; a
+// user an admin adds by hand in account user management is the admin's
+// deliberate choice of a colleague, so it is standard too (an admin who wants
+// an external user says so with an explicit type).
+package rolepolicy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"golang.org/x/net/idna"
+
+	"github.com/roster-dev/roster/db"
+)
+
+var _ db.Classifier = Classify
+
+// Classify returns the type a new user gets under policy p (R-POL-2,
+// R-POL-3). email is the user's address; its domain is normalised with
+// NormalizeDomain and matched exactly against p.Domains, which are expected
+// to be normalised already (the store keeps them so). An email whose domain
+// cannot be normalised never matches an approved domain.
+//
+// Admins are never classified (R-POL-4, R-ADM-9): for isAdmin Classify
+// returns standard, the type an organisation's own administrator has, and
+// the store never reports an admin as an exception whatever its type.
+func Classify(p db.Policy, email string, src db.Source, isAdmin bool) db.UserType {
+	if isAdmin {
+		return db.TypeStandard
+	}
+	if p.Mode == db.PolicyDomain {
+		if Approved(p, email) {
+			return db.TypeStandard
+		}
+		return db.TypeExternal
+	}
+	// default policy (and any unknown mode, which the store never stores)
+	if src == db.SourceProduct {
+		return db.TypeExternal
+	}
+	return db.TypeStandard
+}
+
+// Approved reports whether email's domain is one of p's approved domains
+// (exact match after normalisation; subdomains are not approved).
+func Approved(p db.Policy, email string) bool {
+	i := strings.LastIndexByte(email, '@')
+	if i < 0 {
+		return false
+	}
+	d, err := NormalizeDomain(email[i+1:])
+	if err != nil {
+		return false
+	}
+	for _, a := range p.Domains {
+		if a == d {
+			return true
+		}
+	}
+	return false
+}
+
+// NormalizeDomain returns the canonical form of an email domain: trimmed,
+// lower-cased, without a trailing dot, internationalised labels converted to
+// their ASCII (punycode) form. It rejects anything that is not a plausible
+// DNS host name of at least two labels: empty input, addresses ("a@b.c"),
+// wildcards, spaces, URLs, labels longer than 63 or names longer than 253
+// octets. The error is a *db.Error (db.ErrInvalid, "domain_invalid").
+func NormalizeDomain(d string) (string, error) {
+	s := strings.TrimSpace(d)
+	s = strings.TrimSuffix(s, ".")
+	if s == "" {
+		return "", domainErr(d, "it is empty")
+	}
+	a, err := idna.Lookup.ToASCII(s)
+	if err != nil {
+		return "", domainErr(d, "it is not a valid domain name")
+	}
+	a = strings.ToLower(a)
+	if len(a) > 253 {
+		return "", domainErr(d, "it is longer than 253 characters")
+	}
+	labels := strings.Split(a, ".")
+	if len(labels) < 2 {
+		return "", domainErr(d, "it needs at least two labels, like example.com")
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 {
+			return "", domainErr(d, "each label must be 1 to 63 characters")
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return "", domainErr(d, "it may contain only letters, digits, hyphens and dots")
+			}
+		}
+		if l[0] == '-' || l[len(l)-1] == '-' {
+			return "", domainErr(d, "a label may not start or end with a hyphen")
+		}
+	}
+	if tld := labels[len(labels)-1]; strings.Trim(tld, "0123456789") == "" {
+		return "", domainErr(d, "the top-level label cannot be numeric")
+	}
+	return a, nil
+}
+
+// NormalizeDomains normalises, de-duplicates and sorts a list of domains,
+// failing on the first invalid one.
+func NormalizeDomains(ds []string) ([]string, error) {
+	seen := make(map[string]bool, len(ds))
+	out := make([]string, 0, len(ds))
+	for _, d := range ds {
+		n, err := NormalizeDomain(d)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// EmailDomain returns the normalised domain of an email address, or the
+// lower-cased raw domain if it cannot be normalised (it then matches no
+// approved domain). It fits gormdb.Config.NormalizeDomain's shape for
+// computing users.email_domain.
+func EmailDomain(domain string) string {
+	if n, err := NormalizeDomain(domain); err == nil {
+		return n
+	}
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(domain), "."))
+}
+
+func domainErr(d, why string) error {
+	return &db.Error{Kind: db.ErrInvalid, Code: "domain_invalid",
+		Message: fmt.Sprintf("domain %q is not valid: %s", d, why)}
+}

@@ -1,0 +1,102 @@
+package rolepolicy_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
+	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
+	"github.com/roster-dev/roster/rolepolicy"
+)
+
+// The store computes exceptions in SQL; Classify decides types in Go. This
+// property test checks, on a real store wired the way cmd/roster wires it,
+// that both agree for random users (domains in every spelling, every path,
+// random current types) under random policies: a user is listed as an
+// exception exactly when its type differs from Classify's answer, and
+// Store.ExpectedTypes (used by `users list`) says the same.
+func TestStoreAgreesWithClassify(t *testing.T) {
+	for _, d := range gormdbtest.Dialects() {
+		t.Run(gormdbtest.Name(d), func(t *testing.T) {
+			ctx := context.Background()
+			s := gormdbtest.Open(t, d, gormdb.Config{Classify: rolepolicy.Classify, NormalizeDomain: rolepolicy.EmailDomain})
+			op := db.Actor{Kind: db.ActorOperator, ID: "test"}
+			team, _, err := s.CreateTeam(ctx, db.NewTeam{Name: "P", PrimaryEmail: "owner@example.com", PrimaryFirstName: "O", PrimaryLastName: "W"}, op)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rand.New(rand.NewSource(42))
+			type user struct {
+				id, email string
+				src       db.Source
+			}
+			var users []user
+			types := map[string]db.UserType{}
+			for i := 0; i < 120; i++ {
+				in := input{}.Generate(r, 0).Interface().(input)
+				email := fmt.Sprintf("u%d@%s", i, strings.TrimSuffix(in.Domain, ".")) // a trailing dot is no valid address
+				nu := db.NewUser{Email: email, FirstName: "F", LastName: "L", Source: in.Source}
+				if r.Intn(2) == 0 { // an explicit type: sometimes an exception from the start
+					nu.Type = []db.UserType{db.TypeStandard, db.TypeExternal}[r.Intn(2)]
+				}
+				u, err := s.CreateUser(ctx, team.ID, nu, op)
+				if err != nil {
+					t.Fatalf("create %s: %v", email, err)
+				}
+				users = append(users, user{u.ID, email, in.Source})
+				types[u.ID] = u.Type
+			}
+			ids := make([]string, len(users))
+			for i, u := range users {
+				ids[i] = u.id
+			}
+			for round := 0; round < 15; round++ {
+				p := input{}.Generate(r, 0).Interface().(input).Policy
+				if p.Mode == db.PolicyDomain && len(p.Domains) == 0 {
+					p.Domains = []string{"cba.net"}
+				}
+				if _, err := s.SetPolicy(ctx, team.ID, p, op); err != nil {
+					t.Fatal(err)
+				}
+				listed := map[string]db.UserType{}
+				q := db.ExceptionQuery{Limit: 1000}
+				es, err := s.ListExceptions(ctx, team.ID, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range es {
+					listed[e.UserID] = e.Expected
+				}
+				expected, err := s.ExpectedTypes(ctx, team.ID, ids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, err := s.CountExceptions(ctx, team.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := 0
+				for _, u := range users {
+					exp := rolepolicy.Classify(p, u.email, u.src, false)
+					isExc := types[u.id] != exp
+					if isExc {
+						want++
+					}
+					if got, ok := listed[u.id]; ok != isExc || (ok && got != exp) {
+						t.Errorf("policy %v: %s (%s, type %s): listed=%v expected=%s, Classify says %s", p, u.email, u.src, types[u.id], ok, got, exp)
+					}
+					if expected[u.id] != exp {
+						t.Errorf("policy %v: ExpectedTypes(%s) = %s, Classify says %s", p, u.email, expected[u.id], exp)
+					}
+				}
+				if c.Total != want {
+					t.Errorf("policy %v: CountExceptions = %d, want %d", p, c.Total, want)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,213 @@
+package sso
+
+import (
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/roster-dev/roster/db"
+)
+
+// SessionCookie is the name of the sign-in session cookie.
+const SessionCookie = "roster_session"
+
+// Register adds the public SSO endpoints to mux:
+// GET /sso/{team}/metadata, GET /sso/{team}/login, POST /sso/{team}/acs,
+// and GET /api/v1/me (the session's user and team).
+func (s *Service) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /sso/{team}/metadata", s.handleMetadata)
+	mux.HandleFunc("GET /sso/{team}/login", s.handleLogin)
+	mux.HandleFunc("POST /sso/{team}/acs", s.handleACS)
+	mux.HandleFunc("POST /sso/logout", s.handleLogout)
+	mux.HandleFunc("GET /api/v1/me", s.handleMe)
+}
+
+func (s *Service) handleMetadata(w http.ResponseWriter, r *http.Request) {
+	team := r.PathValue("team")
+	md, err := s.Metadata(r.Context(), team)
+	if err != nil {
+		s.plainError(w, r, err, "metadata")
+		return
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	w.Write(md)
+}
+
+func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
+	team := r.PathValue("team")
+	start, err := s.StartLogin(r.Context(), team, r.URL.Query().Get("return_to"), "")
+	if err != nil {
+		s.plainError(w, r, err, "login")
+		return
+	}
+	s.sendStart(w, r, start)
+}
+
+func (s *Service) sendStart(w http.ResponseWriter, r *http.Request, start LoginStart) {
+	w.Header().Set("Cache-Control", "no-store")
+	if start.RedirectURL != "" {
+		http.Redirect(w, r, start.RedirectURL, http.StatusFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write([]byte("<!DOCTYPE html><html><body>"))
+	w.Write(start.PostForm)
+	w.Write([]byte("</body></html>"))
+}
+
+func (s *Service) handleACS(w http.ResponseWriter, r *http.Request) {
+	team := r.PathValue("team")
+	ref, _ := s.randomToken(6)
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.ErrorContext(r.Context(), "sso: ACS panic", "team", team, "ref", ref, "panic", p)
+			s.writeFailure(w, http.StatusForbidden, ref)
+		}
+	}()
+	r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		status := http.StatusBadRequest
+		if errors.As(err, &mbe) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		s.log.WarnContext(r.Context(), "sso: unreadable ACS post", "team", team, "ref", ref, "err", err)
+		s.writeFailure(w, status, ref)
+		return
+	}
+	res, err := s.ACS(r.Context(), team, r.PostForm.Get("SAMLResponse"), r.PostForm.Get("RelayState"))
+	var se *SignInError
+	switch {
+	case errors.As(err, &se):
+		// never log the response itself
+		s.log.WarnContext(r.Context(), "sso: sign-in refused", "team", team, "ref", ref, "reason", se.Reason, "detail", se.Error())
+		if se.Test {
+			writeJSON(w, http.StatusForbidden, map[string]any{"test": true, "ok": false, "reason": se.Reason, "detail": se.Error()})
+			return
+		}
+		s.writeFailure(w, http.StatusForbidden, ref)
+		return
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "sso: sign-in failed", "team", team, "ref", ref, "err", err)
+		s.writeFailure(w, http.StatusInternalServerError, ref)
+		return
+	}
+	if res.Test {
+		writeJSON(w, http.StatusOK, map[string]any{"test": true, "ok": true, "identity": res.Identity})
+		return
+	}
+	s.log.InfoContext(r.Context(), "sso: signed in", "team", team, "user", res.User.ID, "jit", res.Created, "idp_initiated", res.Identity.IdPInitiated)
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: res.Session, Path: "/", Expires: res.Expires,
+		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, res.ReturnTo, http.StatusSeeOther)
+}
+
+// secureCookies is true unless Roster runs on plain http on a loopback host
+// (local development and tests), where a Secure cookie would never be sent.
+func (s *Service) secureCookies() bool {
+	if s.base.Scheme == "https" {
+		return true
+	}
+	host := s.base.Hostname()
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}
+
+func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		if err := s.SignOut(r.Context(), c.Value); err != nil {
+			s.log.WarnContext(r.Context(), "sso: sign out", "err", err)
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// MeResponse is the body of GET /api/v1/me.
+type MeResponse struct {
+	User struct {
+		ID        string `json:"id"`
+		Email     string `json:"email"`
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		Type      string `json:"type"`
+		Source    string `json:"source"`
+		AdminRole string `json:"admin_role,omitempty"`
+	} `json:"user"`
+	Team struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"team"`
+}
+
+func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, "unauthenticated", "sign in first")
+		return
+	}
+	u, t, err := s.SessionUser(r.Context(), c.Value)
+	if err != nil {
+		if db.IsClientError(err) {
+			writeError(w, http.StatusUnauthorized, "unauthenticated", "the session is missing or expired; sign in again")
+			return
+		}
+		s.log.ErrorContext(r.Context(), "sso: read session", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	var out MeResponse
+	out.User.ID, out.User.Email, out.User.FirstName, out.User.LastName = u.ID, u.Email, u.FirstName, u.LastName
+	out.User.Type, out.User.Source, out.User.AdminRole = string(u.Type), string(u.Source), string(u.AdminRole)
+	out.Team.ID, out.Team.Name = t.ID, t.Name
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, out)
+}
+
+var failurePage = template.Must(template.New("f").Parse(`<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Sign-in failed</title></head>
+<body><h1>Sign-in failed</h1>
+<p>We could not sign you in through your organisation's identity provider. Try again from the start;
+if it keeps failing, ask your administrator to check the team's single sign-on settings.</p>
+<p>Reference: {{.}}</p></body></html>`))
+
+// writeFailure shows the user a plain, generic message with a reference
+// that matches the log line holding the details.
+func (s *Service) writeFailure(w http.ResponseWriter, status int, ref string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	failurePage.Execute(w, ref)
+}
+
+// plainError answers metadata and login requests: not found for an unknown
+// or unconfigured team, generic otherwise.
+func (s *Service) plainError(w http.ResponseWriter, r *http.Request, err error, what string) {
+	if errors.Is(err, db.ErrNotFound) {
+		http.Error(w, "single sign-on is not set up for this team", http.StatusNotFound)
+		return
+	}
+	ref, _ := s.randomToken(6)
+	s.log.ErrorContext(r.Context(), "sso: "+what, "team", r.PathValue("team"), "ref", ref, "err", err)
+	http.Error(w, "single sign-on is unavailable (reference "+ref+")", http.StatusInternalServerError)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": strings.TrimSpace(msg)}})
+}

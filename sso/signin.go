@@ -1,0 +1,503 @@
+package sso
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/crewjam/saml"
+
+	"github.com/roster-dev/roster/db"
+)
+
+// LoginStart is how to send the browser to the IdP: a redirect URL
+// (HTTP-Redirect binding) or an auto-submitting form (HTTP-POST).
+type LoginStart struct {
+	RedirectURL string
+	PostForm    []byte
+}
+
+// safeReturnPath accepts only a local absolute path on Roster, so RelayState
+// can never lead off-site.
+func safeReturnPath(p string) string {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
+		strings.ContainsAny(p, "\\\r\n\t") || len(p) > 1024 {
+		return "/"
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return p
+}
+
+// StartLogin begins an SP-initiated sign-in: a signed AuthnRequest (RSA-SHA256)
+// and a random RelayState that keys the request's server-side state.
+// testBy, if set, makes it a test-mode sign-in by that admin.
+func (s *Service) StartLogin(ctx context.Context, teamID, returnTo, testBy string) (LoginStart, error) {
+	t, err := s.serviceProvider(ctx, teamID)
+	if err != nil {
+		return LoginStart{}, err
+	}
+	sp := t.sps[0]
+	binding := saml.HTTPRedirectBinding
+	loc := sp.GetSSOBindingLocation(binding)
+	if loc == "" {
+		binding = saml.HTTPPostBinding
+		loc = sp.GetSSOBindingLocation(binding)
+	}
+	if loc == "" {
+		return LoginStart{}, db.Errorf(db.ErrInvalid, "idp_no_sso_endpoint", "the IdP metadata has no usable SingleSignOnService")
+	}
+	req, err := sp.MakeAuthenticationRequest(loc, binding, saml.HTTPPostBinding)
+	if err != nil {
+		return LoginStart{}, fmt.Errorf("make AuthnRequest: %w", err)
+	}
+	relay, err := s.randomToken(24)
+	if err != nil {
+		return LoginStart{}, err
+	}
+	if err := s.store.PutSSORequest(ctx, db.SSORequest{RelayState: relay, TeamID: teamID, RequestID: req.ID,
+		ReturnTo: safeReturnPath(returnTo), TestBy: testBy, ExpiresAt: s.now().Add(s.requestTTL)}); err != nil {
+		return LoginStart{}, err
+	}
+	if binding == saml.HTTPRedirectBinding {
+		u, err := req.Redirect(relay, sp)
+		if err != nil {
+			return LoginStart{}, fmt.Errorf("sign AuthnRequest: %w", err)
+		}
+		return LoginStart{RedirectURL: u.String()}, nil
+	}
+	if err := sp.SignAuthnRequest(req); err != nil {
+		return LoginStart{}, fmt.Errorf("sign AuthnRequest: %w", err)
+	}
+	return LoginStart{PostForm: req.Post(relay)}, nil
+}
+
+// StartTest begins a test-mode sign-in for an SSO admin (R-ADM-7): the ACS
+// shows the parsed assertion (or the precise failure) and changes nothing.
+func (s *Service) StartTest(ctx context.Context, teamID string, by db.Actor) (LoginStart, error) {
+	if err := s.authorize(ctx, teamID, by); err != nil {
+		return LoginStart{}, err
+	}
+	who := by.ID
+	if who == "" {
+		who = string(by.Kind)
+	}
+	return s.StartLogin(ctx, teamID, "/", who)
+}
+
+// Identity is what a verified assertion says about the user.
+type Identity struct {
+	NameID       string              `json:"name_id"`
+	NameIDFormat string              `json:"name_id_format"`
+	Email        string              `json:"email"`
+	FirstName    string              `json:"first_name"`
+	LastName     string              `json:"last_name"`
+	AssertionID  string              `json:"assertion_id"`
+	Issuer       string              `json:"issuer"`
+	SessionIndex string              `json:"session_index,omitempty"`
+	Attributes   map[string][]string `json:"attributes"`
+	IdPInitiated bool                `json:"idp_initiated"`
+}
+
+// SignIn is the outcome of a successful ACS post.
+type SignIn struct {
+	Identity Identity
+	// Test is set for a test-mode sign-in: nothing was provisioned and no
+	// session was started.
+	Test     bool
+	User     db.User
+	Created  bool // the user was provisioned just in time
+	Session  string
+	Expires  time.Time
+	ReturnTo string
+}
+
+// SignInError is a refused sign-in. Its Error() is the detail for the log
+// and test mode; users see only a generic message.
+type SignInError struct {
+	Reason string // a stable, short code (for metrics and tests)
+	Detail error
+	Test   bool // the refused post belonged to a test-mode sign-in
+}
+
+func (e *SignInError) Error() string {
+	if e.Detail == nil {
+		return e.Reason
+	}
+	return e.Reason + ": " + e.Detail.Error()
+}
+
+func (e *SignInError) Unwrap() error { return e.Detail }
+
+func refuse(reason string, detail error) *SignInError {
+	return &SignInError{Reason: reason, Detail: detail}
+}
+
+// ACS verifies a posted SAMLResponse for the team and, unless it is a test,
+// provisions (JIT) and signs the user in. It never panics: crewjam v0.5.1
+// dereferences a missing Conditions or Subject, so parsing is recovered.
+func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState string) (out SignIn, err error) {
+	t, err := s.serviceProvider(ctx, teamID)
+	if err != nil {
+		if errors.Is(err, db.ErrNotFound) {
+			return SignIn{}, refuse("not_configured", err)
+		}
+		return SignIn{}, err
+	}
+	c := t.cfg
+	// Which sign-in is this? A RelayState naming a pending request makes it
+	// SP-initiated, and then InResponseTo must name that request. Anything
+	// else is unsolicited: allowed only when the team enables IdP-initiated
+	// sign-in, and then InResponseTo must be absent, so a captured
+	// SP-initiated response cannot be replayed as an unsolicited one.
+	var req db.SSORequest
+	possible := []string{""}
+	idpInitiated := true
+	if relayState != "" && len(relayState) <= 80 {
+		r, err := s.store.TakeSSORequest(ctx, teamID, relayState, s.now())
+		switch {
+		case err == nil:
+			req, possible, idpInitiated = r, []string{r.RequestID}, false
+		case !errors.Is(err, db.ErrNotFound):
+			return SignIn{}, err
+		}
+	}
+	test := req.TestBy != ""
+	fail := func(reason string, detail error) (SignIn, error) {
+		e := refuse(reason, detail)
+		e.Test = test
+		return SignIn{}, e
+	}
+	if idpInitiated && !c.AllowIdPInitiated {
+		return fail("unsolicited", errors.New("no sign-in in progress for this RelayState, and IdP-initiated sign-in is off"))
+	}
+	raw, err := decodeResponse(samlResponse)
+	if err != nil {
+		return fail("malformed", err)
+	}
+	if hasDoctype(raw) {
+		return fail("malformed", errors.New("a DOCTYPE or ENTITY declaration is not allowed"))
+	}
+	if n, err := countAssertions(raw); err != nil || n != 1 {
+		// Real IdPs send exactly one assertion. Refusing any other count
+		// closes signature-wrapping variants that smuggle a second
+		// (forged or original) assertion next to or inside the signed one.
+		return fail("malformed", fmt.Errorf("response must hold exactly one assertion, found %d (%v)", n, err))
+	}
+	a, err := s.parse(t, raw, possible)
+	if err != nil {
+		return fail("invalid_response", err)
+	}
+	id, err := s.checkAssertion(t, a, idpInitiated)
+	if err != nil {
+		return fail("invalid_assertion", err)
+	}
+	if test {
+		return SignIn{Identity: id, Test: true, ReturnTo: "/"}, nil
+	}
+	// The replay cache, in the database so it holds across replicas: an
+	// assertion ID is accepted once until it could no longer be valid.
+	exp := latestExpiry(a).Add(c.ClockSkew + saml.MaxClockSkew)
+	if err := s.store.MarkSSOAssertion(ctx, teamID, a.ID, exp, s.now()); err != nil {
+		if errors.Is(err, db.ErrConflict) {
+			return fail("replayed", fmt.Errorf("assertion %s was already used", a.ID))
+		}
+		return SignIn{}, err
+	}
+	u, created, err := s.provision(ctx, c, id)
+	if err != nil {
+		return SignIn{}, err
+	}
+	tok, err := s.randomToken(32)
+	if err != nil {
+		return SignIn{}, err
+	}
+	now := s.now().UTC()
+	sum := sha256.Sum256([]byte(tok))
+	se := db.SSOSession{Hash: sum[:], TeamID: teamID, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL)}
+	if err := s.store.CreateSSOSession(ctx, se); err != nil {
+		return SignIn{}, err
+	}
+	ret := req.ReturnTo
+	if ret == "" {
+		ret = "/" // IdP-initiated RelayState is never used as a target
+	}
+	return SignIn{Identity: id, User: u, Created: created, Session: tok, Expires: se.ExpiresAt, ReturnTo: ret}, nil
+}
+
+// countAssertions counts Assertion and EncryptedAssertion elements at any
+// depth of the document.
+func countAssertions(raw []byte) (int, error) {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(raw); err != nil {
+		return 0, errors.New("the XML cannot be parsed")
+	}
+	if doc.Root() == nil {
+		return 0, errors.New("the XML has no root")
+	}
+	n := 0
+	var walk func(e *etree.Element)
+	walk = func(e *etree.Element) {
+		if e.Tag == "Assertion" || e.Tag == "EncryptedAssertion" {
+			n++
+		}
+		for _, c := range e.ChildElements() {
+			walk(c)
+		}
+	}
+	walk(doc.Root())
+	return n, nil
+}
+
+func decodeResponse(s string) ([]byte, error) {
+	s = strings.Join(strings.Fields(s), "")
+	if s == "" {
+		return nil, errors.New("SAMLResponse is missing")
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, errors.New("SAMLResponse is not base64")
+	}
+	return b, nil
+}
+
+// parse runs crewjam's verification with each SP key (newest first, so a
+// response encrypted to a key being rotated out still decrypts), recovering
+// from crewjam's nil dereferences.
+func (s *Service) parse(t *teamSP, raw []byte, possible []string) (a *saml.Assertion, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			a, err = nil, fmt.Errorf("malformed assertion (parser panic: %v)", r)
+		}
+	}()
+	var first error
+	for i, sp := range t.sps {
+		a, err := sp.ParseXMLResponse(raw, possible, sp.AcsURL)
+		if err == nil {
+			return a, nil
+		}
+		if i == 0 {
+			first = err
+		}
+		if len(t.sps) == 1 || !bytes.Contains(raw, []byte("EncryptedAssertion")) {
+			break
+		}
+	}
+	var ire *saml.InvalidResponseError
+	if errors.As(first, &ire) && ire.PrivateErr != nil {
+		return nil, ire.PrivateErr // the detail, without the response itself
+	}
+	return nil, first
+}
+
+// checkAssertion applies Roster's own rules on top of crewjam's: Conditions
+// present with NotBefore/NotOnOrAfter inside the team's bounded clock skew
+// on Roster's clock, a subject, and an email within the connection's domains.
+func (s *Service) checkAssertion(t *teamSP, a *saml.Assertion, idpInitiated bool) (Identity, error) {
+	c := t.cfg
+	now := s.now()
+	skew := c.ClockSkew
+	if skew < 0 || skew > MaxClockSkew {
+		skew = MaxClockSkew
+	}
+	if a.Conditions == nil {
+		return Identity{}, errors.New("assertion has no Conditions")
+	}
+	if a.Conditions.NotBefore.IsZero() || a.Conditions.NotOnOrAfter.IsZero() {
+		return Identity{}, errors.New("assertion Conditions lack NotBefore or NotOnOrAfter")
+	}
+	if now.Add(skew).Before(a.Conditions.NotBefore) {
+		return Identity{}, fmt.Errorf("assertion is not valid before %s (now %s, skew %s)", a.Conditions.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), skew)
+	}
+	if !now.Add(-skew).Before(a.Conditions.NotOnOrAfter) {
+		return Identity{}, fmt.Errorf("assertion expired at %s (now %s, skew %s)", a.Conditions.NotOnOrAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), skew)
+	}
+	if a.Subject == nil || a.Subject.NameID == nil {
+		return Identity{}, errors.New("assertion has no Subject NameID")
+	}
+	for _, sc := range a.Subject.SubjectConfirmations {
+		if d := sc.SubjectConfirmationData; d != nil && !d.NotOnOrAfter.IsZero() && !now.Add(-skew).Before(d.NotOnOrAfter) {
+			return Identity{}, errors.New("assertion SubjectConfirmationData expired")
+		}
+	}
+	if a.ID == "" {
+		return Identity{}, errors.New("assertion has no ID")
+	}
+	id := Identity{NameID: a.Subject.NameID.Value, NameIDFormat: a.Subject.NameID.Format, AssertionID: a.ID,
+		Issuer: a.Issuer.Value, Attributes: map[string][]string{}, IdPInitiated: idpInitiated}
+	for _, st := range a.AuthnStatements {
+		if st.SessionIndex != "" {
+			id.SessionIndex = st.SessionIndex
+		}
+	}
+	for _, st := range a.AttributeStatements {
+		for _, at := range st.Attributes {
+			for _, v := range at.Values {
+				id.Attributes[at.Name] = append(id.Attributes[at.Name], v.Value)
+				if at.FriendlyName != "" && at.FriendlyName != at.Name {
+					id.Attributes[at.FriendlyName] = append(id.Attributes[at.FriendlyName], v.Value)
+				}
+			}
+		}
+	}
+	m := effectiveAttributes(c)
+	id.Email = strings.TrimSpace(pick(id.Attributes, m.Email, fallbacks["email"]))
+	if id.Email == "" && strings.Contains(id.NameID, "@") {
+		id.Email = strings.TrimSpace(id.NameID)
+	}
+	id.FirstName = pick(id.Attributes, m.FirstName, fallbacks["first"])
+	id.LastName = pick(id.Attributes, m.LastName, fallbacks["last"])
+	if err := db.ValidateEmail(id.Email); err != nil {
+		return id, fmt.Errorf("asserted email %q is not a valid address", id.Email)
+	}
+	// The asserted email must be in the connection's domains (when any are
+	// set): an IdP cannot sign people in as another organisation's users,
+	// and NameID comment tricks (jane@acme.test<!---->.evil.test) land on
+	// the full, foreign domain.
+	if len(t.domain) > 0 && !t.domain[db.EmailDomain(id.Email)] {
+		return id, fmt.Errorf("asserted email domain %q is not one of the connection's domains", db.EmailDomain(id.Email))
+	}
+	return id, nil
+}
+
+func pick(attrs map[string][]string, name string, more []string) string {
+	for _, n := range append([]string{name}, more...) {
+		if v := attrs[n]; len(v) > 0 && strings.TrimSpace(v[0]) != "" {
+			return strings.TrimSpace(v[0])
+		}
+	}
+	return ""
+}
+
+func latestExpiry(a *saml.Assertion) time.Time {
+	t := a.IssueInstant.Add(saml.MaxIssueDelay)
+	if a.Conditions != nil && a.Conditions.NotOnOrAfter.After(t) {
+		t = a.Conditions.NotOnOrAfter
+	}
+	if a.Subject != nil {
+		for _, sc := range a.Subject.SubjectConfirmations {
+			if d := sc.SubjectConfirmationData; d != nil && d.NotOnOrAfter.After(t) {
+				t = d.NotOnOrAfter
+			}
+		}
+	}
+	return t
+}
+
+// provision finds the user by email or, with JIT on, creates them with
+// source sso so the role policy classifies them (R-POL-2, R-POL-3).
+func (s *Service) provision(ctx context.Context, c db.SSOConfig, id Identity) (db.User, bool, error) {
+	u, err := s.store.FindUser(ctx, c.TeamID, db.UserKey{Email: id.Email})
+	if err == nil {
+		if u.Status == db.StatusInactive {
+			return db.User{}, false, refuse("user_inactive", fmt.Errorf("user %s is inactive", u.ID))
+		}
+		return u, false, nil
+	}
+	if !errors.Is(err, db.ErrNotFound) {
+		return db.User{}, false, err
+	}
+	if !c.JIT {
+		return db.User{}, false, refuse("not_provisioned", fmt.Errorf("no user with the asserted email exists and just-in-time provisioning is off"))
+	}
+	first, last := id.FirstName, id.LastName
+	if first == "" || last == "" {
+		// Names are required (seed 003) but many IdPs send only a NameID
+		// until their admin maps attributes: derive them from the email
+		// rather than refuse the sign-in, and say so in the log.
+		df, dl := namesFromEmail(id.Email)
+		if first == "" {
+			first = df
+		}
+		if last == "" {
+			last = dl
+		}
+		s.log.WarnContext(ctx, "sso: JIT user without name attributes; names derived from the email", "team", c.TeamID,
+			"mapped", fmt.Sprintf("%+v", effectiveAttributes(c)))
+	}
+	actor := db.Actor{Kind: db.ActorSSO, ID: c.IdPEntityID, Name: id.Email}
+	if len(actor.ID) > 64 {
+		sum := sha256.Sum256([]byte(actor.ID))
+		actor.ID = fmt.Sprintf("%x", sum[:16])
+	}
+	u, err = s.store.CreateUser(ctx, c.TeamID, db.NewUser{Email: id.Email, FirstName: first, LastName: last, Source: db.SourceSSO}, actor)
+	if errors.Is(err, db.ErrConflict) {
+		// a concurrent first sign-in of the same person won
+		u, err = s.store.FindUser(ctx, c.TeamID, db.UserKey{Email: id.Email})
+		return u, false, err
+	}
+	if err != nil {
+		return db.User{}, false, err
+	}
+	return u, true, nil
+}
+
+// namesFromEmail splits "jane.doe@x" into "Jane", "Doe"; a single-word
+// local part gives the same word for both.
+func namesFromEmail(email string) (string, string) {
+	local, _, _ := strings.Cut(email, "@")
+	parts := strings.FieldsFunc(local, func(r rune) bool { return r == '.' || r == '_' || r == '-' || r == '+' })
+	if len(parts) == 0 {
+		return local, local
+	}
+	title := func(w string) string { return strings.ToUpper(w[:1]) + w[1:] }
+	if len(parts) == 1 {
+		return title(parts[0]), title(parts[0])
+	}
+	return title(parts[0]), title(strings.Join(parts[1:], " "))
+}
+
+// SessionUser returns the user and team of a session cookie value.
+func (s *Service) SessionUser(ctx context.Context, token string) (db.User, db.Team, error) {
+	if token == "" || len(token) > 100 {
+		return db.User{}, db.Team{}, db.ErrNotFound
+	}
+	sum := sha256.Sum256([]byte(token))
+	se, err := s.store.GetSSOSession(ctx, sum[:], s.now())
+	if err != nil {
+		return db.User{}, db.Team{}, err
+	}
+	u, err := s.store.GetUser(ctx, se.TeamID, se.UserID)
+	if err != nil {
+		return db.User{}, db.Team{}, err
+	}
+	team, err := s.store.GetTeam(ctx, se.TeamID)
+	return u, team, err
+}
+
+// SignOut ends a session.
+func (s *Service) SignOut(ctx context.Context, token string) error {
+	sum := sha256.Sum256([]byte(token))
+	return s.store.DeleteSSOSession(ctx, sum[:])
+}
+
+// PasswordSignInAllowed tells whether a sign-in path other than SSO is open
+// to u: with SSO enforced, users of the connection's verified domains must
+// use SSO, except the primary admin (the break-glass path).
+func (s *Service) PasswordSignInAllowed(ctx context.Context, u db.User) (bool, error) {
+	c, err := s.store.GetSSOConfig(ctx, u.TeamID)
+	if errors.Is(err, db.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !c.EnforceSSO || u.AdminRole == db.RolePrimary {
+		return true, nil
+	}
+	for _, d := range verifiedDomains(c) {
+		if db.EmailDomain(u.Email) == d {
+			return false, nil
+		}
+	}
+	return true, nil
+}
