@@ -1,9 +1,6 @@
 package db
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // SCIMStore is the storage the SCIM service provider needs beyond Store:
 // filtered, sorted and paged queries run by the database, a multi-valued email
@@ -130,6 +127,3 @@ type Expr struct {
 	// CaseExact compares strings exactly; otherwise case-insensitively.
 	CaseExact bool
 }
-
-// keep time imported for the documented Value type.
-var _ = time.Time{}

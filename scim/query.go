@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -717,6 +716,3 @@ func attrExpr(kind resourceKind, x *filter.AttributeExpression, multi string) (*
 	}
 	return &out, nil
 }
-
-// keep bytes imported for callers building bodies.
-var _ = bytes.MinRead
