@@ -278,10 +278,41 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, kind resourceKind
 		}
 		q.Offset = startIndex - 1
 	}
+	// Paging through a team (Okta imports, the list workload) asks for the
+	// same query page after page: reuse its total, and turn startIndex into
+	// keyset paging when the previous page's last id is known, as long as no
+	// SCIM write to the team happened in between.
+	team := teamOf(r.Context())
+	key := kind.endpoint() + "\x00" + lp.filter + "\x00" + string(q.SortBy) + "\x00" + lp.sortOrder
+	offset := q.Offset
+	gen := h.generation(team)
+	if t, ok := h.cachedTotal(team, key); ok {
+		q.SkipTotal = true
+		if q.SortBy == "" && q.Offset > 0 && q.After == "" {
+			if after, ok := h.pageHint(team, key, q.Offset); ok {
+				q.After, q.Offset = after, 0
+			}
+		}
+		docs, _, last, err := kind.search(r.Context(), q, p)
+		if err != nil {
+			writeScimError(w, h.toScimError(err, http.MethodGet))
+			return
+		}
+		h.writeList(w, lp, q, p, docs, t, last, startIndex, offset, team, key, gen)
+		return
+	}
 	docs, total, last, err := kind.search(r.Context(), q, p)
 	if err != nil {
 		writeScimError(w, h.toScimError(err, http.MethodGet))
 		return
+	}
+	h.rememberTotal(team, key, total, gen)
+	h.writeList(w, lp, q, p, docs, total, last, startIndex, offset, team, key, gen)
+}
+
+func (h *handler) writeList(w http.ResponseWriter, lp listParams, q db.Query, p projection, docs []map[string]any, total int, last string, startIndex, offset int, team, key string, gen uint64) {
+	if q.SortBy == "" && last != "" && lp.cursor == nil {
+		h.rememberPage(team, key, offset+len(docs), last, gen)
 	}
 	res := make([]any, len(docs))
 	for i, d := range docs {

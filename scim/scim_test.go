@@ -924,3 +924,42 @@ func TestConcurrentPatches(t *testing.T) {
 		}
 	})
 }
+
+// Index paging reuses totals and page boundaries between pages; a SCIM write
+// makes the next page see the change.
+func TestIndexPagingCache(t *testing.T) {
+	e := newEnv(t, gormdb.SQLite, scim.Options{})
+	for i := 0; i < 10; i++ {
+		e.createUser(e.a, fmt.Sprintf("p%02d@example.com", i))
+	}
+	walk := func() []string {
+		var ids []string
+		for start := 1; start <= 11; start += 3 {
+			r := e.do(e.a, "GET", fmt.Sprintf("/Users?count=3&startIndex=%d", start), nil).want(t, 200)
+			if r.total() != 11 {
+				t.Fatalf("total %d", r.total())
+			}
+			for _, x := range r.body["Resources"].([]any) {
+				ids = append(ids, x.(map[string]any)["id"].(string))
+			}
+		}
+		return ids
+	}
+	first, second := walk(), walk()
+	if len(first) != 11 || fmt.Sprint(first) != fmt.Sprint(second) {
+		t.Fatalf("paging differs: %v vs %v", first, second)
+	}
+	sorted := append([]string{}, first...)
+	sort.Strings(sorted)
+	if fmt.Sprint(sorted) != fmt.Sprint(first) {
+		t.Errorf("pages not in id order")
+	}
+	e.createUser(e.a, "new@example.com")
+	if r := e.do(e.a, "GET", "/Users?count=0", nil).want(t, 200); r.total() != 12 {
+		t.Errorf("total after a write: %d", r.total())
+	}
+	e.do(e.a, "DELETE", "/Users/"+first[0], nil).want(t, 204)
+	if r := e.do(e.a, "GET", "/Users?count=3&startIndex=1", nil).want(t, 200); r.total() != 11 || r.str("Resources", "0", "id") == first[0] {
+		t.Errorf("after a delete: %s", r.raw)
+	}
+}
