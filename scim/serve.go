@@ -17,7 +17,7 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-const timeFormat = time.RFC3339Nano
+const timeFormat = time.RFC3339 // the same precision as the library's responses
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
