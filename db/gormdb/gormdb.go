@@ -6,6 +6,8 @@ package gormdb
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -303,7 +305,9 @@ func translate(err error) error {
 		return fmt.Errorf("%w: %v", db.ErrConflict, err)
 	case isSerialization(err):
 		return fmt.Errorf("%w: %v", db.ErrStale, err)
-	case strings.Contains(err.Error(), "connection refused"), strings.Contains(err.Error(), "bad connection"):
+	case errors.Is(err, sql.ErrConnDone), errors.Is(err, driver.ErrBadConn),
+		strings.Contains(err.Error(), "database is closed"),
+		strings.Contains(err.Error(), "connection refused"), strings.Contains(err.Error(), "bad connection"):
 		return unavailable(err)
 	}
 	return err
