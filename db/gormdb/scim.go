@@ -33,6 +33,16 @@ func init() {
 	register(migration{ID: "0100_scim_user_emails", Up: func(tx *gorm.DB, _ Dialect) error {
 		return tx.AutoMigrate(&userEmailRow{})
 	}})
+	// Users added before every path indexed its primary email (see
+	// insertUserTx), and rows orphaned by deletes before deleteUserTx removed them.
+	register(migration{ID: "0102_user_emails_backfill", Up: func(tx *gorm.DB, _ Dialect) error {
+		if err := tx.Exec(`DELETE FROM user_emails WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = user_emails.user_id)`).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`INSERT INTO user_emails (user_id, position, team_id, value_lower, type_lower, value, type, is_primary)
+			SELECT u.id, 0, u.team_id, u.email_lower, 'work', u.email, 'work', TRUE FROM users u
+			WHERE NOT EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id)`).Error
+	}})
 	// Sorting and paging a team by these columns needs them indexed with the team.
 	register(migration{ID: "0101_scim_sort_indexes", Up: func(tx *gorm.DB, _ Dialect) error {
 		m := tx.Migrator()

@@ -93,6 +93,14 @@ func (s *Store) insertUserTx(tx *gorm.DB, policy db.Policy, u *db.User, by db.Ac
 	if err := tx.Create(&row).Error; err != nil {
 		return err
 	}
+	// SCIM writes a user's emails itself; every other path indexes the
+	// primary email, so an IdP's emails[type eq "work"].value filter finds
+	// users that an admin, a product, SSO or directory sync added.
+	if u.Source != db.SourceSCIM {
+		if err := tx.Create(primaryEmailRow(u.TeamID, u.ID, u.Email)).Error; err != nil {
+			return err
+		}
+	}
 	return s.audit(tx, u.TeamID, by, "user.create", "user", u.ID,
 		map[string]string{"email": u.Email, "source": string(u.Source), "type": string(u.Type)})
 }
@@ -221,6 +229,11 @@ func (s *Store) UpdateUser(ctx context.Context, teamID, userID string, ifVersion
 		if res.RowsAffected != 1 {
 			return db.Errorf(db.ErrStale, "version_mismatch", "user %q changed concurrently", userID)
 		}
+		if nr.EmailLower != r.EmailLower {
+			if err := renameIndexedEmail(tx, userID, r.EmailLower, nr.Email); err != nil {
+				return err
+			}
+		}
 		out = u
 		return s.audit(tx, teamID, by, "user.update", "user", userID, map[string]any{"fields": changed})
 	})
@@ -335,6 +348,9 @@ func (s *Store) deleteUserTx(tx *gorm.DB, teamID, userID string, by db.Actor) er
 	if err := tx.Exec("UPDATE "+quoteTable(s.dialect, "groups")+" SET member_count = member_count - 1, version = version + 1 WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ?)", userID).Error; err != nil {
 		return err
 	}
+	if err := tx.Where("user_id = ?", userID).Delete(&userEmailRow{}).Error; err != nil {
+		return err
+	}
 	if err := tx.Where("user_id = ?", userID).Delete(&memberRow{}).Error; err != nil {
 		return err
 	}
@@ -371,4 +387,17 @@ func (s *Store) ExpectedTypes(ctx context.Context, teamID string, userIDs []stri
 		}
 	}
 	return out, nil
+}
+
+// primaryEmailRow is the email-index row of a user's primary email.
+func primaryEmailRow(teamID, userID, email string) *userEmailRow {
+	return &userEmailRow{UserID: userID, Position: 0, TeamID: teamID, ValueLower: db.NormalizeEmail(email),
+		TypeLower: "work", Value: email, Type: "work", IsPrimary: true}
+}
+
+// renameIndexedEmail keeps the email index in step when a user's primary
+// email changes outside SCIM (an admin edit, directory sync).
+func renameIndexedEmail(tx *gorm.DB, userID, oldLower, email string) error {
+	return tx.Model(&userEmailRow{}).Where("user_id = ? AND value_lower = ?", userID, oldLower).
+		Updates(map[string]any{"value": email, "value_lower": db.NormalizeEmail(email)}).Error
 }
