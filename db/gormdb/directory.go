@@ -446,6 +446,7 @@ type dirApply struct {
 	// new users, their audit entries and anchors, written in bulk (see flushNew)
 	newUsers   []userRow
 	newAudits  []auditRow
+	newEmails  []userEmailRow
 	newAnchors []dirAnchorRow
 	pending    map[string]bool // ids of users in newUsers
 }
@@ -620,7 +621,7 @@ func (a *dirApply) user(u db.DirectoryUser, policy db.Policy, anchors map[string
 		return err
 	}
 	takenNames[lower(nu.UserName)] = true
-	byEmail[db.NormalizeEmail(nu.Email)] = userRowFrom(nu)
+	byEmail[db.NormalizeEmail(nu.Email)] = a.s.userRowFrom(nu)
 	a.res.Counts.Created++
 	a.change(db.DirectoryChange{Action: "create", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: string(nu.Type)})
 	a.newAnchors = append(a.newAnchors, dirAnchorRow{ConnectionID: a.conn.ID, Anchor: u.Anchor, Kind: "user", TargetID: nu.ID,
@@ -645,7 +646,8 @@ func (a *dirApply) queueUser(policy db.Policy, u *db.User) error {
 		a.pending = map[string]bool{}
 	}
 	a.pending[u.ID] = true
-	a.newUsers = append(a.newUsers, userRowFrom(*u))
+	a.newUsers = append(a.newUsers, a.s.userRowFrom(*u))
+	a.newEmails = append(a.newEmails, *primaryEmailRow(u.TeamID, u.ID, u.Email))
 	a.newAudits = append(a.newAudits, auditRow{TeamID: u.TeamID, At: a.s.nowUTC(), ActorKind: string(a.by.Kind), ActorID: a.by.ID,
 		ActorName: a.by.Name, Action: "user.create", TargetKind: "user", TargetID: u.ID, Details: string(d)})
 	return nil
@@ -660,6 +662,9 @@ func (a *dirApply) flushNew() error {
 		if err := a.tx.CreateInBatches(a.newAudits, 200).Error; err != nil {
 			return err
 		}
+		if err := a.tx.CreateInBatches(a.newEmails, 200).Error; err != nil {
+			return err
+		}
 	}
 	if len(a.newAnchors) > 0 {
 		if err := a.tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "connection_id"}, {Name: "anchor"}},
@@ -667,7 +672,7 @@ func (a *dirApply) flushNew() error {
 			return err
 		}
 	}
-	a.newUsers, a.newAudits, a.newAnchors, a.pending = nil, nil, nil, nil
+	a.newUsers, a.newAudits, a.newEmails, a.newAnchors, a.pending = nil, nil, nil, nil, nil
 	return nil
 }
 
@@ -715,13 +720,18 @@ func (a *dirApply) update(u db.DirectoryUser, r userRow, action string) error {
 	if len(changed) > 0 {
 		after.Version = before.Version + 1
 		after.UpdatedAt = a.s.nowUTC()
-		nr := userRowFrom(after)
+		nr := a.s.userRowFrom(after)
 		if err := a.tx.Model(&userRow{}).Where("id = ?", r.ID).Updates(map[string]any{
 			"email": nr.Email, "email_lower": nr.EmailLower, "email_domain": nr.EmailDomain,
 			"user_name": nr.UserName, "user_name_lower": nr.UserNameLower, "first_name": nr.FirstName,
 			"last_name": nr.LastName, "status": nr.Status, "version": nr.Version, "updated_at": nr.UpdatedAt,
 		}).Error; err != nil {
 			return err
+		}
+		if nr.EmailLower != r.EmailLower {
+			if err := renameIndexedEmail(a.tx, r.ID, r.EmailLower, nr.Email); err != nil {
+				return err
+			}
 		}
 		if err := a.s.audit(a.tx, r.TeamID, a.by, "user.update", "user", r.ID, map[string]any{"fields": changed, "dn": u.DN}); err != nil {
 			return err
