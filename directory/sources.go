@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	ldap "github.com/go-ldap/ldap/v3"
@@ -287,6 +288,8 @@ func (s *Syncer) readGroups(ctx context.Context, lc *ldap.Conn, c db.DirectoryCo
 			if err != nil {
 				return err
 			}
+			releaseLarge(e, len(vals))
+			g.members = make([]string, 0, len(vals))
 			for _, v := range vals {
 				g.members = append(g.members, normDN(v))
 			}
@@ -338,6 +341,25 @@ func (s *Syncer) readGroups(ctx context.Context, lc *ldap.Conn, c db.DirectoryCo
 			Hash: dnHash[g.anchor] + "." + groupHash(g.name, members)[:16]})
 	}
 	return out, nil
+}
+
+// largeMembers is the number of member values from which readGroups
+// releases an entry as soon as its values are copied out (see releaseLarge).
+const largeMembers = 10000
+
+// releaseLarge drops a group entry with n member values once they have been
+// copied out, and collects, when n is large. go-ldap keeps every value twice
+// (a string, and the BER packet's read buffer of 512 bytes as a byte slice),
+// and decoding a group of 100,000 members allocates over 100 MB that are
+// garbage the moment the search returns; the heap goal the collector set
+// while that was live would otherwise let the heap grow to twice that before
+// the next cycle, which was the peak RSS of a full sync.
+func releaseLarge(e *ldap.Entry, n int) {
+	if n < largeMembers {
+		return
+	}
+	e.Attributes = nil
+	runtime.GC()
 }
 
 // flattenDNs lists the user DNs reachable from a group through nested groups.
