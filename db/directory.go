@@ -171,6 +171,10 @@ type DirectoryStore interface {
 	DirectoryAnchors(ctx context.Context, connID string, anchors []string) (map[string]DirectoryAnchor, error)
 	// DirectoryAnchorsByDN looks anchors up by DN (case-insensitive), keyed by lower-cased DN.
 	DirectoryAnchorsByDN(ctx context.Context, connID string, dns []string) (map[string]DirectoryAnchor, error)
+	// DirectoryAnchorsWithDN lists every anchor whose DN is one of dns
+	// (case-insensitive); several may share a DN (an entry removed and
+	// another created at its DN since the anchors were written).
+	DirectoryAnchorsWithDN(ctx context.Context, connID string, dns []string) ([]DirectoryAnchor, error)
 	// EachDirectoryAnchor streams a connection's anchors of a kind, ordered by anchor.
 	EachDirectoryAnchor(ctx context.Context, connID, kind string, fn func(DirectoryAnchor) error) error
 	CountDirectoryAnchors(ctx context.Context, connID, kind string) (int, error)

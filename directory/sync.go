@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -239,8 +240,16 @@ func (s *Syncer) full(ctx context.Context, lc *ldap.Conn, c db.DirectoryConnecti
 	}
 	s.log().Debug("directory full sync: cursor taken", "connection", c.ID, "took", s.now().Sub(phase))
 	phase = s.now()
-	seen := map[string]struct{}{}
-	dnAnchor := map[string]string{}
+	// What the run has seen is kept as 16-byte hashes, not strings (a few MB
+	// at 100,000 users): anchors, and each user DN with its anchor's hash.
+	// Groups resolve member DNs through the anchors the pages wrote, checked
+	// against these. A dry run writes no anchors, so it keeps DN → anchor.
+	seen := map[key16]struct{}{}
+	dnSeen := map[key16]key16{}
+	var dnAnchor map[string]string
+	if o.DryRun {
+		dnAnchor = map[string]string{}
+	}
 	pages := 0
 	err = s.pipelined(ctx, lc, c.BaseDN, UserFilter(c), m.userAttrs(), func(es []*ldap.Entry) error {
 		b := db.DirectoryBatch{DryRun: o.DryRun}
@@ -249,11 +258,16 @@ func (s *Syncer) full(ctx context.Context, lc *ldap.Conn, c db.DirectoryConnecti
 			if !ok {
 				continue
 			}
-			if _, dup := seen[u.Anchor]; dup {
+			ak := hash16(u.Anchor)
+			if _, dup := seen[ak]; dup {
 				continue
 			}
-			seen[u.Anchor] = struct{}{}
-			dnAnchor[u.DN] = u.Anchor
+			seen[ak] = struct{}{}
+			if dnAnchor != nil {
+				dnAnchor[u.DN] = u.Anchor
+			} else {
+				dnSeen[hash16(u.DN)] = ak
+			}
 			b.Users = append(b.Users, u)
 		}
 		res, err := s.Store.ApplyDirectoryBatch(ctx, c, b, by)
@@ -274,9 +288,31 @@ func (s *Syncer) full(ctx context.Context, lc *ldap.Conn, c db.DirectoryConnecti
 	phase = s.now()
 	groups, err := s.readGroups(ctx, lc, c, func(dns []string) (map[string]string, error) {
 		out := make(map[string]string, len(dns))
-		for _, d := range dns {
-			if a, ok := dnAnchor[d]; ok {
-				out[d] = a
+		if dnAnchor != nil {
+			for _, d := range dns {
+				if a, ok := dnAnchor[d]; ok {
+					out[d] = a
+				}
+			}
+			return out, nil
+		}
+		for len(dns) > 0 {
+			part := dns[:min(len(dns), 1000)]
+			dns = dns[len(part):]
+			byHash := make(map[key16]string, len(part))
+			for _, d := range part {
+				byHash[hash16(d)] = d
+			}
+			rows, err := s.Store.DirectoryAnchorsWithDN(ctx, c.ID, part)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range rows {
+				dk := hash16(a.DN)
+				// the anchor this run saw at this DN (not an older one that had it)
+				if d, ok := byHash[dk]; ok && a.Kind == "user" && dnSeen[dk] == hash16(a.Anchor) {
+					out[d] = a.Anchor
+				}
 			}
 		}
 		return out, nil
@@ -290,7 +326,7 @@ func (s *Syncer) full(ctx context.Context, lc *ldap.Conn, c db.DirectoryConnecti
 	}
 	var delUsers, delGroups []string
 	if err := s.Store.EachDirectoryAnchor(ctx, c.ID, "user", func(a db.DirectoryAnchor) error {
-		if _, ok := seen[a.Anchor]; !ok {
+		if _, ok := seen[hash16(a.Anchor)]; !ok {
 			delUsers = append(delUsers, a.Anchor)
 		}
 		return nil
@@ -496,4 +532,12 @@ func (s *Syncer) pipelined(ctx context.Context, lc *ldap.Conn, base, filter stri
 		}
 	}
 	return <-readErr
+}
+
+// key16 is a 128-bit hash: collisions among a directory's entries are out of reach.
+type key16 [16]byte
+
+func hash16(s string) key16 {
+	h := sha256.Sum256([]byte(s))
+	return key16(h[:16])
 }

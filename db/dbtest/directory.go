@@ -129,6 +129,10 @@ func testDirBatch(t *testing.T, s db.Store, ds db.DirectoryStore) {
 	if err != nil || byDN["uid=a1,ou=alumni,dc=example,dc=test"].TargetID != a.ID {
 		t.Errorf("by DN: %+v %v", byDN, err)
 	}
+	withDN, err := ds.DirectoryAnchorsWithDN(ctx, c.ID, []string{"UID=a1,OU=alumni,DC=example,DC=test", "uid=nobody,dc=example,dc=test"})
+	if err != nil || len(withDN) != 1 || withDN[0].Anchor != "a1" || withDN[0].TargetID != a.ID {
+		t.Errorf("with DN: %+v %v", withDN, err)
+	}
 	g, err := s.FindGroup(ctx, team.ID, db.GroupKey{DisplayName: "engineering"})
 	WantErr(t, err, nil, "")
 	if g.MemberCount != 2 || g.Source != db.SourceDirectory {

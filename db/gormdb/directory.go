@@ -271,6 +271,25 @@ func (s *Store) DirectoryAnchorsByDN(ctx context.Context, connID string, dns []s
 	return out, nil
 }
 
+// DirectoryAnchorsWithDN implements db.DirectoryStore.
+func (s *Store) DirectoryAnchorsWithDN(ctx context.Context, connID string, dns []string) ([]db.DirectoryAnchor, error) {
+	hashes := make([]string, 0, len(dns))
+	for _, d := range dns {
+		hashes = append(hashes, dnHash(d))
+	}
+	var out []db.DirectoryAnchor
+	for _, part := range chunks(dedupe(hashes), 1000) {
+		var rows []dirAnchorRow
+		if err := s.conn(ctx).Where("connection_id = ? AND dn_hash IN ?", connID, part).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("directory anchors with DN: %w", translate(err))
+		}
+		for _, r := range rows {
+			out = append(out, r.toDomain())
+		}
+	}
+	return out, nil
+}
+
 // EachDirectoryAnchor implements db.DirectoryStore with keyset pages, so
 // memory stays bounded however many anchors a connection has.
 func (s *Store) EachDirectoryAnchor(ctx context.Context, connID, kind string, fn func(db.DirectoryAnchor) error) error {
