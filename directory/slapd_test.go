@@ -423,3 +423,47 @@ func TestSlapdKilledMidSync(t *testing.T) {
 		t.Fatalf("resumed run: %v", counts(rep))
 	}
 }
+
+// TestSlapdRecreatedAtSameDN: an entry deleted and created again at the same
+// DN (a new entryUUID) is a new user, and a full sync puts the new user, not
+// the old anchor that had the DN, in its groups (member DNs are resolved
+// through the stored anchors, checked against what the run saw).
+func TestSlapdRecreatedAtSameDN(t *testing.T) {
+	srv := directorytest.StartSlapd(t)
+	srv.Seed(t, 0)
+	f := newFixture(t, gormdb.SQLite, slapdConn(srv), "syncpw")
+	f.sync(t, Options{})
+	if got := f.groups(t)["engineering"]; !cmp.Equal(got, []string{"alice@example.org", "bob@example.org"}) {
+		t.Fatalf("engineering before: %v", got)
+	}
+	srv.LDIF(t, fmt.Sprintf(`dn: uid=bob,ou=people,%[1]s
+changetype: delete
+
+dn: uid=bob,ou=people,%[1]s
+changetype: add
+objectClass: inetOrgPerson
+uid: bob
+cn: Bob Again
+sn: Again
+mail: bob.again@example.org
+
+dn: cn=engineering,ou=groups,%[1]s
+changetype: modify
+add: member
+member: uid=bob,ou=people,%[1]s
+`, srv.BaseDN))
+	for _, o := range []Options{{Full: true, DryRun: true}, {Full: true, AllowDeletes: true}} {
+		rep := f.sync(t, o)
+		if rep.Created != 1 || rep.Deleted != 1 {
+			t.Fatalf("full sync %+v: %+v", o, rep.DirectoryCounts)
+		}
+	}
+	want := map[string][]string{"engineering": {"alice@example.org", "bob.again@example.org"},
+		"all-staff": {"alice@example.org", "bob.again@example.org", "dave@example.org"}}
+	got := f.groups(t)
+	for name, w := range want {
+		if diff := cmp.Diff(w, got[name]); diff != "" {
+			t.Errorf("%s members (-want +got):\n%s", name, diff)
+		}
+	}
+}
