@@ -282,7 +282,7 @@ func (r *userResource) full(u db.User, v userView) map[string]any {
 // getDoc serves GET /Users/{id}.
 func (r *userResource) getDoc(ctx context.Context, id string, p projection) (map[string]any, string, error) {
 	teamID := teamOf(ctx)
-	u, err := r.h.store.GetUser(ctx, teamID, id)
+	u, err := r.h.store.GetSCIMUser(ctx, teamID, id)
 	if err != nil {
 		return nil, "", err
 	}

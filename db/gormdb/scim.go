@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -337,7 +338,7 @@ func (s *Store) SearchUsers(ctx context.Context, teamID string, q db.Query) ([]d
 	total := -1
 	if !q.SkipTotal {
 		var n int64
-		if err := s.conn(ctx).Model(&userRow{}).Where(where, args...).Count(&n).Error; err != nil {
+		if err := s.conn(ctx).Raw("SELECT COUNT(*) FROM users WHERE "+where, args...).Row().Scan(&n); err != nil {
 			return nil, 0, fmt.Errorf("search users: %w", translate(err))
 		}
 		total = int(n)
@@ -349,19 +350,14 @@ func (s *Store) SearchUsers(ctx context.Context, teamID string, q db.Query) ([]d
 	if err != nil {
 		return nil, 0, err
 	}
-	var rows []userRow
-	var err2 error
+	var out []db.User
 	if q.Offset > 0 {
-		err2 = s.deferredPage(ctx, &rows, "users", where, args, order, q)
+		out, err = s.deferredUserPage(ctx, where, args, order, q)
 	} else {
-		err2 = s.conn(ctx).Where(where, args...).Order(order).Limit(q.Limit).Find(&rows).Error
+		out, err = s.queryUsers(ctx, where+" ORDER BY "+order+" LIMIT "+strconv.Itoa(q.Limit), args, min(q.Limit, 8))
 	}
-	if err := err2; err != nil {
+	if err != nil {
 		return nil, 0, fmt.Errorf("search users: %w", translate(err))
-	}
-	out := make([]db.User, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
 	}
 	return out, total, nil
 }
@@ -435,11 +431,32 @@ func (s *Store) deferredPage(ctx context.Context, dst any, table, where string, 
 	return nil
 }
 
+// deferredUserPage is deferredPage for users, scanned by hand.
+func (s *Store) deferredUserPage(ctx context.Context, where string, args []any, order string, q db.Query) ([]db.User, error) {
+	var ids []string
+	if err := s.conn(ctx).Table("users").Where(where, args...).Order(order).Limit(q.Limit).Offset(q.Offset).Pluck("users.id", &ids).Error; err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return []db.User{}, nil
+	}
+	pos := make(map[string]int, len(ids))
+	for i, id := range ids {
+		pos[id] = i
+	}
+	us, err := s.queryUsers(ctx, "users.id IN ?", []any{ids}, len(ids))
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(us, func(a, b int) bool { return pos[us[a].ID] < pos[us[b].ID] })
+	return us, nil
+}
+
 // ExpectedTypesOf is ExpectedTypes for users the caller already holds: one
 // query (the team's policy) instead of re-reading the users.
 func (s *Store) ExpectedTypesOf(ctx context.Context, teamID string, users []db.User) (map[string]db.UserType, error) {
 	out := make(map[string]db.UserType, len(users))
-	_, policy, err := teamPolicy(s.conn(ctx), teamID)
+	policy, err := s.policyOf(ctx, teamID)
 	if err != nil {
 		return nil, fmt.Errorf("expected types: %w", translate(err))
 	}
