@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -472,15 +471,23 @@ func writeScimError(w http.ResponseWriter, e scimerr.ScimError) {
 	writeJSON(w, e.Status, e)
 }
 
+// encodeBufs recycles response buffers (a list page is ~100 KB).
+var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	bp := encodeBufs.Get().(*[]byte)
+	b, err := appendJSON((*bp)[:0], v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b = []byte(`{"schemas":["` + urnError + `"],"status":"500","detail":"internal error"}`)
+		b = append(b[:0], `{"schemas":["`+urnError+`"],"status":"500","detail":"internal error"}`...)
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(status)
 	w.Write(b)
+	if cap(b) <= 1<<20 {
+		*bp = b
+		encodeBufs.Put(bp)
+	}
 }
 
 // toScimError maps a store or handler error to a SCIM error value (never a
