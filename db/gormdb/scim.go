@@ -223,21 +223,26 @@ func (s *Store) UserEmails(ctx context.Context, teamID string, userIDs []string)
 // GroupsOfUsers implements db.SCIMStore.
 func (s *Store) GroupsOfUsers(ctx context.Context, teamID string, userIDs []string) (map[string][]db.Group, error) {
 	out := make(map[string][]db.Group, len(userIDs))
-	type pair struct {
-		UserID      string
-		ID          string
-		DisplayName string
-	}
+	q := "SELECT m.user_id, g.id, g.display_name FROM group_members m JOIN " + quoteTable(s.dialect, "groups") +
+		" g ON g.id = m.group_id WHERE m.team_id = ? AND m.user_id IN ? ORDER BY m.user_id, g.id"
 	for _, part := range chunks(dedupe(userIDs), 1000) {
-		var rows []pair
-		err := s.conn(ctx).Table("group_members AS m").Select("m.user_id AS user_id, g.id AS id, g.display_name AS display_name").
-			Joins("JOIN "+quoteTable(s.dialect, "groups")+" g ON g.id = m.group_id").
-			Where("m.team_id = ? AND m.user_id IN ?", teamID, part).Order("m.user_id, g.id").Scan(&rows).Error
+		rows, err := s.conn(ctx).Raw(q, teamID, part).Rows()
 		if err != nil {
 			return nil, fmt.Errorf("groups of users: %w", translate(err))
 		}
-		for _, r := range rows {
-			out[r.UserID] = append(out[r.UserID], db.Group{ID: r.ID, TeamID: teamID, DisplayName: r.DisplayName})
+		for rows.Next() {
+			var userID string
+			g := db.Group{TeamID: teamID}
+			if err := rows.Scan(&userID, &g.ID, &g.DisplayName); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("groups of users: %w", translate(err))
+			}
+			out[userID] = append(out[userID], g)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("groups of users: %w", translate(err))
 		}
 	}
 	return out, nil
