@@ -98,6 +98,25 @@ func emailRows(teamID, userID string, emails []db.UserEmail) []userEmailRow {
 	return rows
 }
 
+// insertEmailRows inserts a user's email index rows in one statement
+// (without gorm's reflection: it was a quarter of CreateSCIMUser's own CPU).
+func insertEmailRows(tx *gorm.DB, rows []userEmailRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO user_emails (user_id, position, team_id, value_lower, type_lower, value, type, is_primary) VALUES ")
+	args := make([]any, 0, 8*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, r.UserID, r.Position, r.TeamID, r.ValueLower, r.TypeLower, r.Value, r.Type, r.IsPrimary)
+	}
+	return tx.Exec(sb.String(), args...).Error
+}
+
 // CreateSCIMUser implements db.SCIMStore.
 func (s *Store) CreateSCIMUser(ctx context.Context, teamID string, in db.NewUser, emails []db.UserEmail, by db.Actor) (db.User, error) {
 	u, err := s.prepareUser(teamID, in)
@@ -112,10 +131,7 @@ func (s *Store) CreateSCIMUser(ctx context.Context, teamID string, in db.NewUser
 		if err := s.insertUserTx(tx, policy, &u, by); err != nil {
 			return err
 		}
-		if rows := emailRows(teamID, u.ID, emails); len(rows) > 0 {
-			return tx.Create(&rows).Error
-		}
-		return nil
+		return insertEmailRows(tx, emailRows(teamID, u.ID, emails))
 	})
 	if err != nil {
 		if errors.Is(err, db.ErrConflict) {
@@ -134,20 +150,28 @@ func (s *Store) CreateSCIMUser(ctx context.Context, teamID string, in db.NewUser
 func (s *Store) UpdateSCIMUser(ctx context.Context, teamID, userID string, ifVersion int64, by db.Actor, change func(*db.User, *[]db.UserEmail) error) (db.User, error) {
 	var out db.User
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var r userRow
 		// Lock the row (PostgreSQL, MariaDB) so concurrent PATCHes of one user
 		// queue instead of failing the version check; SQLite writers are
 		// already serialised.
-		if err := s.lockable(tx).Take(&r, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return userNotFound(userID)
-			}
+		lock := ""
+		if s.dialect != SQLite {
+			lock = " FOR UPDATE"
+		}
+		rows, err := tx.Raw("SELECT "+userColumns+" FROM users WHERE users.team_id = ? AND users.id = ?"+lock, teamID, userID).Rows()
+		if err != nil {
 			return err
 		}
-		if ifVersion != 0 && r.Version != ifVersion {
-			return db.Errorf(db.ErrStale, "version_mismatch", "user %q has changed (version %d, expected %d)", userID, r.Version, ifVersion)
+		found, err := scanUsers(rows, 1)
+		if err != nil {
+			return err
 		}
-		before := r.toDomain()
+		if len(found) == 0 {
+			return userNotFound(userID)
+		}
+		before := found[0]
+		if ifVersion != 0 && before.Version != ifVersion {
+			return db.Errorf(db.ErrStale, "version_mismatch", "user %q has changed (version %d, expected %d)", userID, before.Version, ifVersion)
+		}
 		u := before
 		var emails []db.UserEmail
 		if err := change(&u, &emails); err != nil {
@@ -184,10 +208,8 @@ func (s *Store) UpdateSCIMUser(ctx context.Context, teamID, userID string, ifVer
 			if err := tx.Where("user_id = ?", userID).Delete(&userEmailRow{}).Error; err != nil {
 				return err
 			}
-			if rows := emailRows(teamID, userID, emails); len(rows) > 0 {
-				if err := tx.Create(&rows).Error; err != nil {
-					return err
-				}
+			if err := insertEmailRows(tx, emailRows(teamID, userID, emails)); err != nil {
+				return err
 			}
 		}
 		out = u
