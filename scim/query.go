@@ -494,11 +494,18 @@ func translateFilter(kind resourceKind, f string) (*db.Expr, *scimerr.ScimError)
 		e := bad(scimerr.ScimTypeInvalidFilter, "the filter is too long")
 		return nil, &e
 	}
-	rewritten, extras := rewriteValuePathSub(f)
-	ast, err := filter.ParseFilter([]byte(rewritten))
-	if err != nil {
-		e := bad(scimerr.ScimTypeInvalidFilter, "the filter could not be parsed: check quoting, operators and parentheses")
-		return nil, &e
+	var ast filter.Expression
+	var extras []string
+	if simple, ok := parseSimpleFilter(f); ok {
+		ast = simple
+	} else {
+		var rewritten string
+		rewritten, extras = rewriteValuePathSub(f)
+		var err error
+		if ast, err = filter.ParseFilter([]byte(rewritten)); err != nil {
+			e := bad(scimerr.ScimTypeInvalidFilter, "the filter could not be parsed: check quoting, operators and parentheses")
+			return nil, &e
+		}
 	}
 	tr := &translator{kind: kind, extras: extras}
 	out, terr := tr.toExpr(ast, "", 0)

@@ -1,0 +1,63 @@
+package scim
+
+import (
+	"reflect"
+	"testing"
+
+	filter "github.com/scim2/filter-parser/v2"
+)
+
+// TestParseSimpleFilter: the fast path gives the parser's result exactly, and
+// leaves everything else (and everything the parser rejects) to the parser.
+func TestParseSimpleFilter(t *testing.T) {
+	for _, tc := range []struct {
+		f    string
+		fast bool
+	}{
+		{`userName eq "bjensen@example.com"`, true},
+		{`userName EQ "x"`, true},
+		{`userName  Eq   "x"`, true},
+		{`name.familyName sw "O'Malley"`, true},
+		{`externalId eq ""`, true},
+		{`displayName co "Zoë ✓ [a] (b) and c"`, true},
+		{`a-b_1 ne "x"`, true},
+		{`userName eq "a\"b"`, false},
+		{`userName eq "a\\b"`, false},
+		{`userName eq "x" and active eq true`, false},
+		{`active eq true`, false},
+		{`meta.lastModified gt "2011-05-13T04:42:34Z"`, true},
+		{`emails[type eq "work"].value eq "x"`, false},
+		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "1"`, false},
+		{`userName pr`, false},
+		{`userName eq x`, false},
+		{`userName xx "x"`, false},
+		{`userName eq"x"`, false},
+		{`userNameeq "x"`, false},
+		{` userName eq "x"`, false},
+		{`userName eq "x" `, false},
+		{`1userName eq "x"`, false},
+		{`$ref eq "x"`, false},
+		{`userName eq "x"y"`, false},
+		{"userName eq \"a\tb\"", false},
+		{"userName eq \"a\xffb\"", false},
+		{`userName eq "`, false},
+		{`(userName eq "x")`, false},
+	} {
+		got, ok := parseSimpleFilter(tc.f)
+		if ok != tc.fast {
+			t.Errorf("%q: fast path %v, want %v", tc.f, ok, tc.fast)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		want, err := filter.ParseFilter([]byte(tc.f))
+		if err != nil {
+			t.Errorf("%q: fast path took a filter the parser rejects: %v", tc.f, err)
+			continue
+		}
+		if !reflect.DeepEqual(filter.Expression(got), want) {
+			t.Errorf("%q: fast %#v, parser %#v", tc.f, got, want)
+		}
+	}
+}
