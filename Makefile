@@ -7,7 +7,7 @@ STATICCHECK   ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TOOLS         := $(CURDIR)/.tools
 PG_DSN        ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 MYSQL_DSN     ?= mysql://root@127.0.0.1:3306/test
-INTEGRATION_ENV = ROSTER_TEST_POSTGRES='$(PG_DSN)' ROSTER_TEST_MYSQL='$(MYSQL_DSN)' ROSTER_REQUIRE_INTEGRATION=1
+INTEGRATION_ENV = ROSTER_TEST_POSTGRES='$(PG_DSN)' ROSTER_TEST_MYSQL='$(MYSQL_DSN)' ROSTER_REQUIRE_INTEGRATION=1 ROSTER_AD_TESTS=1
 
 .PHONY: run build test deps-integration test-integration test-all bench bench-store lint fmt docker-build tidy-check bench-policy bench-scim
 
@@ -31,9 +31,9 @@ test-integration: deps-integration
 	$(INTEGRATION_ENV) $(GO) test -count=1 ./...
 	$(INTEGRATION_ENV) $(GO) test -count=1 -race ./db/... ./cmd/...
 
-## deps-integration: what the integration suites need beyond Go: the samlify
-## IdP's npm packages (from the lockfile)
-deps-integration:
+## deps-integration: what the integration suites need beyond Go: slapd and
+## Samba AD (Debian packages) and the samlify IdP's npm packages (lockfile)
+deps-integration: directory-deps
 	sso/testdata/idp/install.sh
 
 ## test-all: everything CI runs
@@ -72,3 +72,22 @@ fmt:
 
 ## docker-build: there is no Docker engine here; this runs the Dockerfile's build step
 docker-build: build
+
+## directory-deps: install slapd and Samba AD (Debian packages; idempotent, quiet)
+directory-deps:
+	directory/testdata/install.sh
+
+## test-directory: the directory sync suite against real slapd (always) and
+## Samba AD (root; binds 389/636/88 on loopback), PostgreSQL and MariaDB
+test-directory: directory-deps
+	$(INTEGRATION_ENV) $(GO) test -count=1 ./directory/... ./db/gormdb/ ./cmd/roster/
+
+## bench-directory: full sync of BENCH_USERS (default 10000) users from a fresh
+## slapd into SQLite and PostgreSQL (users/s, peak RSS), then a 10-change delta;
+## BENCH_AD_USERS=N (root) adds the same from a fresh Samba AD DC
+BENCH_USERS ?= 10000
+BENCH_AD_USERS ?= 0
+bench-directory: directory-deps
+	ROSTER_TEST_POSTGRES='$(PG_DSN)' ROSTER_BENCH_USERS=$(BENCH_USERS) ROSTER_BENCH_AD_USERS=$(BENCH_AD_USERS) ROSTER_AD_TESTS=1 \
+	  $(GO) test -count=1 -timeout 60m -run '^TestDirectoryBench(AD)?$$' -v ./directory/ | grep -v -e '^=== ' -e '^--- SKIP'
+	$(GO) test -run '^$$' -bench ApplyDirectoryBatch -benchtime 5x ./db/gormdb/

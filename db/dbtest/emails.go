@@ -50,3 +50,43 @@ func testEmailIndex(t *testing.T, s db.Store) {
 		}
 	}
 }
+
+func init() {
+	Register("emails_index_directory", func(t *testing.T, s db.Store) {
+		ss, ok1 := s.(db.SCIMStore)
+		ds, ok2 := s.(db.DirectoryStore)
+		if !ok1 || !ok2 {
+			t.Skip("store has no SCIM queries or directory sync")
+		}
+		// Directory sync writes users in batches of its own; they must be
+		// indexed the same way (created, renamed, deleted).
+		team, c := newDirConn(t, s, ds)
+		by := db.Actor{Kind: db.ActorDirectory, ID: c.ID, Name: "directory test"}
+		count := func(email string) int {
+			t.Helper()
+			q := db.Query{Limit: 10, Filter: &db.Expr{Op: db.ExprAny, Multi: "emails", Args: []*db.Expr{
+				{Op: db.ExprCmp, Field: db.FieldEmailValue, Cmp: db.CmpEq, Value: email}}}}
+			us, _, err := ss.SearchUsers(ctx, team.ID, q)
+			WantErr(t, err, nil, "")
+			return len(us)
+		}
+		u := dirUser("e1", Email("erin", "example.test"))
+		_, err := ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{Users: []db.DirectoryUser{u}}, by)
+		WantErr(t, err, nil, "")
+		if count(u.Email) != 1 {
+			t.Fatalf("a synced user is not found by its email")
+		}
+		renamed := u
+		renamed.Email, renamed.Hash = Email("erin.new", "example.test"), "h2"
+		_, err = ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{Users: []db.DirectoryUser{renamed}}, by)
+		WantErr(t, err, nil, "")
+		if count(u.Email) != 0 || count(renamed.Email) != 1 {
+			t.Fatalf("after an email change: old %d, new %d", count(u.Email), count(renamed.Email))
+		}
+		_, err = ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{DeleteUsers: []string{"e1"}}, by)
+		WantErr(t, err, nil, "")
+		if count(renamed.Email) != 0 {
+			t.Fatalf("a deleted synced user is still found")
+		}
+	})
+}

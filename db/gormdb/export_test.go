@@ -17,8 +17,7 @@ func BulkInsertUsers(ctx context.Context, s *Store, teamID string, n int, gen fu
 		email, src, typ := gen(i)
 		u := db.User{ID: newID(), TeamID: teamID, Email: email, UserName: email, FirstName: "Bench", LastName: "User",
 			Status: db.StatusActive, Type: typ, Source: src, Version: 1, CreatedAt: now, UpdatedAt: now}
-		r := userRowFrom(u)
-		r.EmailDomain = s.emailDomain(email)
+		r := s.userRowFrom(u)
 		rows = append(rows, r)
 		if len(rows) == batch || i == n-1 {
 			if err := s.conn(ctx).Create(&rows).Error; err != nil {

@@ -150,10 +150,12 @@ func (r *userRow) toDomain() db.User {
 	}
 }
 
-func userRowFrom(u db.User) userRow {
+// userRowFrom is the row of u, with email_domain in the role policy's
+// normalised form (see Config.NormalizeDomain) on every path that writes one.
+func (s *Store) userRowFrom(u db.User) userRow {
 	return userRow{
 		ID: u.ID, TeamID: u.TeamID, Email: u.Email, EmailLower: db.NormalizeEmail(u.Email),
-		EmailDomain: db.EmailDomain(u.Email), UserName: u.UserName, UserNameLower: lower(u.UserName),
+		EmailDomain: s.emailDomain(u.Email), UserName: u.UserName, UserNameLower: lower(u.UserName),
 		FirstName: u.FirstName, LastName: u.LastName, Status: string(u.Status), Type: string(u.Type),
 		Source: string(u.Source), AdminRole: string(u.AdminRole), ExternalID: u.ExternalID,
 		Attributes: u.Attributes, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,

@@ -191,7 +191,7 @@ func (s *Store) UpdateSCIMUser(ctx context.Context, teamID, userID string, ifVer
 		}
 		u.Version = before.Version + 1
 		u.UpdatedAt = s.nowUTC()
-		nr := userRowFrom(u)
+		nr := s.userRowFrom(u)
 		res := tx.Model(&userRow{}).Where("id = ? AND version = ?", userID, before.Version).Updates(map[string]any{
 			"email": nr.Email, "email_lower": nr.EmailLower, "email_domain": nr.EmailDomain,
 			"user_name": nr.UserName, "user_name_lower": nr.UserNameLower, "first_name": nr.FirstName,

@@ -54,8 +54,7 @@ func (s *Store) CreateTeam(ctx context.Context, in db.NewTeam, by db.Actor) (db.
 		if err := tx.Create(&team).Error; err != nil {
 			return err
 		}
-		row := userRowFrom(u)
-		row.EmailDomain = s.emailDomain(u.Email)
+		row := s.userRowFrom(u)
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}

@@ -88,8 +88,7 @@ func (s *Store) insertUserTx(tx *gorm.DB, policy db.Policy, u *db.User, by db.Ac
 	if u.Type == "" {
 		u.Type = s.classify(policy, u.Email, u.Source, false)
 	}
-	row := userRowFrom(*u)
-	row.EmailDomain = s.emailDomain(u.Email)
+	row := s.userRowFrom(*u)
 	if err := tx.Create(&row).Error; err != nil {
 		return err
 	}
@@ -215,8 +214,7 @@ func (s *Store) UpdateUser(ctx context.Context, teamID, userID string, ifVersion
 		}
 		u.Version = before.Version + 1
 		u.UpdatedAt = s.nowUTC()
-		nr := userRowFrom(u)
-		nr.EmailDomain = s.emailDomain(u.Email)
+		nr := s.userRowFrom(u)
 		res := tx.Model(&userRow{}).Where("id = ? AND version = ?", userID, before.Version).Updates(map[string]any{
 			"email": nr.Email, "email_lower": nr.EmailLower, "email_domain": nr.EmailDomain,
 			"user_name": nr.UserName, "user_name_lower": nr.UserNameLower, "first_name": nr.FirstName,

@@ -1,0 +1,189 @@
+package db
+
+import (
+	"context"
+	"time"
+)
+
+// DirectoryKind is the flavour of LDAP server a directory connection talks to.
+type DirectoryKind string
+
+// The supported directory kinds.
+const (
+	DirectoryAD       DirectoryKind = "ad"       // Active Directory / Samba AD (objectGUID, DirSync)
+	DirectoryOpenLDAP DirectoryKind = "openldap" // OpenLDAP and RFC 4533 servers (entryUUID, syncrepl)
+)
+
+// Valid reports whether k is a known kind.
+func (k DirectoryKind) Valid() bool { return k == DirectoryAD || k == DirectoryOpenLDAP }
+
+// DirectoryConnection is one team's link to an LDAP directory. The bind
+// password is never stored in plaintext: PasswordRef is "file:/path",
+// "env:NAME" or "enc:<base64 AES-GCM ciphertext>" (key from configuration).
+type DirectoryConnection struct {
+	ID          string
+	TeamID      string
+	Kind        DirectoryKind
+	URL         string // ldaps://host:port or ldap://host:port (then StartTLS is required)
+	StartTLS    bool
+	BindDN      string
+	PasswordRef string
+	BaseDN      string
+	UserFilter  string // an LDAP filter; empty means the kind's preset
+	GroupFilter string
+	// Mapping overrides the preset attribute names (keys: anchor, email,
+	// username, first_name, last_name, disabled); empty keeps the preset.
+	Mapping  map[string]string
+	CAPEM    string // PEM CA bundle to verify the server, or
+	TLSPin   string // hex SHA-256 of the server's leaf certificate
+	Interval time.Duration
+	// DeleteLimit overrides the deletion safety threshold (0: min(500, 20%)).
+	DeleteLimit int
+	Enabled     bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// DirectoryCursor is a connection's incremental-sync position: the kind's
+// opaque cookie (DirSync or syncrepl) and the scope it was taken for.
+type DirectoryCursor struct {
+	Cookie    []byte
+	ScopeHash string // hash of URL, base DN and filters; a change forces a full sync
+	FullAt    time.Time
+}
+
+// DirectoryAnchor links a directory object (by its immutable id) to a Roster
+// user or group.
+type DirectoryAnchor struct {
+	ConnectionID string
+	Anchor       string // objectGUID (canonical text) or entryUUID
+	Kind         string // "user" or "group"
+	TargetID     string // the Roster user or group id
+	DN           string
+	Hash         string // hash of the mapped attributes last applied
+}
+
+// DirectoryUser is a directory user entry mapped to Roster's fields.
+type DirectoryUser struct {
+	Anchor    string
+	DN        string
+	Email     string
+	UserName  string
+	FirstName string
+	LastName  string
+	Disabled  bool
+	Hash      string
+}
+
+// DirectoryGroup is a directory group with its flattened members (user anchors).
+type DirectoryGroup struct {
+	Anchor      string
+	DN          string
+	DisplayName string
+	Members     []string // user anchors, nested groups already flattened
+	Hash        string   // hash of name and member set
+}
+
+// DirectoryBatch is one transaction's worth of changes from a sync run. The
+// store applies it, and the cursor if set, atomically.
+type DirectoryBatch struct {
+	Users        []DirectoryUser
+	DeleteUsers  []string // user anchors whose entries are gone
+	Groups       []DirectoryGroup
+	DeleteGroups []string // group anchors
+	Cursor       *DirectoryCursor
+	// DryRun computes the result and rolls back.
+	DryRun bool
+}
+
+// DirectoryChange is one planned or applied change (reported by dry runs).
+type DirectoryChange struct {
+	Action string `json:"action"` // create, update, deactivate, delete, link, group.create, group.members, ...
+	Kind   string `json:"kind"`   // user or group
+	Anchor string `json:"anchor"`
+	Email  string `json:"email,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// DirectoryCounts are the totals of a run or batch.
+type DirectoryCounts struct {
+	Created        int `json:"created"`
+	Updated        int `json:"updated"`
+	Deactivated    int `json:"deactivated"`
+	Deleted        int `json:"deleted"`
+	Unchanged      int `json:"unchanged"`
+	Skipped        int `json:"skipped"`
+	GroupsCreated  int `json:"groups_created"`
+	GroupsUpdated  int `json:"groups_updated"`
+	GroupsDeleted  int `json:"groups_deleted"`
+	MembersAdded   int `json:"members_added"`
+	MembersRemoved int `json:"members_removed"`
+}
+
+// Add accumulates o into c.
+func (c *DirectoryCounts) Add(o DirectoryCounts) {
+	c.Created += o.Created
+	c.Updated += o.Updated
+	c.Deactivated += o.Deactivated
+	c.Deleted += o.Deleted
+	c.Unchanged += o.Unchanged
+	c.Skipped += o.Skipped
+	c.GroupsCreated += o.GroupsCreated
+	c.GroupsUpdated += o.GroupsUpdated
+	c.GroupsDeleted += o.GroupsDeleted
+	c.MembersAdded += o.MembersAdded
+	c.MembersRemoved += o.MembersRemoved
+}
+
+// DirectoryResult is what applying a batch did (or, in a dry run, would do).
+type DirectoryResult struct {
+	Counts  DirectoryCounts
+	Changes []DirectoryChange
+}
+
+// DirectoryRun is one sync run in the connection's history.
+type DirectoryRun struct {
+	ID           int64
+	ConnectionID string
+	TeamID       string
+	Mode         string // full or delta
+	DryRun       bool
+	StartedAt    time.Time
+	Duration     time.Duration
+	Counts       DirectoryCounts
+	Error        string
+}
+
+// DirectoryStore is the storage the directory sync worker needs beyond Store.
+type DirectoryStore interface {
+	CreateDirectoryConnection(ctx context.Context, c DirectoryConnection, by Actor) (DirectoryConnection, error)
+	GetDirectoryConnection(ctx context.Context, teamID, id string) (DirectoryConnection, error)
+	// ListDirectoryConnections lists a team's connections, or every team's when teamID is "".
+	ListDirectoryConnections(ctx context.Context, teamID string) ([]DirectoryConnection, error)
+	DeleteDirectoryConnection(ctx context.Context, teamID, id string, by Actor) error
+
+	// DirectoryCursor returns the stored cursor (zero value if none).
+	DirectoryCursor(ctx context.Context, connID string) (DirectoryCursor, error)
+	// ResetDirectoryCursor forgets the cursor so the next run is a full sync.
+	ResetDirectoryCursor(ctx context.Context, connID string) error
+	// DirectoryAnchors looks anchors up by id (kind "" matches both).
+	DirectoryAnchors(ctx context.Context, connID string, anchors []string) (map[string]DirectoryAnchor, error)
+	// DirectoryAnchorsByDN looks anchors up by DN (case-insensitive), keyed by lower-cased DN.
+	DirectoryAnchorsByDN(ctx context.Context, connID string, dns []string) (map[string]DirectoryAnchor, error)
+	// EachDirectoryAnchor streams a connection's anchors of a kind, ordered by anchor.
+	EachDirectoryAnchor(ctx context.Context, connID, kind string, fn func(DirectoryAnchor) error) error
+	CountDirectoryAnchors(ctx context.Context, connID, kind string) (int, error)
+	// ApplyDirectoryBatch applies b (users, deletions, groups, then the cursor)
+	// in one transaction, acting as by. A user anchored for the first time is
+	// linked to an existing user of the team with the same email.
+	ApplyDirectoryBatch(ctx context.Context, conn DirectoryConnection, b DirectoryBatch, by Actor) (DirectoryResult, error)
+
+	RecordDirectoryRun(ctx context.Context, r DirectoryRun) (DirectoryRun, error)
+	// ListDirectoryRuns lists a team's runs (of one connection if connID != ""), newest first.
+	ListDirectoryRuns(ctx context.Context, teamID, connID string, limit int) ([]DirectoryRun, error)
+	// TryLockDirectory takes a cluster-wide lock for a connection (a PostgreSQL
+	// advisory lock; a MySQL named lock; in-process for SQLite). ok is false if
+	// another worker holds it. unlock releases it.
+	TryLockDirectory(ctx context.Context, connID string) (unlock func(), ok bool, err error)
+}

@@ -1,0 +1,44 @@
+package gormdb_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
+	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
+)
+
+// BenchmarkApplyDirectoryBatch measures creating directory users in batches
+// of 1,000 (one transaction each), the write path of a full sync.
+func BenchmarkApplyDirectoryBatch(b *testing.B) {
+	for _, d := range gormdbtest.Dialects() {
+		b.Run(gormdbtest.Name(d), func(b *testing.B) {
+			s := gormdbtest.Open(b, d, gormdb.Config{})
+			ctx := context.Background()
+			team, _, err := s.CreateTeam(ctx, db.NewTeam{Name: "bench", PrimaryEmail: "owner@bench.test", PrimaryFirstName: "O", PrimaryLastName: "W"}, db.Actor{Kind: db.ActorOperator})
+			if err != nil {
+				b.Fatal(err)
+			}
+			c, err := s.CreateDirectoryConnection(ctx, db.DirectoryConnection{TeamID: team.ID, Kind: db.DirectoryOpenLDAP, URL: "ldaps://x",
+				BindDN: "x", PasswordRef: "env:X", BaseDN: "dc=x"}, db.Actor{Kind: db.ActorOperator})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				batch := db.DirectoryBatch{}
+				for j := 0; j < 1000; j++ {
+					id := fmt.Sprintf("u%d-%d", i, j)
+					batch.Users = append(batch.Users, db.DirectoryUser{Anchor: id, DN: "uid=" + id + ",dc=x", Email: id + "@bench.test",
+						UserName: id, FirstName: "F", LastName: "L", Hash: id})
+				}
+				if _, err := s.ApplyDirectoryBatch(ctx, c, batch, db.Actor{Kind: db.ActorDirectory, ID: c.ID}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "users/s")
+		})
+	}
+}

@@ -1,0 +1,234 @@
+package directory
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	ldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/roster-dev/roster/db"
+)
+
+// Mapping names the directory attributes Roster reads for a user.
+type Mapping struct {
+	Anchor    string // immutable id: objectGUID (AD) or entryUUID (OpenLDAP)
+	Email     string
+	UserName  string
+	UserName2 string // fallback when UserName is empty (AD: sAMAccountName)
+	FirstName string
+	LastName  string
+	Disabled  string // AD: userAccountControl (bit 0x2); OpenLDAP: pwdAccountLockedTime (ppolicy; present = locked)
+	GroupName string
+	FullName  string // fallback for missing first/last names (cn, displayName)
+}
+
+// Preset is the attribute mapping of a directory kind.
+func Preset(k db.DirectoryKind) Mapping {
+	if k == db.DirectoryAD {
+		return Mapping{Anchor: "objectGUID", Email: "mail", UserName: "userPrincipalName", UserName2: "sAMAccountName",
+			FirstName: "givenName", LastName: "sn", Disabled: "userAccountControl", GroupName: "cn", FullName: "displayName"}
+	}
+	return Mapping{Anchor: "entryUUID", Email: "mail", UserName: "uid", FirstName: "givenName", LastName: "sn",
+		Disabled: "pwdAccountLockedTime", GroupName: "cn", FullName: "cn"}
+}
+
+// MappingFor applies a connection's overrides to its kind's preset.
+func MappingFor(c db.DirectoryConnection) Mapping {
+	m := Preset(c.Kind)
+	for k, v := range c.Mapping {
+		if v == "" {
+			continue
+		}
+		switch k {
+		case "anchor":
+			m.Anchor = v
+		case "email":
+			m.Email = v
+		case "username":
+			m.UserName, m.UserName2 = v, ""
+		case "first_name":
+			m.FirstName = v
+		case "last_name":
+			m.LastName = v
+		case "disabled":
+			m.Disabled = v
+		case "group_name":
+			m.GroupName = v
+		}
+	}
+	return m
+}
+
+// userAttrs is the attribute list of a user search.
+func (m Mapping) userAttrs() []string {
+	a := []string{m.Anchor, m.Email, m.UserName, m.FirstName, m.LastName, "objectClass"}
+	for _, x := range []string{m.UserName2, m.Disabled, m.FullName} {
+		if x != "" {
+			a = append(a, x)
+		}
+	}
+	return a
+}
+
+// GUIDString renders AD's 16-byte objectGUID in its canonical text form (the
+// first three fields are little-endian on the wire).
+func GUIDString(b []byte) string {
+	if len(b) != 16 {
+		return ""
+	}
+	return fmt.Sprintf("%08x-%04x-%04x-%x-%x", binary.LittleEndian.Uint32(b[0:4]),
+		binary.LittleEndian.Uint16(b[4:6]), binary.LittleEndian.Uint16(b[6:8]), b[8:10], b[10:16])
+}
+
+// anchorOf reads the immutable id of an entry.
+func (m Mapping) anchorOf(e *ldap.Entry) string {
+	if strings.EqualFold(m.Anchor, "objectGUID") {
+		return GUIDString(e.GetRawAttributeValue(m.Anchor))
+	}
+	return strings.ToLower(e.GetAttributeValue(m.Anchor))
+}
+
+// MapUser turns a directory entry into Roster's fields. ok is false when the
+// entry has no anchor.
+func (m Mapping) MapUser(e *ldap.Entry) (db.DirectoryUser, bool) {
+	u := db.DirectoryUser{Anchor: m.anchorOf(e), DN: normDN(e.DN),
+		Email:     strings.TrimSpace(e.GetAttributeValue(m.Email)),
+		UserName:  strings.TrimSpace(e.GetAttributeValue(m.UserName)),
+		FirstName: strings.TrimSpace(e.GetAttributeValue(m.FirstName)),
+		LastName:  strings.TrimSpace(e.GetAttributeValue(m.LastName)),
+	}
+	if u.UserName == "" && m.UserName2 != "" {
+		u.UserName = strings.TrimSpace(e.GetAttributeValue(m.UserName2))
+	}
+	if u.FirstName == "" || u.LastName == "" {
+		fillNames(&u, e.GetAttributeValue(m.FullName))
+	}
+	if m.Disabled != "" {
+		if v := e.GetAttributeValue(m.Disabled); v != "" {
+			if strings.EqualFold(m.Disabled, "userAccountControl") {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				u.Disabled = n&0x2 != 0 // ACCOUNTDISABLE
+			} else {
+				// pwdAccountLockedTime (ppolicy), nsAccountLock and the like: set means locked
+				u.Disabled = !strings.EqualFold(v, "FALSE") && v != "0"
+			}
+		}
+	}
+	u.Hash = hashStrings(u.Email, u.UserName, u.FirstName, u.LastName, strconv.FormatBool(u.Disabled))
+	return u, u.Anchor != ""
+}
+
+func hashStrings(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:40]
+}
+
+// groupHash covers a group's name and flattened member set.
+func groupHash(name string, members []string) string {
+	s := append([]string(nil), members...)
+	sort.Strings(s)
+	return hashStrings(append([]string{name}, s...)...)
+}
+
+// hasClass reports whether the entry has one of the object classes.
+func hasClass(e *ldap.Entry, classes ...string) bool {
+	for _, oc := range e.GetAttributeValues("objectClass") {
+		for _, c := range classes {
+			if strings.EqualFold(oc, c) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parseRange reads an attribute name like "member;range=0-1499": it returns
+// the base name, the upper bound and whether this is the last chunk ("-*").
+func parseRange(name string) (base string, hi int, last bool, ranged bool) {
+	i := strings.Index(strings.ToLower(name), ";range=")
+	if i < 0 {
+		return name, 0, true, false
+	}
+	base, r := name[:i], name[i+len(";range="):]
+	j := strings.IndexByte(r, '-')
+	if j < 0 {
+		return base, 0, true, true
+	}
+	if r[j+1:] == "*" {
+		return base, 0, true, true
+	}
+	n, err := strconv.Atoi(r[j+1:])
+	if err != nil {
+		return base, 0, true, true
+	}
+	return base, n, false, true
+}
+
+// normDN lower-cases a DN and trims spaces after separators, for map keys.
+func normDN(dn string) string {
+	if !strings.ContainsAny(dn, `\"+#<>;`) {
+		// the common case needs no parser: lower-case, trim around separators
+		parts := strings.Split(dn, ",")
+		for i, p := range parts {
+			k, v, ok := strings.Cut(p, "=")
+			if !ok {
+				return strings.ToLower(strings.TrimSpace(dn))
+			}
+			parts[i] = strings.ToLower(strings.TrimSpace(k)) + "=" + strings.ToLower(strings.TrimSpace(v))
+		}
+		return strings.Join(parts, ",")
+	}
+	if p, err := ldap.ParseDN(dn); err == nil {
+		var parts []string
+		for _, rdn := range p.RDNs {
+			var as []string
+			for _, a := range rdn.Attributes {
+				as = append(as, strings.ToLower(a.Type)+"="+strings.ToLower(ldap.EscapeDN(a.Value)))
+			}
+			parts = append(parts, strings.Join(as, "+"))
+		}
+		return strings.Join(parts, ",")
+	}
+	return strings.ToLower(strings.TrimSpace(dn))
+}
+
+// inScope reports whether dn is baseDN or below it.
+func inScope(dn, baseDN string) bool {
+	d, b := normDN(dn), normDN(baseDN)
+	return d == b || strings.HasSuffix(d, ","+b)
+}
+
+// fillNames completes missing first/last names (Roster requires both) from
+// the full name, else from the user name or the email's local part.
+func fillNames(u *db.DirectoryUser, full string) {
+	words := strings.Fields(full)
+	if u.LastName != "" && len(words) > 1 && strings.EqualFold(words[len(words)-1], u.LastName) {
+		words = words[:len(words)-1]
+	}
+	if u.FirstName == "" && len(words) > 0 {
+		u.FirstName = words[0]
+		words = words[1:]
+	}
+	if u.LastName == "" && len(words) > 0 {
+		u.LastName = strings.Join(words, " ")
+	}
+	fallback := u.UserName
+	if i := strings.IndexByte(u.Email, '@'); fallback == "" && i > 0 {
+		fallback = u.Email[:i]
+	}
+	if u.FirstName == "" {
+		u.FirstName = fallback
+	}
+	if u.LastName == "" {
+		u.LastName = fallback
+	}
+}

@@ -1,0 +1,72 @@
+package directory
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
+	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
+	"github.com/roster-dev/roster/directory/directorytest"
+)
+
+// TestServiceTwoReplicas proves that two replicas sharing a PostgreSQL
+// database never run the same connection at once (advisory lock) and do not
+// run it twice in one interval.
+func TestServiceTwoReplicas(t *testing.T) {
+	if os.Getenv(gormdbtest.Env[gormdb.Postgres]) == "" {
+		t.Skip("needs ROSTER_TEST_POSTGRES")
+	}
+	srv := directorytest.StartSlapd(t)
+	srv.Seed(t, 300)
+	ctx := context.Background()
+	dsn := gormdbtest.DSN(t, gormdb.Postgres)
+	var replicas [2]*gormdb.Store
+	for i := range replicas {
+		s, err := gormdb.Open(ctx, gormdb.Config{DSN: dsn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		replicas[i] = s
+	}
+	team, _, err := replicas[0].CreateTeam(ctx, db.NewTeam{Name: "Acme", PrimaryEmail: "owner@example.org", PrimaryFirstName: "O", PrimaryLastName: "W"}, db.Actor{Kind: db.ActorOperator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte("syncpw"), 0o600)
+	c := slapdConn(srv)
+	c.TeamID, c.PasswordRef, c.Enabled = team.ID, "file:"+pw, true
+	if _, err := replicas[0].CreateDirectoryConnection(ctx, c, db.Actor{Kind: db.ActorOperator}); err != nil {
+		t.Fatal(err)
+	}
+
+	entered, release := make(chan struct{}), make(chan struct{})
+	first := &Service{Syncer: &Syncer{Store: replicas[0], PageSize: 100, afterPage: func(n int) {
+		if n == 1 {
+			close(entered)
+			<-release // hold the connection mid-run
+		}
+	}}}
+	second := &Service{Syncer: &Syncer{Store: replicas[1], PageSize: 100}}
+	done := make(chan int)
+	go func() { done <- first.RunDue(ctx) }()
+	<-entered
+	if n := second.RunDue(ctx); n != 0 {
+		t.Fatalf("the second replica ran a connection the first one holds (%d runs)", n)
+	}
+	close(release)
+	if n := <-done; n != 1 {
+		t.Fatalf("the first replica ran %d connections, want 1", n)
+	}
+	if n := second.RunDue(ctx); n != 0 {
+		t.Fatalf("the second replica ran the connection again within its interval (%d)", n)
+	}
+	runs, err := replicas[1].ListDirectoryRuns(ctx, team.ID, "", 10)
+	if err != nil || len(runs) != 1 || runs[0].Error != "" || runs[0].Counts.Created != 304 {
+		t.Fatalf("runs: %+v %v", runs, err)
+	}
+}
