@@ -328,12 +328,10 @@ func (r *userResource) Create(req *http.Request, attrs lib.ResourceAttributes) (
 	if err != nil {
 		return lib.Resource{}, r.h.toScimError(err, http.MethodPost)
 	}
-	views, err := r.views(ctx, teamOf(ctx), []db.User{created}, false)
-	if err != nil {
-		return lib.Resource{}, r.h.toScimError(err, http.MethodPost)
-	}
-	v := views[created.ID]
-	v.withGroups = true // a new user is in no group
+	// The store classified the new user (no Type was sent) with the team's
+	// policy inside its transaction, so its expected type is its type: no
+	// second policy read. A new user is in no group.
+	v := userView{withGroups: true, expected: created.Type, hasExpected: !created.AdminRole.IsAdmin()}
 	return r.resource(created, v), nil
 }
 

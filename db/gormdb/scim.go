@@ -124,7 +124,7 @@ func (s *Store) CreateSCIMUser(ctx context.Context, teamID string, in db.NewUser
 		return db.User{}, err
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		_, policy, err := teamPolicy(tx, teamID)
+		policy, err := policyOfTx(tx, teamID)
 		if err != nil {
 			return err
 		}

@@ -57,7 +57,10 @@ func (s *Store) GetSCIMUser(ctx context.Context, teamID, userID string) (db.User
 // policyOf is teamPolicy for readers that need only the policy: one narrow
 // query (two in domain mode) without gorm's reflection.
 func (s *Store) policyOf(ctx context.Context, teamID string) (db.Policy, error) {
-	conn := s.conn(ctx)
+	return policyOfTx(s.conn(ctx), teamID)
+}
+
+func policyOfTx(conn *gorm.DB, teamID string) (db.Policy, error) {
 	var mode string
 	if err := conn.Raw("SELECT policy_mode FROM teams WHERE id = ?", teamID).Row().Scan(&mode); err != nil {
 		if errors.Is(err, sql.ErrNoRows) || errors.Is(err, gorm.ErrRecordNotFound) {
