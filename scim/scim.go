@@ -95,6 +95,10 @@ type handler struct {
 	touched map[string]time.Time
 	buckets map[string]*bucket
 	lists   map[string]*listCache // by team
+
+	// libWrites makes serveLibrary decode the library's response body even
+	// when the resource handler rendered it (tests compare the two).
+	libWrites bool
 	gens    map[string]uint64     // by team: SCIM writes so far
 }
 
