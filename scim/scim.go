@@ -99,7 +99,7 @@ type handler struct {
 	// libWrites makes serveLibrary decode the library's response body even
 	// when the resource handler rendered it (tests compare the two).
 	libWrites bool
-	gens    map[string]uint64     // by team: SCIM writes so far
+	gens      map[string]uint64 // by team: SCIM writes so far
 }
 
 // listCache remembers, for one team, the totals and page boundaries of
