@@ -54,6 +54,20 @@ func parseSimpleFilter(f string) (e *filter.AttributeExpression, ok bool) {
 		Operator: op, CompareValue: val}, true
 }
 
+// parseSimpleValuePath is parseSimpleFilter for name[simple comparison] (what
+// rewriteValuePathSub leaves of Entra's emails[type eq "work"].value eq "x").
+func parseSimpleValuePath(f string) (*filter.ValuePath, bool) {
+	name, i, ok := attrName(f, 0)
+	if !ok || i >= len(f) || f[i] != '[' || f[len(f)-1] != ']' {
+		return nil, false
+	}
+	in, ok := parseSimpleFilter(f[i+1 : len(f)-1])
+	if !ok {
+		return nil, false
+	}
+	return &filter.ValuePath{AttributePath: filter.AttributePath{AttributeName: name}, ValueFilter: in}, true
+}
+
 // attrName reads ALPHA *(ALPHA / DIGIT / "-" / "_") at i.
 func attrName(f string, i int) (string, int, bool) {
 	start := i

@@ -61,3 +61,41 @@ func TestParseSimpleFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSimpleValuePath: name[simple] gives the parser's value path, and
+// a simple condition gives what ParseAttrExp gives.
+func TestParseSimpleValuePath(t *testing.T) {
+	for _, tc := range []struct {
+		f    string
+		fast bool
+	}{
+		{`emails[type eq "work"]`, true},
+		{`members[value eq "2819c223-7f76-453a-919d-413861904646"]`, true},
+		{`emails[type eq "work" and primary eq true]`, false},
+		{`emails[type eq "work"] and userName eq "x"`, false},
+		{`emails [type eq "work"]`, false},
+		{`emails[type eq "a\"]"]`, false},
+		{`urn:x:emails[type eq "work"]`, false},
+		{`emails[]`, false},
+	} {
+		got, ok := parseSimpleValuePath(tc.f)
+		if ok != tc.fast {
+			t.Errorf("%q: fast path %v, want %v", tc.f, ok, tc.fast)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		want, err := filter.ParseFilter([]byte(tc.f))
+		if err != nil || !reflect.DeepEqual(filter.Expression(got), want) {
+			t.Errorf("%q: fast %#v, parser %#v (%v)", tc.f, got, want, err)
+		}
+	}
+	for _, c := range []string{`value eq "w1@example.com"`, `display Co "Ann"`} {
+		got, ok := parseSimpleFilter(c)
+		want, err := filter.ParseAttrExp([]byte(c))
+		if !ok || err != nil || !reflect.DeepEqual(*got, want) {
+			t.Errorf("%q: fast %#v, ParseAttrExp %#v (%v)", c, got, want, err)
+		}
+	}
+}

@@ -502,7 +502,9 @@ func translateFilter(kind resourceKind, f string) (*db.Expr, *scimerr.ScimError)
 		var rewritten string
 		rewritten, extras = rewriteValuePathSub(f)
 		var err error
-		if ast, err = filter.ParseFilter([]byte(rewritten)); err != nil {
+		if vp, ok := parseSimpleValuePath(rewritten); ok {
+			ast = vp
+		} else if ast, err = filter.ParseFilter([]byte(rewritten)); err != nil {
 			e := bad(scimerr.ScimTypeInvalidFilter, "the filter could not be parsed: check quoting, operators and parentheses")
 			return nil, &e
 		}
@@ -632,9 +634,14 @@ func (tr *translator) toExpr(e filter.Expression, multi string, depth int) (*db.
 		}
 		tr.n++
 		if extra != "" {
-			ae, perr := filter.ParseAttrExp([]byte(extra))
-			if perr != nil {
-				return nil, filterErr("the condition after %s[...] could not be parsed", x.AttributePath.String())
+			var ae filter.AttributeExpression
+			if simple, ok := parseSimpleFilter(extra); ok {
+				ae = *simple
+			} else {
+				var perr error
+				if ae, perr = filter.ParseAttrExp([]byte(extra)); perr != nil {
+					return nil, filterErr("the condition after %s[...] could not be parsed", x.AttributePath.String())
+				}
 			}
 			sub, err := attrExpr(kind, &ae, m)
 			if err != nil {
