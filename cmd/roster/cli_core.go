@@ -158,17 +158,8 @@ func cmdUsersList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("users list")
 	team := fs.String("team", "", "team id")
 	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
+	s, err := e.teamStore(ctx, fs, args, team)
 	if err != nil {
-		return err
-	}
-	if _, err := s.GetTeam(ctx, *team); err != nil {
 		return err
 	}
 	all := []userView{}
@@ -263,17 +254,8 @@ func cmdAdminList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("admin list")
 	team := fs.String("team", "", "team id")
 	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
+	s, err := e.teamStore(ctx, fs, args, team)
 	if err != nil {
-		return err
-	}
-	if _, err := s.GetTeam(ctx, *team); err != nil {
 		return err
 	}
 	us, err := s.ListAdmins(ctx, *team)
@@ -348,17 +330,8 @@ func cmdTokenList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("token list")
 	team := fs.String("team", "", "team id")
 	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
+	s, err := e.teamStore(ctx, fs, args, team)
 	if err != nil {
-		return err
-	}
-	if _, err := s.GetTeam(ctx, *team); err != nil {
 		return err
 	}
 	ts, err := s.ListTokens(ctx, *team)
@@ -403,17 +376,8 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	limit := fs.Int("limit", 100, "entries to show")
 	before := fs.Int64("before", 0, "show entries older than this id")
 	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
+	s, err := e.teamStore(ctx, fs, args, team)
 	if err != nil {
-		return err
-	}
-	if _, err := s.GetTeam(ctx, *team); err != nil {
 		return err
 	}
 	es, err := s.ListAudit(ctx, *team, db.AuditQuery{Limit: *limit, BeforeID: *before})

@@ -287,3 +287,23 @@ func (e *env) help() {
 var version = "dev"
 
 var _ = os.Stdout
+
+// teamStore is the common start of a team-scoped command: it parses the
+// flags (no positional arguments), requires --team and the other named flags,
+// opens the store and checks that the team exists.
+func (e *env) teamStore(ctx context.Context, fs *flag.FlagSet, args []string, team *string, requiredFlags ...string) (*gormdb.Store, error) {
+	if err := parseFlags(fs, args, false); err != nil {
+		return nil, err
+	}
+	if err := required(fs, append([]string{"team"}, requiredFlags...)...); err != nil {
+		return nil, err
+	}
+	s, err := e.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.GetTeam(ctx, *team); err != nil {
+		return nil, err
+	}
+	return s, nil
+}

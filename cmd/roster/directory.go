@@ -189,17 +189,8 @@ func cmdDirectoryList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("directory list")
 	team := fs.String("team", "", "team id")
 	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
+	s, err := e.teamStore(ctx, fs, args, team)
 	if err != nil {
-		return err
-	}
-	if _, err := s.GetTeam(ctx, *team); err != nil {
 		return err
 	}
 	cs, err := s.ListDirectoryConnections(ctx, *team)
@@ -254,17 +245,8 @@ func cmdDirectoryStatus(ctx context.Context, e *env, args []string) error {
 	team := fs.String("team", "", "team id")
 	only := fs.String("directory", "", "one directory connection id")
 	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
+	s, err := e.teamStore(ctx, fs, args, team)
 	if err != nil {
-		return err
-	}
-	if _, err := s.GetTeam(ctx, *team); err != nil {
 		return err
 	}
 	cs, err := s.ListDirectoryConnections(ctx, *team)
@@ -405,17 +387,8 @@ func cmdDirectoryGroups(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("directory groups")
 	team := fs.String("team", "", "team id")
 	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
+	s, err := e.teamStore(ctx, fs, args, team)
 	if err != nil {
-		return err
-	}
-	if _, err := s.GetTeam(ctx, *team); err != nil {
 		return err
 	}
 	vs := []groupView{}
