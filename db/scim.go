@@ -11,6 +11,8 @@ type SCIMStore interface {
 	// UpdateSCIMUser is Store.UpdateUser; if change sets *emails to a non-nil
 	// slice, the user's email index is replaced in the same transaction.
 	UpdateSCIMUser(ctx context.Context, teamID, userID string, ifVersion int64, by Actor, change func(u *User, emails *[]UserEmail) error) (User, error)
+	// GetSCIMUser is Store.GetUser for the SCIM read path (same result and errors).
+	GetSCIMUser(ctx context.Context, teamID, userID string) (User, error)
 	// ExpectedTypesOf is Store.ExpectedTypes for users already read (it does
 	// not read them again); admins are left out (never exceptions).
 	ExpectedTypesOf(ctx context.Context, teamID string, users []User) (map[string]UserType, error)

@@ -31,6 +31,7 @@ func BenchmarkGroupPatch(b *testing.B) {
 	h.ServeHTTP(rec, req)
 	gid := strings.Split(strings.Split(rec.Body.String(), `"id":"`)[1], `"`)[0]
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		var vals []string
 		for _, id := range ids[i*100 : (i+1)*100] {

@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/roster-dev/roster/scim"
 )
@@ -18,6 +20,21 @@ func serve(h http.Handler, token, method, path, body string) int {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec.Code
+}
+
+// reportCPU reports the process's CPU time (user + system) per operation:
+// on a shared machine ns/op is wall time and says little about cost.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkHandler(b *testing.B) {
@@ -56,11 +73,15 @@ func BenchmarkHandler(b *testing.B) {
 			}
 			return "PATCH", "/Users/" + ids[i%n], `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"` + v + `"}]}`
 		}},
+		{"create", func(i int) (string, string, string) {
+			return "POST", "/Users", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"c%d@example.com","name":{"givenName":"G","familyName":"F"},"emails":[{"value":"c%d@example.com","type":"work","primary":true}]}`, i, i)
+		}},
 		{"list-100", func(i int) (string, string, string) {
 			return "GET", fmt.Sprintf("/Users?count=100&startIndex=%d", (i%20)*100+1), ""
 		}},
 	} {
 		b.Run(w.name, func(b *testing.B) {
+			defer reportCPU(b)()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					m, p, body := w.req(int(k.Add(1)))

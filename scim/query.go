@@ -494,11 +494,20 @@ func translateFilter(kind resourceKind, f string) (*db.Expr, *scimerr.ScimError)
 		e := bad(scimerr.ScimTypeInvalidFilter, "the filter is too long")
 		return nil, &e
 	}
-	rewritten, extras := rewriteValuePathSub(f)
-	ast, err := filter.ParseFilter([]byte(rewritten))
-	if err != nil {
-		e := bad(scimerr.ScimTypeInvalidFilter, "the filter could not be parsed: check quoting, operators and parentheses")
-		return nil, &e
+	var ast filter.Expression
+	var extras []string
+	if simple, ok := parseSimpleFilter(f); ok {
+		ast = simple
+	} else {
+		var rewritten string
+		rewritten, extras = rewriteValuePathSub(f)
+		var err error
+		if vp, ok := parseSimpleValuePath(rewritten); ok {
+			ast = vp
+		} else if ast, err = filter.ParseFilter([]byte(rewritten)); err != nil {
+			e := bad(scimerr.ScimTypeInvalidFilter, "the filter could not be parsed: check quoting, operators and parentheses")
+			return nil, &e
+		}
 	}
 	tr := &translator{kind: kind, extras: extras}
 	out, terr := tr.toExpr(ast, "", 0)
@@ -625,9 +634,14 @@ func (tr *translator) toExpr(e filter.Expression, multi string, depth int) (*db.
 		}
 		tr.n++
 		if extra != "" {
-			ae, perr := filter.ParseAttrExp([]byte(extra))
-			if perr != nil {
-				return nil, filterErr("the condition after %s[...] could not be parsed", x.AttributePath.String())
+			var ae filter.AttributeExpression
+			if simple, ok := parseSimpleFilter(extra); ok {
+				ae = *simple
+			} else {
+				var perr error
+				if ae, perr = filter.ParseAttrExp([]byte(extra)); perr != nil {
+					return nil, filterErr("the condition after %s[...] could not be parsed", x.AttributePath.String())
+				}
 			}
 			sub, err := attrExpr(kind, &ae, m)
 			if err != nil {

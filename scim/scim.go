@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -96,7 +95,11 @@ type handler struct {
 	touched map[string]time.Time
 	buckets map[string]*bucket
 	lists   map[string]*listCache // by team
-	gens    map[string]uint64     // by team: SCIM writes so far
+
+	// libWrites makes serveLibrary decode the library's response body even
+	// when the resource handler rendered it (tests compare the two).
+	libWrites bool
+	gens      map[string]uint64 // by team: SCIM writes so far
 }
 
 // listCache remembers, for one team, the totals and page boundaries of
@@ -472,15 +475,23 @@ func writeScimError(w http.ResponseWriter, e scimerr.ScimError) {
 	writeJSON(w, e.Status, e)
 }
 
+// encodeBufs recycles response buffers (a list page is ~100 KB).
+var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	bp := encodeBufs.Get().(*[]byte)
+	b, err := appendJSON((*bp)[:0], v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b = []byte(`{"schemas":["` + urnError + `"],"status":"500","detail":"internal error"}`)
+		b = append(b[:0], `{"schemas":["`+urnError+`"],"status":"500","detail":"internal error"}`...)
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(status)
 	w.Write(b)
+	if cap(b) <= 1<<20 {
+		*bp = b
+		encodeBufs.Put(bp)
+	}
 }
 
 // toScimError maps a store or handler error to a SCIM error value (never a

@@ -75,6 +75,15 @@ func (h *handler) serveGet(w http.ResponseWriter, r *http.Request, kind resource
 	writeJSON(w, http.StatusOK, p.apply(doc))
 }
 
+type ctxWrittenKey struct{}
+
+// written receives, from a resource handler the library called, the complete
+// response document of the write (absolute meta.location included), so
+// serveLibrary writes it once instead of decoding the library's encoding of
+// the same resource and encoding it again. Writes that leave it empty (groups)
+// take the decoding path.
+type written struct{ doc map[string]any }
+
 // recorder buffers the library's response so it can be corrected.
 type recorder struct {
 	header http.Header
@@ -118,6 +127,10 @@ func (h *handler) serveLibrary(w http.ResponseWriter, r *http.Request, kind reso
 		r.Body = io.NopCloser(bytes.NewReader(nb))
 		r.ContentLength = int64(len(nb))
 	}
+	wr := &written{}
+	if !h.libWrites {
+		ctx = context.WithValue(ctx, ctxWrittenKey{}, wr)
+	}
 	r2 := r.Clone(ctx)
 	r2.URL.Path = libPath
 	r2.URL.RawPath = ""
@@ -148,10 +161,12 @@ func (h *handler) serveLibrary(w http.ResponseWriter, r *http.Request, kind reso
 		w.Write(rec.body.Bytes())
 		return
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(rec.body.Bytes(), &doc); err != nil {
-		writeError(w, http.StatusInternalServerError, "", "internal error")
-		return
+	doc := wr.doc
+	if doc == nil {
+		if err := json.Unmarshal(rec.body.Bytes(), &doc); err != nil {
+			writeError(w, http.StatusInternalServerError, "", "internal error")
+			return
+		}
 	}
 	meta, _ := doc["meta"].(map[string]any)
 	rid, _ := doc["id"].(string)

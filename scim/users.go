@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -262,7 +263,11 @@ func (r *userResource) resource(u db.User, v userView) lib.Resource {
 
 // full renders the complete response document (id, schemas, meta included).
 func (r *userResource) full(u db.User, v userView) map[string]any {
-	doc := r.render(u, v)
+	return r.complete(u, r.render(u, v))
+}
+
+// complete adds id, externalId, schemas and meta to a rendered document.
+func (r *userResource) complete(u db.User, doc map[string]any) map[string]any {
 	doc["id"] = u.ID
 	if u.ExternalID != "" {
 		doc["externalId"] = u.ExternalID
@@ -282,7 +287,7 @@ func (r *userResource) full(u db.User, v userView) map[string]any {
 // getDoc serves GET /Users/{id}.
 func (r *userResource) getDoc(ctx context.Context, id string, p projection) (map[string]any, string, error) {
 	teamID := teamOf(ctx)
-	u, err := r.h.store.GetUser(ctx, teamID, id)
+	u, err := r.h.store.GetSCIMUser(ctx, teamID, id)
 	if err != nil {
 		return nil, "", err
 	}
@@ -328,13 +333,11 @@ func (r *userResource) Create(req *http.Request, attrs lib.ResourceAttributes) (
 	if err != nil {
 		return lib.Resource{}, r.h.toScimError(err, http.MethodPost)
 	}
-	views, err := r.views(ctx, teamOf(ctx), []db.User{created}, false)
-	if err != nil {
-		return lib.Resource{}, r.h.toScimError(err, http.MethodPost)
-	}
-	v := views[created.ID]
-	v.withGroups = true // a new user is in no group
-	return r.resource(created, v), nil
+	// The store classified the new user (no Type was sent) with the team's
+	// policy inside its transaction, so its expected type is its type: no
+	// second policy read. A new user is in no group.
+	v := userView{withGroups: true, expected: created.Type, hasExpected: !created.AdminRole.IsAdmin()}
+	return r.respond(ctx, created, v), nil
 }
 
 // Get implements lib.ResourceHandler (GET by id is served by the handler).
@@ -357,7 +360,24 @@ func (r *userResource) after(ctx context.Context, u db.User, method string) (lib
 	if err != nil {
 		return lib.Resource{}, r.h.toScimError(err, method)
 	}
-	return r.resource(u, views[u.ID]), nil
+	return r.respond(ctx, u, views[u.ID]), nil
+}
+
+// respond is resource for a write the library answers: it also hands the
+// complete response document to serveLibrary (see written), rendered once.
+func (r *userResource) respond(ctx context.Context, u db.User, v userView) lib.Resource {
+	res := r.resource(u, v)
+	if w, _ := ctx.Value(ctxWrittenKey{}).(*written); w != nil {
+		doc := r.complete(u, maps.Clone(map[string]any(res.Attributes)))
+		// The library lists every extension of the resource type.
+		schemas := []any{URNUser}
+		for _, e := range r.schemas.extensions {
+			schemas = append(schemas, e.ID)
+		}
+		doc["schemas"] = schemas
+		w.doc = doc
+	}
+	return res
 }
 
 // Replace implements lib.ResourceHandler (PUT: full replace, never creates).

@@ -74,6 +74,26 @@ func testSCIM(t *testing.T, st db.Store) {
 			}
 		})
 	}
+	// GetSCIMUser reads what GetUser reads, within the team only; search
+	// pages (first page and OFFSET pages) carry every column too.
+	viaGet, err := st.GetUser(ctx, teamA.ID, ann.ID)
+	WantErr(t, err, nil, "")
+	viaSCIM, err := s.GetSCIMUser(ctx, teamA.ID, ann.ID)
+	WantErr(t, err, nil, "")
+	if fmt.Sprintf("%+v", viaSCIM) != fmt.Sprintf("%+v", viaGet) {
+		t.Errorf("GetSCIMUser %+v, GetUser %+v", viaSCIM, viaGet)
+	}
+	_, err = s.GetSCIMUser(ctx, teamB.ID, ann.ID)
+	WantErr(t, err, db.ErrNotFound, "user_not_found")
+	for _, off := range []int{0, 1} {
+		page, _, err := s.SearchUsers(ctx, teamA.ID, db.Query{SortBy: db.FieldUserName, Limit: 10, Offset: off})
+		WantErr(t, err, nil, "")
+		for _, u := range page {
+			if u.ID == ann.ID && fmt.Sprintf("%+v", u) != fmt.Sprintf("%+v", viaGet) {
+				t.Errorf("search (offset %d) %+v, GetUser %+v", off, u, viaGet)
+			}
+		}
+	}
 	// ExpectedTypesOf agrees with ExpectedTypes and leaves admins out (R-POL-4).
 	admins, _ := st.ListAdmins(ctx, teamA.ID)
 	all := append([]db.User{ann, ben}, admins...)
