@@ -467,3 +467,30 @@ member: uid=bob,ou=people,%[1]s
 		}
 	}
 }
+
+// TestSlapdMovedWithSkippedUpdate: an entry that moves to a new DN while its
+// update is skipped (its new email belongs to another user) stays in its
+// groups: the anchor takes the new DN even though the update waits.
+func TestSlapdMovedWithSkippedUpdate(t *testing.T) {
+	srv := directorytest.StartSlapd(t)
+	srv.Seed(t, 0)
+	f := newFixture(t, gormdb.SQLite, slapdConn(srv), "syncpw")
+	f.sync(t, Options{})
+	srv.LDIF(t, fmt.Sprintf(`dn: uid=alice,ou=people,%[1]s
+changetype: modrdn
+newrdn: uid=alice2
+deleteoldrdn: 1
+
+dn: uid=alice2,ou=people,%[1]s
+changetype: modify
+replace: mail
+mail: carol@partner-corp.com
+`, srv.BaseDN))
+	rep := f.sync(t, Options{Full: true})
+	if rep.Skipped != 1 || rep.Updated != 0 {
+		t.Fatalf("full sync: %+v", rep.DirectoryCounts)
+	}
+	if diff := cmp.Diff([]string{"alice@example.org", "bob@example.org"}, f.groups(t)["engineering"]); diff != "" {
+		t.Errorf("engineering members (-want +got):\n%s", diff)
+	}
+}

@@ -614,7 +614,7 @@ func (a *dirApply) user(u db.DirectoryUser, policy db.Policy, anchors map[string
 			delete(anchors, u.Anchor)
 			return a.user(u, policy, anchors, byEmail, takenNames, current)
 		}
-		return a.update(u, cur, "update")
+		return a.update(u, cur, "update", &r)
 	}
 	if r, ok := byEmail[db.NormalizeEmail(u.Email)]; ok {
 		if a.pending[r.ID] {
@@ -623,7 +623,7 @@ func (a *dirApply) user(u db.DirectoryUser, policy db.Policy, anchors map[string
 			return nil
 		}
 		// one person, one user: link the SCIM/admin user instead of duplicating it
-		return a.update(u, r, "link")
+		return a.update(u, r, "link", nil)
 	}
 	name := u.UserName
 	if name == "" || takenNames[lower(name)] {
@@ -698,7 +698,7 @@ func (a *dirApply) flushNew() error {
 // update writes the directory-owned fields (email, names, status) of an
 // existing user. The user's type, admin role, source and SCIM attributes are
 // never touched. The primary admin is never deactivated (R-ADM-1).
-func (a *dirApply) update(u db.DirectoryUser, r userRow, action string) error {
+func (a *dirApply) update(u db.DirectoryUser, r userRow, action string, prev *dirAnchorRow) error {
 	before := r.toDomain()
 	after := before
 	after.Email, after.FirstName, after.LastName = strings.TrimSpace(u.Email), strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName)
@@ -723,7 +723,7 @@ func (a *dirApply) update(u db.DirectoryUser, r userRow, action string) error {
 		if n > 0 {
 			a.res.Counts.Skipped++
 			a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: "email taken by another user"})
-			return nil
+			return a.keepDN(prev, u)
 		}
 		// userName follows the email when it was the email
 		if lower(before.UserName) == db.NormalizeEmail(before.Email) {
@@ -733,7 +733,7 @@ func (a *dirApply) update(u db.DirectoryUser, r userRow, action string) error {
 	if err := validateUser(&after); err != nil {
 		a.res.Counts.Skipped++
 		a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: err.Error()})
-		return nil
+		return a.keepDN(prev, u)
 	}
 	changed := changedUserFields(before, after)
 	if len(changed) > 0 {
@@ -767,6 +767,16 @@ func (a *dirApply) update(u db.DirectoryUser, r userRow, action string) error {
 		a.change(db.DirectoryChange{Action: action, Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: strings.Join(changed, ",")})
 	}
 	return a.saveAnchor(u.Anchor, "user", r.ID, u.DN, u.Hash)
+}
+
+// keepDN records where a linked entry now is when its update was skipped:
+// the anchor keeps its old attribute hash (so the next run tries the update
+// again) but takes the new DN, so groups resolve the entry by where it is.
+func (a *dirApply) keepDN(prev *dirAnchorRow, u db.DirectoryUser) error {
+	if prev == nil || prev.DN == u.DN {
+		return nil
+	}
+	return a.saveAnchor(u.Anchor, "user", prev.TargetID, u.DN, prev.Hash)
 }
 
 func (a *dirApply) deleteUser(r dirAnchorRow) error {
