@@ -261,95 +261,57 @@ func readSmallFile(path string, max int64) (string, error) {
 	return string(b), nil
 }
 
-func cmdSSOShow(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("sso show")
-	team := fs.String("team", "", "team id")
-	as := fs.String("as", "", "optional: the email of the primary or SSO admin asking (R-ADM-7)")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
+// ssoAction builds the simple sso subcommands: --team, an optional --as
+// (the acting primary or SSO admin, R-ADM-7), at most one more required flag,
+// one Service call, and the resulting configuration as output.
+func ssoAction(path, extra, extraUsage string, call func(ctx context.Context, svc *sso.Service, team, extra string, by db.Actor) (sso.View, error)) func(context.Context, *env, []string) error {
+	return func(ctx context.Context, e *env, args []string) error {
+		fs := newFlags(path)
+		team := fs.String("team", "", "team id")
+		as := fs.String("as", "", "optional: the email of the primary or SSO admin (R-ADM-7)")
+		var extraVal *string
+		need := []string{"team"}
+		if extra != "" {
+			extraVal = fs.String(extra, "", extraUsage)
+			need = append(need, extra)
+		}
+		o := outputFlag(fs)
+		if err := parseFlags(fs, args, false); err != nil {
+			return err
+		}
+		if err := required(fs, need...); err != nil {
+			return err
+		}
+		svc, by, err := ssoSetup(ctx, e, *team, *as)
+		if err != nil {
+			return err
+		}
+		x := ""
+		if extraVal != nil {
+			x = *extraVal
+		}
+		v, err := call(ctx, svc, *team, x, by)
+		if err != nil {
+			return err
+		}
+		return e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
 	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	svc, by, err := ssoSetup(ctx, e, *team, *as)
-	if err != nil {
-		return err
-	}
-	v, err := svc.Show(ctx, *team, by)
-	if err != nil {
-		return err
-	}
-	return e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
 }
 
-func cmdSSOVerifyDomain(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("sso verify-domain")
-	team := fs.String("team", "", "team id")
-	domain := fs.String("domain", "", "the domain whose TXT record to check")
-	as := fs.String("as", "", "optional: the email of the primary or SSO admin (R-ADM-7)")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team", "domain"); err != nil {
-		return err
-	}
-	svc, by, err := ssoSetup(ctx, e, *team, *as)
-	if err != nil {
-		return err
-	}
-	v, err := svc.VerifyDomain(ctx, *team, *domain, by)
-	if err != nil {
-		return err
-	}
-	return e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
-}
-
-func cmdSSORotateKey(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("sso rotate-key")
-	team := fs.String("team", "", "team id")
-	as := fs.String("as", "", "optional: the email of the primary or SSO admin (R-ADM-7)")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	svc, by, err := ssoSetup(ctx, e, *team, *as)
-	if err != nil {
-		return err
-	}
-	v, err := svc.RotateKey(ctx, *team, by)
-	if err != nil {
-		return err
-	}
-	return e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
-}
-
-func cmdSSORetireKey(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("sso retire-key")
-	team := fs.String("team", "", "team id")
-	key := fs.String("key", "", "the SP key id to retire (see sso show)")
-	as := fs.String("as", "", "optional: the email of the primary or SSO admin (R-ADM-7)")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team", "key"); err != nil {
-		return err
-	}
-	svc, by, err := ssoSetup(ctx, e, *team, *as)
-	if err != nil {
-		return err
-	}
-	v, err := svc.RetireKey(ctx, *team, *key, by)
-	if err != nil {
-		return err
-	}
-	return e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
-}
+var (
+	cmdSSOShow = ssoAction("sso show", "", "", func(ctx context.Context, svc *sso.Service, team, _ string, by db.Actor) (sso.View, error) {
+		return svc.Show(ctx, team, by)
+	})
+	cmdSSOVerifyDomain = ssoAction("sso verify-domain", "domain", "the domain whose TXT record to check", func(ctx context.Context, svc *sso.Service, team, domain string, by db.Actor) (sso.View, error) {
+		return svc.VerifyDomain(ctx, team, domain, by)
+	})
+	cmdSSORotateKey = ssoAction("sso rotate-key", "", "", func(ctx context.Context, svc *sso.Service, team, _ string, by db.Actor) (sso.View, error) {
+		return svc.RotateKey(ctx, team, by)
+	})
+	cmdSSORetireKey = ssoAction("sso retire-key", "key", "the SP key id to retire (see sso show)", func(ctx context.Context, svc *sso.Service, team, key string, by db.Actor) (sso.View, error) {
+		return svc.RetireKey(ctx, team, key, by)
+	})
+)
 
 func cmdSSORefresh(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("sso refresh")

@@ -147,6 +147,21 @@ func TestSSOEndToEnd(t *testing.T) {
 	c.fails("R-ADM-7", "sso", "show", "--team", teamA, "--as", "sam@acme.test")
 	c.fails("metadata", "sso", "set", "--team", teamA, "--idp-metadata", "file:///etc/passwd")
 
+	// key rotation with overlap, then retiring the old key, through the CLI
+	var rot sso.View
+	c.ok(&rot, "sso", "rotate-key", "--team", teamB, "-o", "json")
+	if len(rot.SP.Keys) != 2 {
+		t.Fatalf("after rotate-key: %d SP keys, want 2 (old and new, overlapping)", len(rot.SP.Keys))
+	}
+	var ret sso.View
+	c.ok(&ret, "sso", "retire-key", "--team", teamB, "--key", rot.SP.Keys[0].ID, "-o", "json")
+	if len(ret.SP.Keys) != 1 {
+		t.Fatalf("after retire-key: %d SP keys, want 1", len(ret.SP.Keys))
+	}
+	c.fails("--key is required", "sso", "retire-key", "--team", teamB)
+	c.fails("--domain is required", "sso", "verify-domain", "--team", teamB)
+	c.fails("R-ADM-7", "sso", "rotate-key", "--team", teamA, "--as", "sam@acme.test")
+
 	// the IdP learns both SPs from their metadata endpoints
 	for _, team := range []string{teamA, teamB} {
 		res, err := http.Get(base + "/sso/" + team + "/metadata")
