@@ -145,86 +145,10 @@ func (s *Store) CreateSCIMUser(ctx context.Context, teamID string, in db.NewUser
 	return u, nil
 }
 
-// UpdateSCIMUser implements db.SCIMStore. It mirrors Store.UpdateUser and adds
-// the email index in the same transaction.
+// UpdateSCIMUser implements db.SCIMStore: UpdateUser that may also replace
+// the user's indexed emails, in the same transaction.
 func (s *Store) UpdateSCIMUser(ctx context.Context, teamID, userID string, ifVersion int64, by db.Actor, change func(*db.User, *[]db.UserEmail) error) (db.User, error) {
-	var out db.User
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		// Lock the row (PostgreSQL, MariaDB) so concurrent PATCHes of one user
-		// queue instead of failing the version check; SQLite writers are
-		// already serialised.
-		lock := ""
-		if s.dialect != SQLite {
-			lock = " FOR UPDATE"
-		}
-		rows, err := tx.Raw("SELECT "+userColumns+" FROM users WHERE users.team_id = ? AND users.id = ?"+lock, teamID, userID).Rows()
-		if err != nil {
-			return err
-		}
-		found, err := scanUsers(rows, 1)
-		if err != nil {
-			return err
-		}
-		if len(found) == 0 {
-			return userNotFound(userID)
-		}
-		before := found[0]
-		if ifVersion != 0 && before.Version != ifVersion {
-			return db.Errorf(db.ErrStale, "version_mismatch", "user %q has changed (version %d, expected %d)", userID, before.Version, ifVersion)
-		}
-		u := before
-		var emails []db.UserEmail
-		if err := change(&u, &emails); err != nil {
-			return err
-		}
-		u.ID, u.TeamID, u.Type, u.Source, u.AdminRole = before.ID, before.TeamID, before.Type, before.Source, before.AdminRole
-		u.Version, u.CreatedAt = before.Version, before.CreatedAt
-		u.Email, u.UserName = strings.TrimSpace(u.Email), strings.TrimSpace(u.UserName)
-		u.FirstName, u.LastName = strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName)
-		if err := validateUser(&u); err != nil {
-			return err
-		}
-		changed := changedUserFields(before, u)
-		if len(changed) == 0 {
-			out = before
-			return nil
-		}
-		u.Version = before.Version + 1
-		u.UpdatedAt = s.nowUTC()
-		nr := s.userRowFrom(u)
-		res := tx.Model(&userRow{}).Where("id = ? AND version = ?", userID, before.Version).Updates(map[string]any{
-			"email": nr.Email, "email_lower": nr.EmailLower, "email_domain": nr.EmailDomain,
-			"user_name": nr.UserName, "user_name_lower": nr.UserNameLower, "first_name": nr.FirstName,
-			"last_name": nr.LastName, "status": nr.Status, "external_id": nr.ExternalID,
-			"attributes": nr.Attributes, "version": nr.Version, "updated_at": nr.UpdatedAt,
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return db.Errorf(db.ErrStale, "version_mismatch", "user %q changed concurrently", userID)
-		}
-		if emails != nil {
-			if err := tx.Where("user_id = ?", userID).Delete(&userEmailRow{}).Error; err != nil {
-				return err
-			}
-			if err := insertEmailRows(tx, emailRows(teamID, userID, emails)); err != nil {
-				return err
-			}
-		}
-		out = u
-		return s.audit(tx, teamID, by, "user.update", "user", userID, map[string]any{"fields": changed})
-	})
-	if err != nil {
-		if errors.Is(err, db.ErrConflict) {
-			var de *db.Error
-			if !errors.As(err, &de) {
-				return db.User{}, s.explainUserConflict(ctx, teamID, out)
-			}
-		}
-		return db.User{}, fmt.Errorf("update user: %w", err)
-	}
-	return out, nil
+	return s.updateUser(ctx, teamID, userID, ifVersion, by, change)
 }
 
 // UserEmails implements db.SCIMStore.

@@ -181,25 +181,46 @@ func (s *Store) CountUsers(ctx context.Context, teamID string) (int, error) {
 
 // UpdateUser implements db.Store.
 func (s *Store) UpdateUser(ctx context.Context, teamID, userID string, ifVersion int64, by db.Actor, change func(*db.User) error) (db.User, error) {
+	return s.updateUser(ctx, teamID, userID, ifVersion, by, func(u *db.User, _ *[]db.UserEmail) error { return change(u) })
+}
+
+// updateUser is the one read-modify-write of a user: it locks the row
+// (PostgreSQL, MariaDB) so concurrent updates of one user queue instead of
+// failing the version check (SQLite writers are already serialised), lets
+// change edit the user and optionally replace its indexed emails, restores
+// the fields that have their own operations, validates, writes with a version
+// compare-and-swap, keeps the email index in step and audits.
+func (s *Store) updateUser(ctx context.Context, teamID, userID string, ifVersion int64, by db.Actor, change func(*db.User, *[]db.UserEmail) error) (db.User, error) {
 	var out db.User
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var r userRow
-		if err := tx.Take(&r, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return userNotFound(userID)
-			}
+		// Lock the row (PostgreSQL, MariaDB) so concurrent PATCHes of one user
+		// queue instead of failing the version check; SQLite writers are
+		// already serialised.
+		lock := ""
+		if s.dialect != SQLite {
+			lock = " FOR UPDATE"
+		}
+		rows, err := tx.Raw("SELECT "+userColumns+" FROM users WHERE users.team_id = ? AND users.id = ?"+lock, teamID, userID).Rows()
+		if err != nil {
 			return err
 		}
-		if ifVersion != 0 && r.Version != ifVersion {
-			return db.Errorf(db.ErrStale, "version_mismatch", "user %q has changed (version %d, expected %d)", userID, r.Version, ifVersion)
+		found, err := scanUsers(rows, 1)
+		if err != nil {
+			return err
 		}
-		before := r.toDomain()
+		if len(found) == 0 {
+			return userNotFound(userID)
+		}
+		before := found[0]
+		if ifVersion != 0 && before.Version != ifVersion {
+			return db.Errorf(db.ErrStale, "version_mismatch", "user %q has changed (version %d, expected %d)", userID, before.Version, ifVersion)
+		}
 		u := before
-		if err := change(&u); err != nil {
+		var emails []db.UserEmail
+		if err := change(&u, &emails); err != nil {
 			return err
 		}
 		out = u // for explaining a conflict after rollback
-		// fields with their own operations
 		u.ID, u.TeamID, u.Type, u.Source, u.AdminRole = before.ID, before.TeamID, before.Type, before.Source, before.AdminRole
 		u.Version, u.CreatedAt = before.Version, before.CreatedAt
 		u.Email, u.UserName = strings.TrimSpace(u.Email), strings.TrimSpace(u.UserName)
@@ -227,8 +248,16 @@ func (s *Store) UpdateUser(ctx context.Context, teamID, userID string, ifVersion
 		if res.RowsAffected != 1 {
 			return db.Errorf(db.ErrStale, "version_mismatch", "user %q changed concurrently", userID)
 		}
-		if nr.EmailLower != r.EmailLower {
-			if err := renameIndexedEmail(tx, userID, r.EmailLower, nr.Email); err != nil {
+		switch {
+		case emails != nil: // the caller (SCIM) replaces the indexed emails
+			if err := tx.Where("user_id = ?", userID).Delete(&userEmailRow{}).Error; err != nil {
+				return err
+			}
+			if err := insertEmailRows(tx, emailRows(teamID, userID, emails)); err != nil {
+				return err
+			}
+		case nr.EmailLower != db.NormalizeEmail(before.Email):
+			if err := renameIndexedEmail(tx, userID, db.NormalizeEmail(before.Email), nr.Email); err != nil {
 				return err
 			}
 		}
