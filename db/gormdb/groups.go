@@ -165,36 +165,9 @@ func (s *Store) UpdateGroup(ctx context.Context, teamID, groupID string, ifVersi
 		if ifVersion != 0 && r.Version != ifVersion {
 			return db.Errorf(db.ErrStale, "version_mismatch", "group %q has changed (version %d, expected %d)", groupID, r.Version, ifVersion)
 		}
-		before := r.toDomain()
-		g := before
-		if err := change(&g); err != nil {
-			return err
-		}
-		g.ID, g.TeamID, g.Source, g.MemberCount, g.Version, g.CreatedAt = before.ID, before.TeamID, before.Source, before.MemberCount, before.Version, before.CreatedAt
-		if err := validateGroup(&g); err != nil {
-			return err
-		}
-		if g.DisplayName == before.DisplayName && g.ExternalID == before.ExternalID && string(g.Attributes) == string(before.Attributes) {
-			out = before
-			return nil
-		}
-		g.Version++
-		g.UpdatedAt = s.nowUTC()
-		res := tx.Model(&groupRow{}).Where("id = ? AND version = ?", groupID, before.Version).Updates(map[string]any{
-			"display_name": g.DisplayName, "display_name_lower": lower(g.DisplayName), "external_id": g.ExternalID,
-			"attributes": g.Attributes, "version": g.Version, "updated_at": g.UpdatedAt,
-		})
-		if res.Error != nil {
-			if isUniqueViolation(res.Error) {
-				return groupConflict(g.DisplayName)
-			}
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return db.Errorf(db.ErrStale, "version_mismatch", "group %q changed concurrently", groupID)
-		}
+		g, err := s.changeGroupTx(tx, teamID, r.toDomain(), by, change)
 		out = g
-		return s.audit(tx, teamID, by, "group.update", "group", groupID, map[string]string{"displayName": g.DisplayName})
+		return err
 	})
 	if err != nil {
 		return db.Group{}, fmt.Errorf("update group: %w", err)
@@ -350,4 +323,38 @@ func (s *Store) UserGroups(ctx context.Context, teamID, userID string) ([]db.Gro
 		out[i] = rows[i].toDomain()
 	}
 	return out, nil
+}
+
+// changeGroupTx applies change to a group's attributes inside tx: the fields
+// with their own operations are restored, the result validated, and, if
+// anything changed, written with a version compare-and-swap and audited. It
+// returns the group as it now is. UpdateGroup and SCIM's PatchGroup share it.
+func (s *Store) changeGroupTx(tx *gorm.DB, teamID string, before db.Group, by db.Actor, change func(*db.Group) error) (db.Group, error) {
+	g := before
+	if err := change(&g); err != nil {
+		return before, err
+	}
+	g.ID, g.TeamID, g.Source, g.MemberCount, g.Version, g.CreatedAt = before.ID, before.TeamID, before.Source, before.MemberCount, before.Version, before.CreatedAt
+	if err := validateGroup(&g); err != nil {
+		return before, err
+	}
+	if g.DisplayName == before.DisplayName && g.ExternalID == before.ExternalID && string(g.Attributes) == string(before.Attributes) {
+		return before, nil
+	}
+	g.Version++
+	g.UpdatedAt = s.nowUTC()
+	res := tx.Model(&groupRow{}).Where("id = ? AND version = ?", before.ID, before.Version).Updates(map[string]any{
+		"display_name": g.DisplayName, "display_name_lower": lower(g.DisplayName), "external_id": g.ExternalID,
+		"attributes": g.Attributes, "version": g.Version, "updated_at": g.UpdatedAt,
+	})
+	if res.Error != nil {
+		if isUniqueViolation(res.Error) {
+			return before, groupConflict(g.DisplayName)
+		}
+		return before, res.Error
+	}
+	if res.RowsAffected != 1 {
+		return before, db.Errorf(db.ErrStale, "version_mismatch", "group %q changed concurrently", before.ID)
+	}
+	return g, s.audit(tx, teamID, by, "group.update", "group", before.ID, map[string]string{"displayName": g.DisplayName})
 }

@@ -207,36 +207,11 @@ func (s *Store) PatchGroup(ctx context.Context, teamID, groupID string, ifVersio
 		}
 		out = r.toDomain()
 		if change != nil {
-			before := out
-			g := before
-			if err := change(&g); err != nil {
+			g, err := s.changeGroupTx(tx, teamID, out, by, change)
+			if err != nil {
 				return err
 			}
-			g.ID, g.TeamID, g.Source, g.MemberCount, g.Version, g.CreatedAt = before.ID, before.TeamID, before.Source, before.MemberCount, before.Version, before.CreatedAt
-			if err := validateGroup(&g); err != nil {
-				return err
-			}
-			if g.DisplayName != before.DisplayName || g.ExternalID != before.ExternalID || string(g.Attributes) != string(before.Attributes) {
-				g.Version++
-				g.UpdatedAt = s.nowUTC()
-				res := tx.Model(&groupRow{}).Where("id = ? AND version = ?", groupID, before.Version).Updates(map[string]any{
-					"display_name": g.DisplayName, "display_name_lower": lower(g.DisplayName), "external_id": g.ExternalID,
-					"attributes": g.Attributes, "version": g.Version, "updated_at": g.UpdatedAt,
-				})
-				if res.Error != nil {
-					if isUniqueViolation(res.Error) {
-						return groupConflict(g.DisplayName)
-					}
-					return res.Error
-				}
-				if res.RowsAffected != 1 {
-					return db.Errorf(db.ErrStale, "version_mismatch", "group %q changed concurrently", groupID)
-				}
-				if err := s.audit(tx, teamID, by, "group.update", "group", groupID, map[string]string{"displayName": g.DisplayName}); err != nil {
-					return err
-				}
-				out = g
-			}
+			out = g
 		}
 		if replace != nil {
 			var current []string
