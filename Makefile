@@ -9,7 +9,7 @@ PG_DSN        ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 MYSQL_DSN     ?= mysql://root@127.0.0.1:3306/test
 INTEGRATION_ENV = ROSTER_TEST_POSTGRES='$(PG_DSN)' ROSTER_TEST_MYSQL='$(MYSQL_DSN)' ROSTER_REQUIRE_INTEGRATION=1 ROSTER_AD_TESTS=1
 
-.PHONY: run build test deps-integration test-integration test-all bench bench-store lint fmt docker-build tidy-check bench-policy bench-scim
+.PHONY: fuzz fuzz-ci run build test deps-integration test-integration test-all bench bench-store lint fmt docker-build tidy-check bench-policy bench-scim
 
 ## run: start the server on the embedded default (SQLite file roster.db, :8080)
 run:
@@ -35,6 +35,15 @@ test-integration: deps-integration
 ## Samba AD (Debian packages) and the samlify IdP's npm packages (lockfile)
 deps-integration: directory-deps
 	sso/testdata/idp/install.sh
+
+## fuzz: every Go fuzz target for FUZZTIME each (default 5m here; CI runs
+## `make fuzz-ci`, 20s each). Seed corpora in testdata/fuzz/ run in `make test`.
+FUZZTIME ?= 5m
+fuzz:
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+fuzz-ci:
+	FUZZTIME=20s scripts/fuzz.sh
 
 ## test-all: everything CI runs
 test-all: lint test test-integration
