@@ -748,7 +748,7 @@ func (a *dirApply) update(u db.DirectoryUser, r userRow, action string, prev *di
 			return err
 		}
 		if nr.EmailLower != r.EmailLower {
-			if err := renameIndexedEmail(a.tx, r.ID, r.EmailLower, nr.Email); err != nil {
+			if err := renameIndexedEmail(a.tx, r.TeamID, r.ID, db.Source(r.Source), r.EmailLower, nr.Email); err != nil {
 				return err
 			}
 		}

@@ -44,6 +44,13 @@ func init() {
 			SELECT u.id, 0, u.team_id, u.email_lower, 'work', u.email, 'work', TRUE FROM users u
 			WHERE NOT EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id)`).Error
 	}})
+	// CreateTeam did not index the primary admin it created (issue 9 #12), so
+	// every team's primary admin created after 0102 ran is missing.
+	register(migration{ID: "0103_primary_admin_emails_backfill", Up: func(tx *gorm.DB, _ Dialect) error {
+		return tx.Exec(`INSERT INTO user_emails (user_id, position, team_id, value_lower, type_lower, value, type, is_primary)
+			SELECT u.id, 0, u.team_id, u.email_lower, 'work', u.email, 'work', TRUE FROM users u
+			WHERE u.source <> 'scim' AND NOT EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id)`).Error
+	}})
 	// Sorting and paging a team by these columns needs them indexed with the team.
 	register(migration{ID: "0101_scim_sort_indexes", Up: func(tx *gorm.DB, _ Dialect) error {
 		m := tx.Migrator()

@@ -58,6 +58,11 @@ func (s *Store) CreateTeam(ctx context.Context, in db.NewTeam, by db.Actor) (db.
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
+		// The primary admin is indexed like every other non-SCIM user, so an
+		// IdP's emails[type eq "work"].value filter finds it (issue 9 #12).
+		if err := tx.Create(primaryEmailRow(u.TeamID, u.ID, u.Email)).Error; err != nil {
+			return err
+		}
 		return s.audit(tx, team.ID, by, "team.create", "team", team.ID,
 			map[string]string{"name": team.Name, "primary_admin": email})
 	})

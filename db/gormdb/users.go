@@ -257,7 +257,7 @@ func (s *Store) updateUser(ctx context.Context, teamID, userID string, ifVersion
 				return err
 			}
 		case nr.EmailLower != db.NormalizeEmail(before.Email):
-			if err := renameIndexedEmail(tx, userID, db.NormalizeEmail(before.Email), nr.Email); err != nil {
+			if err := renameIndexedEmail(tx, teamID, userID, before.Source, db.NormalizeEmail(before.Email), nr.Email); err != nil {
 				return err
 			}
 		}
@@ -423,8 +423,17 @@ func primaryEmailRow(teamID, userID, email string) *userEmailRow {
 }
 
 // renameIndexedEmail keeps the email index in step when a user's primary
-// email changes outside SCIM (an admin edit, directory sync).
-func renameIndexedEmail(tx *gorm.DB, userID, oldLower, email string) error {
+// email changes outside SCIM (an admin edit, directory sync). A non-SCIM
+// user's index is exactly its primary email, so it is rewritten whole (which
+// also repairs a user that was never indexed); a SCIM user's other emails
+// stay as its client sent them.
+func renameIndexedEmail(tx *gorm.DB, teamID, userID string, src db.Source, oldLower, email string) error {
+	if src != db.SourceSCIM {
+		if err := tx.Where("user_id = ?", userID).Delete(&userEmailRow{}).Error; err != nil {
+			return err
+		}
+		return tx.Create(primaryEmailRow(teamID, userID, email)).Error
+	}
 	return tx.Model(&userEmailRow{}).Where("user_id = ? AND value_lower = ?", userID, oldLower).
 		Updates(map[string]any{"value": email, "value_lower": db.NormalizeEmail(email)}).Error
 }
