@@ -108,12 +108,15 @@ type DirectoryChange struct {
 
 // DirectoryCounts are the totals of a run or batch.
 type DirectoryCounts struct {
-	Created        int `json:"created"`
-	Updated        int `json:"updated"`
-	Deactivated    int `json:"deactivated"`
-	Deleted        int `json:"deleted"`
-	Unchanged      int `json:"unchanged"`
-	Skipped        int `json:"skipped"`
+	Created     int `json:"created"`
+	Updated     int `json:"updated"`
+	Deactivated int `json:"deactivated"`
+	Deleted     int `json:"deleted"`
+	Unchanged   int `json:"unchanged"`
+	Skipped     int `json:"skipped"`
+	// Conflicts are changes the directory asked for that a domain rule
+	// refused (disabling the primary admin, R-ADM-1); the rest of the entry applied.
+	Conflicts      int `json:"conflicts"`
 	GroupsCreated  int `json:"groups_created"`
 	GroupsUpdated  int `json:"groups_updated"`
 	GroupsDeleted  int `json:"groups_deleted"`
@@ -129,6 +132,7 @@ func (c *DirectoryCounts) Add(o DirectoryCounts) {
 	c.Deleted += o.Deleted
 	c.Unchanged += o.Unchanged
 	c.Skipped += o.Skipped
+	c.Conflicts += o.Conflicts
 	c.GroupsCreated += o.GroupsCreated
 	c.GroupsUpdated += o.GroupsUpdated
 	c.GroupsDeleted += o.GroupsDeleted

@@ -108,6 +108,28 @@ func ParseRole(s string) (Role, bool) {
 // IsAdmin reports whether r is any admin role.
 func (r Role) IsAdmin() bool { return r != RoleNone }
 
+// CheckActingAdmin is the one rule for "may u act as an admin now": u must
+// hold an admin role and be active (DOMAIN.md: an active status is part of
+// every role), so deactivating an admin takes their power away at once on
+// every path that resolves an acting admin (admin API tokens, CLI --as, SSO
+// configuration, sessions). It returns ErrForbidden (not_admin or
+// admin_inactive) otherwise; which roles may do what is the caller's table.
+func CheckActingAdmin(u User) error {
+	if !u.AdminRole.IsAdmin() {
+		return Errorf(ErrForbidden, "not_admin", "%s is not an admin of this team", u.Email)
+	}
+	if u.Status != StatusActive {
+		return Errorf(ErrForbidden, "admin_inactive", "%s is %s and holds no admin power until reactivated", u.Email, u.Status)
+	}
+	return nil
+}
+
+// ErrPrimaryInactive is the refusal to deactivate a team's primary admin
+// (R-ADM-1: a team always has a working primary admin).
+func ErrPrimaryInactive(email string) *Error {
+	return Errorf(ErrRule, "primary_admin_inactive", "R-ADM-1: %s is the team's primary admin and must stay active; make another secondary admin primary first (the primary role moves, and %s becomes a secondary admin), then deactivate", email, email)
+}
+
 // User is a named person in a team. Email is the login identity and is unique
 // within the team, compared case-insensitively.
 type User struct {

@@ -142,6 +142,9 @@ func (s *Service) authorize(ctx context.Context, teamID string, by db.Actor) err
 			}
 			return err
 		}
+		if err := db.CheckActingAdmin(u); err != nil && u.AdminRole.IsAdmin() {
+			return err // an inactive admin holds no power (issue 9 #1)
+		}
 		if u.AdminRole == db.RolePrimary || u.AdminRole == db.RoleSSO {
 			return nil
 		}

@@ -470,6 +470,11 @@ func (s *Service) SessionUser(ctx context.Context, token string) (db.User, db.Te
 	if err != nil {
 		return db.User{}, db.Team{}, err
 	}
+	if u.Status == db.StatusInactive {
+		// Deactivating a user ends their sessions at once: an inactive user
+		// holds no power, admin or otherwise (issue 9 #1).
+		return db.User{}, db.Team{}, db.Errorf(db.ErrForbidden, "user_inactive", "the user is %s", u.Status)
+	}
 	team, err := s.store.GetTeam(ctx, se.TeamID)
 	return u, team, err
 }

@@ -96,8 +96,12 @@ func (a *app) authenticate(r *http.Request) (apiCall, error) {
 		Actor: db.Actor{Kind: db.ActorAdmin, ID: admin.ID, Name: admin.Email}}, nil
 }
 
-// authorize checks the admin's current role (a demoted admin's token loses power at once).
+// authorize checks the admin's current role and status (a demoted or
+// deactivated admin's token loses power at once, issue 9 #1).
 func authorize(c apiCall, allowed []db.Role) error {
+	if err := db.CheckActingAdmin(c.Admin); err != nil && c.Admin.AdminRole.IsAdmin() {
+		return err
+	}
 	for _, r := range allowed {
 		if c.Admin.AdminRole == r {
 			return nil
@@ -125,6 +129,10 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, db.ErrForbidden):
 		return http.StatusForbidden
+	case db.CodeOf(err) == "primary_admin_inactive":
+		// The team's state (this user is its primary admin) conflicts with
+		// the request; transferring the primary role first resolves it.
+		return http.StatusConflict
 	case errors.Is(err, db.ErrRule):
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, db.ErrUnavailable):

@@ -213,6 +213,9 @@ func actingAdmin(ctx context.Context, e *env, s db.Store, teamID, as string) (db
 		}
 		return db.Actor{}, db.Errorf(db.ErrForbidden, "not_admin", "%s is not an admin of this team", as)
 	}
+	if err := db.CheckActingAdmin(u); err != nil {
+		return db.Actor{}, err
+	}
 	return db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, nil
 }
 

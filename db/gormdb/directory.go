@@ -702,8 +702,13 @@ func (a *dirApply) update(u db.DirectoryUser, r userRow, action string, prev *di
 	before := r.toDomain()
 	after := before
 	after.Email, after.FirstName, after.LastName = strings.TrimSpace(u.Email), strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName)
-	if before.AdminRole != db.RolePrimary {
-		after.Status = statusOf(u)
+	// R-ADM-1: the primary admin stays active whatever the directory says;
+	// the run reports the conflict and the audit log records it.
+	keptPrimary := false
+	if st := statusOf(u); before.AdminRole != db.RolePrimary {
+		after.Status = st
+	} else if st != db.StatusActive && before.Status == db.StatusActive {
+		keptPrimary = true
 	}
 	// the directory owns userName only of the users it created
 	if before.Source == db.SourceDirectory && u.UserName != "" && lower(u.UserName) != lower(before.UserName) {
@@ -756,7 +761,17 @@ func (a *dirApply) update(u db.DirectoryUser, r userRow, action string, prev *di
 			return err
 		}
 	}
+	if keptPrimary {
+		a.res.Counts.Conflicts++
+		detail := "the primary admin is kept active (R-ADM-1); make another admin primary to let the directory deactivate this user"
+		a.change(db.DirectoryChange{Action: "conflict", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: detail})
+		if err := a.s.audit(a.tx, r.TeamID, a.by, "directory.conflict", "user", r.ID, map[string]string{"dn": u.DN, "refused": "deactivate", "reason": "primary_admin_inactive"}); err != nil {
+			return err
+		}
+	}
 	switch {
+	case keptPrimary && len(changed) == 0:
+		// counted as a conflict only
 	case len(changed) == 0:
 		a.res.Counts.Unchanged++
 	case before.Status != db.StatusInactive && after.Status == db.StatusInactive:

@@ -68,14 +68,21 @@ func (s *Store) SetAdminRole(ctx context.Context, teamID, actingUserID, targetUs
 			return err
 		}
 		from, actor := db.Role(target.AdminRole), db.Role(acting.AdminRole)
-		if !actor.IsAdmin() {
-			return db.Errorf(db.ErrForbidden, "not_admin", "R-ADM-4: %s is not an admin of this team and cannot assign roles", acting.Email)
+		if err := db.CheckActingAdmin(acting.toDomain()); err != nil {
+			if !actor.IsAdmin() {
+				return db.Errorf(db.ErrForbidden, "not_admin", "R-ADM-4: %s is not an admin of this team and cannot assign roles", acting.Email)
+			}
+			return err
 		}
 		if from == role {
 			return nil
 		}
 		if err := checkRoleChange(actor, from, role, target.Email); err != nil {
 			return err
+		}
+		if role == db.RolePrimary && db.Status(target.Status) != db.StatusActive {
+			// R-ADM-1: the team must keep a working primary admin.
+			return db.Errorf(db.ErrRule, "primary_requires_active", "R-ADM-1: %s is %s; only an active secondary admin can become primary admin, so reactivate them first", target.Email, target.Status)
 		}
 		now := s.nowUTC()
 		setRole := func(id string, want, was db.Role) error {

@@ -228,6 +228,10 @@ func (s *Store) updateUser(ctx context.Context, teamID, userID string, ifVersion
 		if err := validateUser(&u); err != nil {
 			return err
 		}
+		// R-ADM-1: every path (admin API, CLI, SCIM PUT/PATCH) inherits this.
+		if before.AdminRole == db.RolePrimary && u.Status != db.StatusActive && u.Status != before.Status {
+			return db.ErrPrimaryInactive(before.Email)
+		}
 		changed := changedUserFields(before, u)
 		if len(changed) == 0 {
 			out = before
