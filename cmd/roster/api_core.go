@@ -54,16 +54,29 @@ func mountAdminAPI(a *app) {
 		if err != nil {
 			return err
 		}
-		vs := make([]tokenView, len(ts))
-		for i, t := range ts {
-			vs[i] = tokenViewOf(t)
+		vs := []tokenView{}
+		for _, t := range ts {
+			if c.mayManageToken(t) {
+				vs = append(vs, tokenViewOf(t))
+			}
 		}
 		writeJSON(w, http.StatusOK, vs)
 		return nil
 	})
 	a.API("POST", "/teams/{team}/tokens", allAdmins, a.apiCreateToken)
 	a.API("DELETE", "/teams/{team}/tokens/{token}", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
-		if err := a.Store.RevokeToken(r.Context(), c.Team.ID, r.PathValue("token"), c.Actor); err != nil {
+		id := r.PathValue("token")
+		ts, err := a.Store.ListTokens(r.Context(), c.Team.ID)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if t.ID == id && !c.mayManageToken(t) {
+				// Another admin's admin token looks exactly like a missing one.
+				return db.Errorf(db.ErrNotFound, "token_not_found", "token %q does not exist in this team or is already revoked", id)
+			}
+		}
+		if err := a.Store.RevokeToken(r.Context(), c.Team.ID, id, c.Actor); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -96,6 +109,13 @@ func mountAdminAPI(a *app) {
 		writeJSON(w, http.StatusOK, vs)
 		return nil
 	})
+}
+
+// mayManageToken is the admin API's token rule (issue 9 #2): SCIM tokens
+// are the team's, so every admin the route allows lists and revokes them; an
+// admin token is its owner's alone. The CLI operator is not bound by it.
+func (c apiCall) mayManageToken(t db.Token) bool {
+	return t.Kind != db.TokenAdmin || t.UserID == c.Admin.ID
 }
 
 func (a *app) apiListUsers(w http.ResponseWriter, r *http.Request, c apiCall) error {
