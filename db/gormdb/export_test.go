@@ -50,3 +50,9 @@ func UndoPrimaryAdminIndex(ctx context.Context, s *Store) error {
 	}
 	return g.Exec("DELETE FROM schema_migrations WHERE id = ?", "0103_primary_admin_emails_backfill").Error
 }
+
+// Redact and DSNSecrets expose the error scrubbing of Open to tests.
+var (
+	Redact     = redact
+	DSNSecrets = dsnSecrets
+)

@@ -79,7 +79,7 @@ func ParseDSN(dsn string) (Dialect, string, error) {
 		return "", "", db.Errorf(db.ErrInvalid, "database_required", "database is empty")
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		if _, err := url.Parse(dsn); err != nil {
-			return "", "", db.Errorf(db.ErrInvalid, "database_invalid", "database URL is malformed: %v", err)
+			return "", "", malformedURL()
 		}
 		return Postgres, dsn, nil
 	case strings.HasPrefix(dsn, "mysql://"), strings.HasPrefix(dsn, "mariadb://"):
@@ -93,6 +93,109 @@ func ParseDSN(dsn string) (Dialect, string, error) {
 		return "", "", db.Errorf(db.ErrInvalid, "database_invalid", "database URL scheme not supported (use a file path, sqlite:, postgres:// or mysql://)")
 	}
 	return SQLite, sqlitePath(dsn), nil
+}
+
+// malformedURL is the error for a database URL that does not parse. It
+// never repeats the URL or the parser's message, which quote the password.
+func malformedURL() error {
+	return db.Errorf(db.ErrInvalid, "database_invalid", "database URL is malformed: check the host and port, and that special characters in the user name and password are percent-encoded (the URL is not shown: it may hold a password)")
+}
+
+// RedactDSN returns dsn with the password of a URL's userinfo replaced by
+// "xxxxx", for logs, error messages and configuration dumps; file paths and
+// URLs without a password are returned unchanged. It also works on a URL
+// that does not parse.
+func RedactDSN(dsn string) string {
+	i := strings.Index(dsn, "://")
+	if i < 0 {
+		return dsn
+	}
+	rest := dsn[i+3:]
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return dsn
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
+		return dsn
+	}
+	return dsn[:i+3] + user + ":xxxxx" + rest[at:]
+}
+
+// dsnSecrets returns the spellings of dsn's password (as written and
+// percent-decoded) that must not appear in any error text.
+func dsnSecrets(dsn string) []string {
+	i := strings.Index(dsn, "://")
+	if i < 0 {
+		return nil
+	}
+	rest := dsn[i+3:]
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return nil
+	}
+	_, pass, ok := strings.Cut(rest[:at], ":")
+	if !ok || pass == "" {
+		return nil
+	}
+	out := []string{pass}
+	if dec, err := url.PathUnescape(pass); err == nil && dec != pass {
+		out = append(out, dec)
+	}
+	if dec, err := url.QueryUnescape(pass); err == nil && dec != pass {
+		out = append(out, dec)
+	}
+	return out
+}
+
+// redactedError is an error whose text had a password scrubbed from it. It
+// unwraps only to the db sentinel (or context error) the original wrapped, so
+// no caller can reach the original text through the chain.
+type redactedError struct {
+	text string
+	kind error
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.kind }
+
+// redact scrubs every spelling of the DSN's password from err's text
+// (driver errors may echo the DSN). Errors that do not contain it pass
+// through unchanged.
+func redact(err error, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	leaks := func(text string) bool {
+		for _, sec := range secrets {
+			if strings.Contains(text, sec) {
+				return true
+			}
+		}
+		return false
+	}
+	scrub := func(text string) string {
+		for _, sec := range secrets {
+			text = strings.ReplaceAll(text, sec, "xxxxx")
+		}
+		return text
+	}
+	var de *db.Error
+	if errors.As(err, &de) && leaks(de.Message) {
+		return &db.Error{Kind: de.Kind, Code: de.Code, Message: scrub(de.Message)}
+	}
+	if !leaks(err.Error()) {
+		return err
+	}
+	out := &redactedError{text: scrub(err.Error())}
+	for _, k := range []error{db.ErrUnavailable, db.ErrInvalid, db.ErrNotFound, db.ErrConflict, db.ErrStale,
+		db.ErrForbidden, db.ErrRule, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, k) {
+			out.kind = k
+			break
+		}
+	}
+	return out
 }
 
 // sqlitePath maps ":memory:" to a named shared in-memory database (one per
@@ -116,7 +219,7 @@ func withParams(path, params string) string {
 func mysqlDSN(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", db.Errorf(db.ErrInvalid, "database_invalid", "database URL is malformed: %v", err)
+		return "", malformedURL()
 	}
 	user := u.User.Username()
 	pass, _ := u.User.Password()
@@ -138,8 +241,17 @@ func mysqlDSN(raw string) (string, error) {
 	return fmt.Sprintf("%s@tcp(%s)/%s?%s", cred, host, strings.TrimPrefix(u.Path, "/"), q.Encode()), nil
 }
 
-// Open connects, migrates (unless SkipMigrate) and returns a Store.
+// Open connects, migrates (unless SkipMigrate) and returns a Store. No error
+// it returns contains the DSN's password (issue 9 #3).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	s, err := open(ctx, cfg)
+	if err != nil {
+		return nil, redact(err, dsnSecrets(cfg.DSN))
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, cfg Config) (*Store, error) {
 	dialect, dsn, err := ParseDSN(cfg.DSN)
 	if err != nil {
 		return nil, err
