@@ -118,26 +118,32 @@ func (c apiCall) mayManageToken(t db.Token) bool {
 	return t.Kind != db.TokenAdmin || t.UserID == c.Admin.ID
 }
 
+// apiListUsers pages through the team's users by id: limit (default 100,
+// at most usersPageMax), after (a cursor: the previous page's next), and
+// next in the response, empty on the last page.
 func (a *app) apiListUsers(w http.ResponseWriter, r *http.Request, c apiCall) error {
-	page := db.Page{After: r.URL.Query().Get("after"), Limit: 100}
+	limit := 100
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return db.Errorf(db.ErrInvalid, "limit_invalid", "limit must be an integer from 1 to 1000")
+		if err != nil || n < 1 || n > usersPageMax {
+			return db.Errorf(db.ErrInvalid, "limit_invalid", "limit must be an integer from 1 to %d", usersPageMax)
 		}
-		page.Limit = n
+		limit = n
 	}
-	us, err := a.Store.ListUsers(r.Context(), c.Team.ID, page)
-	if err != nil {
-		return err
-	}
-	vs, err := userViews(r.Context(), a.Store, c.Team.ID, us)
+	// One more than the page tells whether a next page exists, so next is
+	// never a cursor to an empty page.
+	us, err := a.Store.ListUsers(r.Context(), c.Team.ID, db.Page{After: r.URL.Query().Get("after"), Limit: limit + 1})
 	if err != nil {
 		return err
 	}
 	next := ""
-	if len(us) == page.Limit {
+	if len(us) > limit {
+		us = us[:limit]
 		next = us[len(us)-1].ID
+	}
+	vs, err := userViews(r.Context(), a.Store, c.Team.ID, us)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": vs, "next": next})
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -154,32 +155,68 @@ func userTable(w *tabwriter.Writer, vs []userView) {
 	}
 }
 
+// usersPageMax is the largest page of users list (CLI --limit, API limit).
+const usersPageMax = 1000
+
 func cmdUsersList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("users list")
 	team := fs.String("team", "", "team id")
+	limit := fs.Int("limit", 0, "list at most this many users (1-1000), then print the next cursor on stderr; default: every user")
+	after := fs.String("after", "", "list users after this id (the cursor printed by --limit)")
 	o := outputFlag(fs)
-	s, err := e.teamStore(ctx, fs, args, team)
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if *limit < 0 || *limit > usersPageMax || (flagSet(fs, "limit") && *limit == 0) {
+		return usagef("--limit must be from 1 to %d", usersPageMax)
+	}
+	s, err := e.teamStore(ctx, fs, nil, team) // flags already parsed; checks --team
 	if err != nil {
 		return err
 	}
 	all := []userView{}
-	page := db.Page{Limit: 1000}
+	page := db.Page{After: *after, Limit: usersPageMax}
+	if *limit > 0 {
+		page.Limit = *limit + 1 // one more tells whether a next page exists
+	}
+	next := ""
 	for {
 		us, err := s.ListUsers(ctx, *team, page)
 		if err != nil {
 			return err
+		}
+		if *limit > 0 && len(us) > *limit {
+			us = us[:*limit]
+			next = us[len(us)-1].ID
 		}
 		vs, err := userViews(ctx, s, *team, us)
 		if err != nil {
 			return err
 		}
 		all = append(all, vs...)
-		if len(us) < page.Limit {
+		if *limit > 0 || len(us) < page.Limit {
 			break
 		}
 		page.After = us[len(us)-1].ID
 	}
-	return e.output(*o, all, func(w *tabwriter.Writer) { userTable(w, all) })
+	if err := e.output(*o, all, func(w *tabwriter.Writer) { userTable(w, all) }); err != nil {
+		return err
+	}
+	if next != "" {
+		fmt.Fprintf(e.Stderr, "more users: roster users list --team %s --limit %d --after %s\n", *team, *limit, next)
+	}
+	return nil
+}
+
+// flagSet reports whether the named flag was given on the command line.
+func flagSet(fs interface{ Visit(func(*flag.Flag)) }, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			found = true
+		}
+	})
+	return found
 }
 
 func cmdUsersRemove(ctx context.Context, e *env, args []string) error {
