@@ -329,7 +329,7 @@ func cmdTokenCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := e.Config()
+	baseURL, err := e.BaseURL(ctx)
 	if err != nil {
 		return err
 	}
@@ -348,9 +348,9 @@ func cmdTokenCreate(ctx context.Context, e *env, args []string) error {
 	}
 	v := map[string]string{"id": t.ID, "token": secret, "kind": string(k), "prefix": t.Prefix}
 	if k == db.TokenSCIM {
-		v["scim_base_url"] = cfg.BaseURL + "/scim/v2"
+		v["scim_base_url"] = baseURL + "/scim/v2"
 	} else {
-		v["api_base_url"] = cfg.BaseURL + "/api/v1/teams/" + *team
+		v["api_base_url"] = baseURL + "/api/v1/teams/" + *team
 	}
 	return e.output(*o, v, func(w *tabwriter.Writer) {
 		fmt.Fprintf(w, "TOKEN\t%s\n", secret)

@@ -51,6 +51,7 @@ type env struct {
 	configPath, databaseFlag string
 	cfg                      *Config
 	store                    *gormdb.Store
+	warnings                 []string
 }
 
 // usageError marks a mistake in how the command was called (exit code 2).
@@ -91,6 +92,47 @@ func (e *env) Store(ctx context.Context) (*gormdb.Store, error) {
 	}
 	e.store = s
 	return s, nil
+}
+
+// settingBaseURL is the settings key under which serve records its base URL.
+const settingBaseURL = "base_url"
+
+// BaseURL is the public URL the CLI prints in SCIM, API and SSO URLs. With
+// base_url configured (file or ROSTER_BASE_URL) it is that; otherwise the
+// base URL a configured `roster serve` recorded in the database; otherwise
+// the localhost default, with a warning on stderr (issue 9 #16c).
+func (e *env) BaseURL(ctx context.Context) (string, error) {
+	cfg, err := e.Config()
+	if err != nil {
+		return "", err
+	}
+	if !cfg.baseURLDefault {
+		return cfg.BaseURL, nil
+	}
+	s, err := e.Store(ctx)
+	if err != nil {
+		return "", err
+	}
+	v, err := s.Setting(ctx, settingBaseURL)
+	switch {
+	case err == nil && v != "":
+		return v, nil
+	case err != nil && !errors.Is(err, db.ErrNotFound):
+		return "", err
+	}
+	e.warn("base_url is not set (ROSTER_BASE_URL or base_url in the config file) and no configured `roster serve` has recorded one; the URLs printed assume " + cfg.BaseURL)
+	return cfg.BaseURL, nil
+}
+
+// warn queues a warning that a successful command prints on stderr after
+// its output (a failing command prints only its error line).
+func (e *env) warn(msg string) {
+	for _, w := range e.warnings {
+		if w == msg {
+			return
+		}
+	}
+	e.warnings = append(e.warnings, msg)
 }
 
 // operator is the audit actor for CLI commands run directly on the database.
@@ -184,6 +226,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		e.store.Close()
 	}
 	if err == nil {
+		for _, w := range e.warnings {
+			fmt.Fprintln(stderr, "roster: warning: "+w)
+		}
 		return 0
 	}
 	fmt.Fprintln(stderr, "roster: "+errorLine(err))

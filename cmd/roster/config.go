@@ -32,7 +32,14 @@ type Config struct {
 	Directory DirectoryConfig `yaml:"directory"`
 	SSO       SSOConfig       `yaml:"sso"`
 	Policy    PolicyConfig    `yaml:"policy"`
+
+	// baseURLDefault is true when neither the file nor ROSTER_BASE_URL set
+	// base_url, so BaseURL is only the localhost default (see env.BaseURL).
+	baseURLDefault bool
 }
+
+// defaultBaseURL is base_url when nothing sets it.
+const defaultBaseURL = "http://localhost:8080"
 
 // LogConfig selects the log format and level.
 type LogConfig struct {
@@ -51,7 +58,7 @@ func DefaultConfig() Config {
 	c := Config{
 		Database: "roster.db",
 		Listen:   ":8080",
-		BaseURL:  "http://localhost:8080",
+		BaseURL:  defaultBaseURL,
 		Log:      LogConfig{Format: "text", Level: "info"},
 		API:      APIConfig{MaxBodyBytes: 1 << 20},
 	}
@@ -66,6 +73,7 @@ func DefaultConfig() Config {
 // ROSTER_* environment overrides and validates the result.
 func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 	cfg := DefaultConfig()
+	cfg.BaseURL = "" // to tell "unset" from "set to the default"
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -77,6 +85,9 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 	}
 	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "ROSTER", getenv); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL, cfg.baseURLDefault = defaultBaseURL, true
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -86,6 +86,13 @@ func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
+	if cfg.baseURLDefault {
+		e.Log.Warn("base_url is not set (ROSTER_BASE_URL); clients are told " + cfg.BaseURL + " as Roster's URL")
+	} else if err := store.PutSetting(ctx, settingBaseURL, cfg.BaseURL); err != nil {
+		// The CLI reads it to print the right SCIM and API URLs (issue 9 #16c).
+		ln.Close()
+		return err
+	}
 	a := &app{Mux: http.NewServeMux(), Store: store, Config: cfg, Log: e.Log, BaseURL: cfg.BaseURL, Now: e.Now}
 	a.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

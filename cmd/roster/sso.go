@@ -164,7 +164,14 @@ func ssoSetup(ctx context.Context, e *env, team, as string) (*sso.Service, db.Ac
 	if err != nil {
 		return nil, db.Actor{}, err
 	}
-	svc, err := newSSOService(cfg, s, e.Log, e.Now)
+	// The SP URLs the CLI prints use the base URL serve runs with (issue 9 #16c).
+	base, err := e.BaseURL(ctx)
+	if err != nil {
+		return nil, db.Actor{}, err
+	}
+	c := *cfg
+	c.BaseURL = base
+	svc, err := newSSOService(&c, s, e.Log, e.Now)
 	return svc, by, err
 }
 
