@@ -59,8 +59,12 @@ func testInactiveAdmins(t *testing.T, s db.Store) {
 		stillActive("UpdateSCIMUser active=false", primary.ID)
 	}
 
-	// An inactive admin can no longer assign roles (CLI --as, admin API).
+	// An inactive admin can no longer assign roles (CLI --as, admin API),
+	// nor get an admin token.
 	WantErr(t, setStatus(sec.ID, db.StatusInactive), nil, "")
+	_, err = s.CreateToken(ctx, db.Token{TeamID: team.ID, Kind: db.TokenAdmin, UserID: sec.ID, Prefix: "rst_inactive",
+		Hash: make([]byte, 32)}, Operator)
+	WantErr(t, err, db.ErrForbidden, "admin_inactive")
 	asSec := db.Actor{Kind: db.ActorAdmin, ID: sec.ID, Name: sec.Email}
 	WantErr(t, s.SetAdminRole(ctx, team.ID, sec.ID, other.ID, db.RoleSecondary, asSec), db.ErrForbidden, "admin_inactive")
 	// An inactive secondary admin cannot become primary: the team would be

@@ -36,8 +36,9 @@ func (s *Store) CreateToken(ctx context.Context, t db.Token, by db.Actor) (db.To
 				}
 				return err
 			}
-			if !db.Role(u.AdminRole).IsAdmin() {
-				return db.Errorf(db.ErrForbidden, "not_admin", "%s is not an admin of this team", u.Email)
+			// An admin token acts as its admin, who must hold power now (issue 9 #1).
+			if err := db.CheckActingAdmin(u.toDomain()); err != nil {
+				return err
 			}
 		}
 		if err := tx.Create(&row).Error; err != nil {
