@@ -106,44 +106,75 @@ func malformedURL() error {
 // URLs without a password are returned unchanged. It also works on a URL
 // that does not parse.
 func RedactDSN(dsn string) string {
-	i := strings.Index(dsn, "://")
-	if i < 0 {
-		return dsn
-	}
-	rest := dsn[i+3:]
-	at := strings.LastIndexByte(rest, '@')
+	i, at := userinfoEnd(dsn)
 	if at < 0 {
 		return dsn
 	}
+	rest := dsn[i:]
 	user, _, hasPass := strings.Cut(rest[:at], ":")
 	if !hasPass {
 		return dsn
 	}
-	return dsn[:i+3] + user + ":xxxxx" + rest[at:]
+	return dsn[:i] + user + ":xxxxx" + rest[at:]
+}
+
+// userinfoEnd returns where dsn's authority starts (after "://") and the
+// offset from there of the '@' that ends its userinfo, or -1 if it has none.
+// For a URL that parses, that is the last '@' before the path, as the
+// drivers read it; for one that does not, the last '@' of all, so that an
+// unescaped '@' or '/' in a password is still covered.
+func userinfoEnd(dsn string) (start, at int) {
+	i := strings.Index(dsn, "://")
+	if i < 0 {
+		return 0, -1
+	}
+	rest := dsn[i+3:]
+	if _, err := url.Parse(dsn); err == nil {
+		if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+			rest = rest[:j]
+		}
+	}
+	return i + 3, strings.LastIndexByte(rest, '@')
 }
 
 // dsnSecrets returns the spellings of dsn's password (as written and
 // percent-decoded) that must not appear in any error text.
 func dsnSecrets(dsn string) []string {
-	i := strings.Index(dsn, "://")
-	if i < 0 {
-		return nil
+	var out []string
+	add := func(p string) {
+		for _, o := range out {
+			if o == p {
+				return
+			}
+		}
+		if p != "" {
+			out = append(out, p)
+		}
 	}
-	rest := dsn[i+3:]
-	at := strings.LastIndexByte(rest, '@')
+	// As the drivers read it...
+	if u, err := url.Parse(dsn); err == nil && u.User != nil && u.Scheme != "" &&
+		strings.HasPrefix(strings.ToLower(dsn), u.Scheme+"://") {
+		if p, ok := u.User.Password(); ok {
+			add(p)
+			add(url.PathEscape(p))
+			add(url.QueryEscape(p))
+		}
+	}
+	// ...and as written, even when the URL does not parse.
+	i, at := userinfoEnd(dsn)
 	if at < 0 {
-		return nil
+		return out
 	}
-	_, pass, ok := strings.Cut(rest[:at], ":")
+	_, pass, ok := strings.Cut(dsn[i:i+at], ":")
 	if !ok || pass == "" {
-		return nil
+		return out
 	}
-	out := []string{pass}
-	if dec, err := url.PathUnescape(pass); err == nil && dec != pass {
-		out = append(out, dec)
+	add(pass)
+	if dec, err := url.PathUnescape(pass); err == nil {
+		add(dec)
 	}
-	if dec, err := url.QueryUnescape(pass); err == nil && dec != pass {
-		out = append(out, dec)
+	if dec, err := url.QueryUnescape(pass); err == nil {
+		add(dec)
 	}
 	return out
 }

@@ -71,6 +71,7 @@ func TestRedactDSN(t *testing.T) {
 		{"mysql://u:p%zzw@h/d", "mysql://u:xxxxx@h/d"},
 		{"roster.db", "roster.db"},
 		{"sqlite:/var/lib/roster.db", "sqlite:/var/lib/roster.db"},
+		{"postgres://u:pw@h/db@x", "postgres://u:xxxxx@h/db@x"},
 	} {
 		if got := gormdb.RedactDSN(tc.in); got != tc.want {
 			t.Errorf("RedactDSN(%q) = %q, want %q", tc.in, got, tc.want)
