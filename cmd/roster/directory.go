@@ -362,8 +362,8 @@ func cmdSync(ctx context.Context, e *env, args []string) error {
 		out.Error = runErr.Error()
 	}
 	if perr := e.output(*o, out, func(w *tabwriter.Writer) {
-		fmt.Fprintln(w, "CREATED\tUPDATED\tDEACTIVATED\tDELETED\tUNCHANGED\tSKIPPED")
-		fmt.Fprintf(w, "%d\t%d\t%d\t%d\t%d\t%d\n", out.Created, out.Updated, out.Deactivated, out.Deleted, out.Unchanged, out.Skipped)
+		fmt.Fprintln(w, "CREATED\tUPDATED\tDEACTIVATED\tDELETED\tUNCHANGED\tSKIPPED\tCONFLICTS")
+		fmt.Fprintf(w, "%d\t%d\t%d\t%d\t%d\t%d\t%d\n", out.Created, out.Updated, out.Deactivated, out.Deleted, out.Unchanged, out.Skipped, out.Conflicts)
 		for _, c := range out.Changes {
 			fmt.Fprintf(w, "  %s %s %s%s %s\n", c.Action, c.Kind, c.Email, c.Name, c.Detail)
 		}
