@@ -216,6 +216,16 @@ func (e *env) output(format string, v any, table func(w *tabwriter.Writer)) erro
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	e := &env{Stdout: stdout, Stderr: stderr, Getenv: getenv, Now: time.Now}
 	rest, err := e.globalFlags(args)
+	// Nothing written to stderr (errors, logs) may show the database
+	// password, whatever a driver puts in its errors (issue 9 #3).
+	dsn := getenv("ROSTER_DATABASE")
+	if cfg, cerr := e.Config(); cerr == nil {
+		dsn = cfg.Database
+	}
+	if pw := append(gormdb.DSNPasswords(dsn), gormdb.DSNPasswords(e.databaseFlag)...); len(pw) > 0 {
+		stderr = newRedactingWriter(stderr, pw)
+		e.Stderr = stderr
+	}
 	if err == nil {
 		e.Log, err = newLogger(e, stderr)
 	}

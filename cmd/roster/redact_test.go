@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -35,6 +38,28 @@ func TestCLINeverPrintsDatabasePassword(t *testing.T) {
 			if strings.TrimSpace(errs) == "" {
 				t.Errorf("roster %s: no error on stderr", strings.Join(args, " "))
 			}
+		}
+	}
+}
+
+// TestStderrRedactsPasswordInLogs: whatever a driver error says, a log line
+// or error line on stderr shows no database password, in the JSON and text
+// log formats (which escape it differently). issue 9 #3.
+func TestStderrRedactsPasswordInLogs(t *testing.T) {
+	const secret = `p"w d\x-Secret42`
+	for _, format := range []string{"json", "text"} {
+		var buf bytes.Buffer
+		w := newRedactingWriter(&buf, []string{secret})
+		log := buildLogger(w, format, "debug")
+		log.Error("admin api", "err", errors.New("dial postgres://roster:"+secret+"@db/roster: refused"))
+		log.Info("password " + secret)
+		fmt.Fprintln(w, "roster: "+secret)
+		out := buf.String()
+		if strings.Contains(out, "Secret42") {
+			t.Errorf("%s: the password is on stderr:\n%s", format, out)
+		}
+		if strings.Count(out, "xxxxx") != 3 {
+			t.Errorf("%s: want three redactions:\n%s", format, out)
 		}
 	}
 }

@@ -137,6 +137,11 @@ func userinfoEnd(dsn string) (start, at int) {
 	return i + 3, strings.LastIndexByte(rest, '@')
 }
 
+// DSNPasswords returns the spellings of dsn's password (as written,
+// percent-encoded and decoded) so that a caller can scrub them from what it
+// prints; nil if dsn holds none.
+func DSNPasswords(dsn string) []string { return dsnSecrets(dsn) }
+
 // dsnSecrets returns the spellings of dsn's password (as written and
 // percent-decoded) that must not appear in any error text.
 func dsnSecrets(dsn string) []string {
