@@ -124,9 +124,9 @@ func CheckActingAdmin(u User) error {
 	return nil
 }
 
-// ErrPrimaryInactive is the refusal to deactivate a team's primary admin
+// PrimaryInactiveError is the refusal to deactivate a team's primary admin
 // (R-ADM-1: a team always has a working primary admin).
-func ErrPrimaryInactive(email string) *Error {
+func PrimaryInactiveError(email string) *Error {
 	return Errorf(ErrRule, "primary_admin_inactive", "R-ADM-1: %s is the team's primary admin and must stay active; make another secondary admin primary first (the primary role moves, and %s becomes a secondary admin), then deactivate", email, email)
 }
 

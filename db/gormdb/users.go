@@ -230,7 +230,7 @@ func (s *Store) updateUser(ctx context.Context, teamID, userID string, ifVersion
 		}
 		// R-ADM-1: every path (admin API, CLI, SCIM PUT/PATCH) inherits this.
 		if before.AdminRole == db.RolePrimary && u.Status != db.StatusActive && u.Status != before.Status {
-			return db.ErrPrimaryInactive(before.Email)
+			return db.PrimaryInactiveError(before.Email)
 		}
 		changed := changedUserFields(before, u)
 		if len(changed) == 0 {
