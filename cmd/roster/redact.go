@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
+
+	"github.com/roster-dev/roster/db/gormdb"
 )
 
 // redactingWriter replaces every spelling of a secret (as given, JSON- and
@@ -13,6 +15,7 @@ import (
 type redactingWriter struct {
 	w       io.Writer
 	secrets [][]byte
+	masks   [][]byte
 }
 
 func newRedactingWriter(w io.Writer, secrets []string) *redactingWriter {
@@ -22,6 +25,7 @@ func newRedactingWriter(w io.Writer, secrets []string) *redactingWriter {
 		if s != "" && !seen[s] {
 			seen[s] = true
 			rw.secrets = append(rw.secrets, []byte(s))
+			rw.masks = append(rw.masks, []byte(gormdb.Mask(s)))
 		}
 	}
 	for _, s := range secrets {
@@ -37,9 +41,9 @@ func newRedactingWriter(w io.Writer, secrets []string) *redactingWriter {
 
 func (r *redactingWriter) Write(p []byte) (int, error) {
 	out := p
-	for _, s := range r.secrets {
+	for i, s := range r.secrets {
 		if bytes.Contains(out, s) {
-			out = bytes.ReplaceAll(out, s, []byte("xxxxx"))
+			out = bytes.ReplaceAll(out, s, r.masks[i])
 		}
 	}
 	if _, err := r.w.Write(out); err != nil {

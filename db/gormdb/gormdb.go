@@ -137,6 +137,19 @@ func userinfoEnd(dsn string) (start, at int) {
 	return i + 3, strings.LastIndexByte(rest, '@')
 }
 
+// minBareSecret is the shortest password scrubbed wherever it appears;
+// shorter ones are scrubbed in their ":password@" form only.
+const minBareSecret = 4
+
+// Mask is what a secret from DSNPasswords is replaced with: "xxxxx", or
+// ":xxxxx@" for the ":password@" form of a short one.
+func Mask(secret string) string {
+	if len(secret) > 2 && strings.HasPrefix(secret, ":") && strings.HasSuffix(secret, "@") {
+		return ":xxxxx@"
+	}
+	return "xxxxx"
+}
+
 // DSNPasswords returns the spellings of dsn's password (as written,
 // percent-encoded and decoded) so that a caller can scrub them from what it
 // prints; nil if dsn holds none.
@@ -147,14 +160,20 @@ func DSNPasswords(dsn string) []string { return dsnSecrets(dsn) }
 func dsnSecrets(dsn string) []string {
 	var out []string
 	add := func(p string) {
+		if p == "" {
+			return
+		}
+		if len(p) < minBareSecret {
+			// Scrubbing a very short password everywhere would garble every
+			// message; scrub it where a DSN holds it.
+			p = ":" + p + "@"
+		}
 		for _, o := range out {
 			if o == p {
 				return
 			}
 		}
-		if p != "" {
-			out = append(out, p)
-		}
+		out = append(out, p)
 	}
 	// As the drivers read it...
 	if u, err := url.Parse(dsn); err == nil && u.User != nil && u.Scheme != "" &&
@@ -212,7 +231,7 @@ func redact(err error, secrets []string) error {
 	}
 	scrub := func(text string) string {
 		for _, sec := range secrets {
-			text = strings.ReplaceAll(text, sec, "xxxxx")
+			text = strings.ReplaceAll(text, sec, Mask(sec))
 		}
 		return text
 	}

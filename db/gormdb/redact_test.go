@@ -112,6 +112,11 @@ func TestRedactScrubsDriverEcho(t *testing.T) {
 			}
 		}
 	}
+	// A very short password is scrubbed where a DSN holds it, not in every word.
+	short := gormdb.Redact(fmt.Errorf("%w: dial postgres://u:ab@h/d: refused", db.ErrUnavailable), gormdb.DSNSecrets("postgres://u:ab@h/d"))
+	if got := short.Error(); strings.Contains(got, ":ab@") || !strings.Contains(got, "database unavailable") {
+		t.Errorf("short password: %q", got)
+	}
 	if err := gormdb.Redact(db.ErrNotFound, secrets); err != db.ErrNotFound {
 		t.Errorf("an error without the password changed: %v", err)
 	}
