@@ -177,7 +177,7 @@ func TestFaultPostgresCutMidLoad(t *testing.T) {
 	const perWorker = 60   // requests per worker; bounded, never timed
 	const cutAfter = 40    // acknowledged writes before the cut
 	const restoreAfter = 5 // refused requests of every kind before the restore
-	var scimOut, apiOut, dirOut outcome
+	var scimOut, apiOut, dirOut, readOut outcome
 	var acks atomic.Int64
 	var refused [3]atomic.Int64 // SCIM, admin API, directory
 	var cutOnce, restoreOnce, recoverOnce sync.Once
@@ -209,7 +209,21 @@ func TestFaultPostgresCutMidLoad(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for w := 0; w < 2; w++ {
-		wg.Add(3)
+		wg.Add(4)
+		go func() { // SCIM and admin API reads: only 2xx or 503 too
+			defer wg.Done()
+			for i := 0; i < perWorker; i++ {
+				for _, rq := range []struct{ u, tok string }{
+					{s.url + "/scim/v2/Users?count=5&filter=" + url.QueryEscape(fmt.Sprintf(`userName sw "scim-%d"`, w)), scimTok["token"]},
+					{s.url + "/scim/v2/Groups?count=5", scimTok["token"]},
+					{s.url + "/api/v1/teams/" + team + "/users?limit=5", adm},
+					{s.url + "/api/v1/teams/" + team + "/audit?limit=5", adm},
+				} {
+					code, ra, rb := faultSend(rq.u, rq.tok, "", "")
+					readOut.add(code, ra, rq.u, rb)
+				}
+			}
+		}()
 		go func() { // SCIM creates
 			defer wg.Done()
 			for i := 0; i < perWorker; i++ {
@@ -275,6 +289,10 @@ func TestFaultPostgresCutMidLoad(t *testing.T) {
 		t.Errorf("/readyz after the restore: %d %s", code, body)
 	}
 
+	t.Logf("read answers: %v", readOut.statuses)
+	for _, b := range readOut.bad {
+		t.Errorf("read answer neither 2xx nor 503 with Retry-After: %s", b)
+	}
 	for name, o := range map[string]*outcome{"SCIM": &scimOut, "admin API": &apiOut, "directory": &dirOut} {
 		t.Logf("%s answers: %v", name, o.statuses)
 		for _, b := range o.bad {
