@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Account is the customer organisation. It holds teams and contracts.
@@ -161,6 +162,9 @@ func (u User) Exception(expected UserType) bool {
 // NormalizeEmail trims and lower-cases an email for comparison and unique
 // indexes (emails compare case-insensitively, DOMAIN.md "User").
 func NormalizeEmail(email string) string {
+	if !utf8.ValidString(email) {
+		return email // as is, so CheckText still rejects it (ToLower would hide the bad bytes)
+	}
 	return strings.ToLower(strings.TrimSpace(email))
 }
 

@@ -233,10 +233,10 @@ func NewHandler(store Store, opts Options) http.Handler {
 		ServiceProviderConfig: &lib.ServiceProviderConfig{SupportFiltering: true, SupportPatch: true, MaxResults: opts.MaxResults},
 		ResourceTypes: []lib.ResourceType{
 			{ID: optional.NewString("User"), Name: "User", Endpoint: "/Users", Description: optional.NewString("User Account"),
-				Schema: us.core, Handler: h.users,
+				Schema: us.core, Handler: unavailableGuard{h.users},
 				SchemaExtensions: []lib.SchemaExtension{{Schema: us.extensions[0]}, {Schema: us.extensions[1]}}},
 			{ID: optional.NewString("Group"), Name: "Group", Endpoint: "/Groups", Description: optional.NewString("Group"),
-				Schema: gs.core, Handler: h.groups},
+				Schema: gs.core, Handler: unavailableGuard{h.groups}},
 		},
 	})
 	if err != nil {
@@ -255,7 +255,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "", "internal error")
 		}
 	}()
-	tok, ok := h.authenticate(r)
+	tok, ok, err := h.authenticate(r)
+	if err != nil {
+		// The store could not say whether the token is valid: an IdP must
+		// not be told its credentials are wrong (issue 9 #9).
+		writeScimError(w, h.toScimError(err, r.Method))
+		return
+	}
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="roster-scim"`)
 		writeError(w, http.StatusUnauthorized, "", "authentication required: send a valid SCIM bearer token")
@@ -278,23 +284,51 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("request body exceeds %d bytes", h.opts.MaxBodyBytes))
 			return
 		}
+		if err := db.CheckJSONText(body); err != nil {
+			writeError(w, http.StatusBadRequest, scimerr.ScimTypeInvalidValue, err.Error())
+			return
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	if err := checkURLText(r); err != nil {
+		writeError(w, http.StatusBadRequest, scimerr.ScimTypeInvalidValue, err.Error())
+		return
 	}
 	ctx := context.WithValue(r.Context(), ctxTeam, tok.TeamID)
 	ctx = context.WithValue(ctx, ctxActor, db.Actor{Kind: db.ActorSCIMToken, ID: tok.ID, Name: tok.Prefix})
 	h.dispatch(w, r.WithContext(ctx))
 }
 
-// authenticate checks the bearer token: a SCIM token, not revoked.
-func (h *handler) authenticate(r *http.Request) (db.Token, bool) {
+// checkURLText rejects a path or query parameter that is not UTF-8 or holds
+// a NUL (issue 9 #11), before any of it reaches the store.
+func checkURLText(r *http.Request) error {
+	if err := db.CheckText("the request path", r.URL.Path); err != nil {
+		return err
+	}
+	for k, vs := range r.URL.Query() {
+		if err := db.CheckText("a query parameter name", k); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if err := db.CheckText("query parameter "+strconv.Quote(k), v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// authenticate checks the bearer token: a SCIM token, not revoked. A store
+// failure is an error, not a refusal: the caller answers 503, never 401.
+func (h *handler) authenticate(r *http.Request) (db.Token, bool, error) {
 	auth := r.Header.Get("Authorization")
 	scheme, secret, ok := strings.Cut(auth, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return db.Token{}, false
+		return db.Token{}, false, nil
 	}
 	secret = strings.TrimSpace(secret)
 	if secret == "" || len(secret) > 512 {
-		return db.Token{}, false
+		return db.Token{}, false, nil
 	}
 	sum := sha256.Sum256([]byte(secret))
 	now := h.now()
@@ -303,17 +337,17 @@ func (h *handler) authenticate(r *http.Request) (db.Token, bool) {
 	h.mu.Unlock()
 	if cached && now.Before(e.expires) {
 		h.touch(r.Context(), e.tok, now)
-		return e.tok, true
+		return e.tok, true, nil
 	}
 	tok, err := h.store.TokenByHash(r.Context(), sum[:])
+	if errors.Is(err, db.ErrNotFound) {
+		return db.Token{}, false, nil
+	}
 	if err != nil {
-		if !errors.Is(err, db.ErrNotFound) {
-			h.log.Error("scim: token lookup", "err", err)
-		}
-		return db.Token{}, false
+		return db.Token{}, false, fmt.Errorf("token lookup: %w", err)
 	}
 	if tok.Kind != db.TokenSCIM || tok.RevokedAt != nil || tok.TeamID == "" {
-		return db.Token{}, false
+		return db.Token{}, false, nil
 	}
 	if h.opts.TokenCacheTTL > 0 {
 		h.mu.Lock()
@@ -324,7 +358,7 @@ func (h *handler) authenticate(r *http.Request) (db.Token, bool) {
 		h.mu.Unlock()
 	}
 	h.touch(r.Context(), tok, now)
-	return tok, true
+	return tok, true, nil
 }
 
 // touch records last use at most once a minute per token.
@@ -478,7 +512,17 @@ func writeScimError(w http.ResponseWriter, e scimerr.ScimError) {
 // encodeBufs recycles response buffers (a list page is ~100 KB).
 var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
+// unavailableDetail is the body of every 503: the database is down, not
+// the client's credentials or request (issue 9 #9).
+const unavailableDetail = "the database is unavailable; retry after the Retry-After delay"
+
+// retryAfterUnavailable is the Retry-After (seconds) sent with every 503.
+const retryAfterUnavailable = "5"
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", retryAfterUnavailable)
+	}
 	bp := encodeBufs.Get().(*[]byte)
 	b, err := appendJSON((*bp)[:0], v)
 	if err != nil {
@@ -533,6 +577,9 @@ func (h *handler) toScimError(err error, method string) scimerr.ScimError {
 		return scimerr.ScimError{Status: http.StatusBadRequest, ScimType: scimerr.ScimTypeMutability, Detail: pick("the change breaks a rule")}
 	case errors.Is(err, db.ErrForbidden):
 		return scimerr.ScimError{Status: http.StatusForbidden, Detail: pick("not allowed")}
+	case errors.Is(err, db.ErrUnavailable):
+		h.log.Warn("scim: database unavailable", "method", method, "err", err)
+		return scimerr.ScimError{Status: http.StatusServiceUnavailable, Detail: unavailableDetail}
 	case errors.Is(err, context.Canceled):
 		return scimerr.ScimError{Status: http.StatusBadRequest, Detail: "request cancelled"}
 	}

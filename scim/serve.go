@@ -131,6 +131,7 @@ func (h *handler) serveLibrary(w http.ResponseWriter, r *http.Request, kind reso
 	if !h.libWrites {
 		ctx = context.WithValue(ctx, ctxWrittenKey{}, wr)
 	}
+	ctx, note := withUnavailableNote(ctx)
 	r2 := r.Clone(ctx)
 	r2.URL.Path = libPath
 	r2.URL.RawPath = ""
@@ -139,13 +140,20 @@ func (h *handler) serveLibrary(w http.ResponseWriter, r *http.Request, kind reso
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
-	if rec.status < 300 {
+	if note.set {
+		rec.status = http.StatusServiceUnavailable
+	}
+	if rec.status < 300 || note.set {
 		h.forgetLists(teamOf(ctx))
 	}
 	for k, v := range rec.header {
 		if k != "Content-Type" && k != "Content-Length" && k != "Etag" {
 			w.Header()[k] = v
 		}
+	}
+	if rec.status == http.StatusServiceUnavailable {
+		writeError(w, rec.status, "", unavailableDetail)
+		return
 	}
 	if rec.status >= 500 {
 		writeError(w, rec.status, "", "internal error")

@@ -27,6 +27,10 @@ func (s *Service) Register(mux *http.ServeMux) {
 
 func (s *Service) handleMetadata(w http.ResponseWriter, r *http.Request) {
 	team := r.PathValue("team")
+	if err := checkRequestText(r); err != nil {
+		s.plainError(w, r, err, "metadata")
+		return
+	}
 	md, err := s.Metadata(r.Context(), team)
 	if err != nil {
 		s.plainError(w, r, err, "metadata")
@@ -38,6 +42,10 @@ func (s *Service) handleMetadata(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 	team := r.PathValue("team")
+	if err := checkRequestText(r); err != nil {
+		s.plainError(w, r, err, "login")
+		return
+	}
 	start, err := s.StartLogin(r.Context(), team, r.URL.Query().Get("return_to"), "")
 	if err != nil {
 		s.plainError(w, r, err, "login")
@@ -68,7 +76,16 @@ func (s *Service) handleACS(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
-	if err := r.ParseForm(); err != nil {
+	err := r.ParseForm()
+	if err == nil {
+		err = checkRequestText(r)
+	}
+	if errors.Is(err, db.ErrInvalid) {
+		s.log.WarnContext(r.Context(), "sso: ACS post with invalid text", "team", team, "ref", ref, "err", err)
+		s.writeFailure(w, http.StatusBadRequest, ref)
+		return
+	}
+	if err != nil {
 		var mbe *http.MaxBytesError
 		status := http.StatusBadRequest
 		if errors.As(err, &mbe) {
@@ -91,8 +108,9 @@ func (s *Service) handleACS(w http.ResponseWriter, r *http.Request) {
 		s.writeFailure(w, http.StatusForbidden, ref)
 		return
 	case err != nil:
-		s.log.ErrorContext(r.Context(), "sso: sign-in failed", "team", team, "ref", ref, "err", err)
-		s.writeFailure(w, http.StatusInternalServerError, ref)
+		status := failureStatus(w, err)
+		s.log.ErrorContext(r.Context(), "sso: sign-in failed", "team", team, "ref", ref, "status", status, "err", err)
+		s.writeFailure(w, status, ref)
 		return
 	}
 	if res.Test {
@@ -161,6 +179,10 @@ func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.ErrorContext(r.Context(), "sso: read session", "err", err)
+		if failureStatus(w, err) == http.StatusServiceUnavailable {
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "the database is unavailable; retry after the Retry-After delay")
+			return
+		}
 		writeError(w, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
@@ -195,9 +217,52 @@ func (s *Service) plainError(w http.ResponseWriter, r *http.Request, err error, 
 		http.Error(w, "single sign-on is not set up for this team", http.StatusNotFound)
 		return
 	}
+	if errors.Is(err, db.ErrInvalid) && db.CodeOf(err) == "invalid_text" {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	ref, _ := s.randomToken(6)
+	status := failureStatus(w, err)
 	s.log.ErrorContext(r.Context(), "sso: "+what, "team", r.PathValue("team"), "ref", ref, "err", err)
-	http.Error(w, "single sign-on is unavailable (reference "+ref+")", http.StatusInternalServerError)
+	http.Error(w, "single sign-on is unavailable (reference "+ref+")", status)
+}
+
+// retryAfterUnavailable is the Retry-After (seconds) of every 503.
+const retryAfterUnavailable = "5"
+
+// failureStatus is the status of a failure that is not a refused sign-in:
+// 503 with Retry-After when the database is unavailable (issue 9 #9), 400
+// for text no backend stores (a NUL or invalid UTF-8, issue 9 #11), else 500.
+func failureStatus(w http.ResponseWriter, err error) int {
+	switch {
+	case errors.Is(err, db.ErrUnavailable):
+		w.Header().Set("Retry-After", retryAfterUnavailable)
+		return http.StatusServiceUnavailable
+	case errors.Is(err, db.ErrInvalid) && db.CodeOf(err) == "invalid_text":
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+// checkRequestText rejects a path, query parameter or form field that is not
+// UTF-8 or holds a NUL before any of it reaches the store (issue 9 #11).
+func checkRequestText(r *http.Request) error {
+	if err := db.CheckText("the request path", r.URL.Path); err != nil {
+		return err
+	}
+	for _, vals := range []map[string][]string{r.URL.Query(), r.PostForm} {
+		for k, vs := range vals {
+			if err := db.CheckText("a parameter name", k); err != nil {
+				return err
+			}
+			for _, v := range vs {
+				if err := db.CheckText("parameter "+k, v); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

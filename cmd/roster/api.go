@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/roster-dev/roster/db"
@@ -42,6 +44,9 @@ func (a *app) API(method, path string, allowed []db.Role, h apiHandler) {
 	a.Mux.HandleFunc(method+" /api/v1"+path, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, a.Config.API.MaxBodyBytes)
 		c, err := a.authenticate(r)
+		if err == nil {
+			err = checkURLText(r)
+		}
 		if err == nil {
 			err = authorize(c, allowed)
 		}
@@ -89,6 +94,9 @@ func (a *app) authenticate(r *http.Request) (apiCall, error) {
 	}
 	admin, err := a.Store.GetUser(r.Context(), teamID, tok.UserID)
 	if err != nil {
+		if !db.IsClientError(err) {
+			return apiCall{}, err // a store outage is a 503, not a bad token (issue 9 #9)
+		}
 		return apiCall{}, errUnauthenticated
 	}
 	_ = a.Store.TouchToken(context.WithoutCancel(r.Context()), tok.ID, a.Now())
@@ -156,15 +164,50 @@ func (a *app) writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
 		a.Log.Error("admin api", "method", r.Method, "path", r.URL.Path, "err", err)
 		body = apiErrorDetail{Code: "internal", Message: "internal error"}
 		if status == http.StatusServiceUnavailable {
-			body = apiErrorDetail{Code: "unavailable", Message: "the database is unavailable; retry later"}
+			w.Header().Set("Retry-After", retryAfterUnavailable)
+			body = apiErrorDetail{Code: "unavailable", Message: "the database is unavailable; retry after the Retry-After delay"}
 		}
 	}
 	writeJSON(w, status, apiErrorBody{Error: body})
 }
 
-// decodeJSON decodes one JSON object, rejecting unknown fields and trailing data.
+// retryAfterUnavailable is the Retry-After (seconds) of every 503.
+const retryAfterUnavailable = "5"
+
+// checkURLText rejects a path or query parameter that is not UTF-8 or holds
+// a NUL (issue 9 #11): the same 400 invalid_text on every backend.
+func checkURLText(r *http.Request) error {
+	if err := db.CheckText("the request path", r.URL.Path); err != nil {
+		return err
+	}
+	for k, vs := range r.URL.Query() {
+		if err := db.CheckText("a query parameter name", k); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if err := db.CheckText("query parameter "+strconv.Quote(k), v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// decodeJSON decodes one JSON object, rejecting unknown fields, trailing
+// data, bytes that are not UTF-8 and NUL characters (invalid_text).
 func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return db.Errorf(db.ErrInvalid, "invalid_json", "could not read the request body")
+	}
+	if err := db.CheckJSONText(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError

@@ -102,6 +102,7 @@ func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
 		defer cancel()
 		if err := store.Ping(pctx); err != nil {
 			a.Log.Warn("readiness check failed", "err", err)
+			w.Header().Set("Retry-After", retryAfterUnavailable)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
 			return
 		}

@@ -699,6 +699,18 @@ func (a *dirApply) flushNew() error {
 // existing user. The user's type, admin role, source and SCIM attributes are
 // never touched. The primary admin is never deactivated (R-ADM-1).
 func (a *dirApply) update(u db.DirectoryUser, r userRow, action string, prev *dirAnchorRow) error {
+	// Re-read the row under a row lock (PostgreSQL, MariaDB; SQLite writers
+	// are serialised): r was read earlier without one, and writing its
+	// version + 1 after a concurrent SCIM write gave two different states the
+	// same version, so the same ETag (issue 9 race tests). Minimal until the
+	// one write path of the next issue.
+	q := a.tx
+	if a.s.dialect != SQLite {
+		q = q.Clauses(forUpdate())
+	}
+	if err := q.Take(&r, "id = ?", r.ID).Error; err != nil {
+		return err
+	}
 	before := r.toDomain()
 	after := before
 	after.Email, after.FirstName, after.LastName = strings.TrimSpace(u.Email), strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName)

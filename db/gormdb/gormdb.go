@@ -10,13 +10,18 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
-	"gorm.io/driver/mysql"
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+	gormmysql "gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -321,7 +326,7 @@ func open(ctx context.Context, cfg Config) (*Store, error) {
 	case Postgres:
 		dial = postgres.Open(dsn)
 	case MySQL:
-		dial = mysql.Open(dsn)
+		dial = gormmysql.Open(dsn)
 	}
 	g, err := gorm.Open(dial, &gorm.Config{
 		Logger:                                   logger.Discard,
@@ -335,6 +340,10 @@ func open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	sqlDB, err := g.DB()
 	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	if err := registerTextGuard(g); err != nil {
+		sqlDB.Close()
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
 	switch dialect {
@@ -472,10 +481,63 @@ func translate(err error) error {
 		return fmt.Errorf("%w: %v", db.ErrConflict, err)
 	case isSerialization(err):
 		return fmt.Errorf("%w: %v", db.ErrStale, err)
-	case errors.Is(err, sql.ErrConnDone), errors.Is(err, driver.ErrBadConn),
-		strings.Contains(err.Error(), "database is closed"),
-		strings.Contains(err.Error(), "connection refused"), strings.Contains(err.Error(), "bad connection"):
+	case isUnavailable(err):
 		return unavailable(err)
+	case isInvalidText(err):
+		return db.Errorf(db.ErrInvalid, "invalid_text", "a value is not valid UTF-8 or contains a NUL character")
 	}
 	return err
+}
+
+// isUnavailable recognises a database that cannot serve the statement now
+// but may later (issue 9 #9): a lost or refused connection on any driver, a
+// server shutting down or out of connections (PostgreSQL classes 08, 57P0x,
+// 53300; MariaDB 1040, 1053, 1203), and SQLite's busy and locked results.
+// Callers answer 503 with Retry-After, never 500 or 401.
+func isUnavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch c := pe.Code; {
+		case strings.HasPrefix(c, "08"), c == "57P01", c == "57P02", c == "57P03", c == "53300":
+			return true
+		}
+		return false
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1040, 1053, 1203, 2002, 2003, 2006, 2013:
+			return true
+		}
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{
+		"database is closed", "connection refused", "bad connection", "conn closed", // sql, pgx
+		"database is locked", "database table is locked", // SQLite busy / locked (both drivers)
+	} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// isInvalidText recognises the servers' own refusal of bad text (PostgreSQL
+// 22021 and 22P05, MariaDB 1366), should any reach them past the text guard.
+func isInvalidText(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "22021" || pe.Code == "22P05"
+	}
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1366
 }

@@ -3,6 +3,7 @@ package gormdb
 import (
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -12,7 +13,14 @@ import (
 
 func newID() string { return uuid.NewString() }
 
-func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// Text that is not UTF-8 is returned as is (strings.ToLower would replace the
+// bad bytes with U+FFFD), so the store's text guard still rejects it.
+func lower(s string) string {
+	if !utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToLower(strings.TrimSpace(s))
+}
 
 // audit writes one audit entry inside tx.
 func (s *Store) audit(tx *gorm.DB, teamID string, by db.Actor, action, kind, target string, details any) error {

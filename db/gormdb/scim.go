@@ -271,7 +271,7 @@ func (s *Store) SearchUsers(ctx context.Context, teamID string, q db.Query) ([]d
 	total := -1
 	if !q.SkipTotal {
 		var n int64
-		if err := s.conn(ctx).Raw("SELECT COUNT(*) FROM users WHERE "+where, args...).Row().Scan(&n); err != nil {
+		if err := s.conn(ctx).Raw("SELECT COUNT(*) FROM users WHERE "+where, args...).Scan(&n).Error; err != nil {
 			return nil, 0, fmt.Errorf("search users: %w", translate(err))
 		}
 		total = int(n)

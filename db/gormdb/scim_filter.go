@@ -328,6 +328,9 @@ func (b *sqlBuilder) cmp(e *db.Expr, multi string) error {
 		}
 		v = fmt.Sprint(e.Value)
 	}
+	if err := db.CheckText("a filter value", v); err != nil {
+		return err
+	}
 	exact := c.caseExact || (e.CaseExact && !c.lowered)
 	col := c.expr
 	if !exact {

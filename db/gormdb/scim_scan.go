@@ -62,11 +62,15 @@ func (s *Store) policyOf(ctx context.Context, teamID string) (db.Policy, error) 
 
 func policyOfTx(conn *gorm.DB, teamID string) (db.Policy, error) {
 	var mode string
-	if err := conn.Raw("SELECT policy_mode FROM teams WHERE id = ?", teamID).Row().Scan(&mode); err != nil {
+	res := conn.Raw("SELECT policy_mode FROM teams WHERE id = ?", teamID).Scan(&mode)
+	if err := res.Error; err != nil {
 		if errors.Is(err, sql.ErrNoRows) || errors.Is(err, gorm.ErrRecordNotFound) {
 			return db.Policy{}, teamNotFound(teamID)
 		}
 		return db.Policy{}, err
+	}
+	if res.RowsAffected == 0 {
+		return db.Policy{}, teamNotFound(teamID)
 	}
 	r := teamRow{ID: teamID, PolicyMode: mode}
 	if db.PolicyMode(mode) == db.PolicyDomain {
