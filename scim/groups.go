@@ -332,7 +332,7 @@ func (g *groupResource) Patch(req *http.Request, id string, ops []lib.PatchOpera
 			if gr.ExternalID != "" {
 				doc["externalId"] = gr.ExternalID
 			}
-			if err := applyPatch(doc, g.schemas, attrOps); err != nil {
+			if err := applyPatch(ctx, doc, g.schemas, attrOps); err != nil {
 				return err
 			}
 			name, ext, err := groupFields(doc)

@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -11,9 +12,13 @@ import (
 
 // applyPatch applies PATCH operations (RFC 7644 §3.5.2) to a resource
 // document. Keys in doc use canonical attribute names. Any error leaves the
-// caller to discard doc, so a failed PATCH writes nothing.
-func applyPatch(doc map[string]any, s schemaSet, ops []lib.PatchOperation) error {
+// caller to discard doc, so a failed PATCH writes nothing. It stops when ctx
+// ends.
+func applyPatch(ctx context.Context, doc map[string]any, s schemaSet, ops []lib.PatchOperation) error {
 	for i, op := range ops {
+		if i%64 == 0 && ctx.Err() != nil {
+			return cancelled()
+		}
 		if err := applyOp(doc, s, op); err != nil {
 			if se, ok := err.(scimerr.ScimError); ok && len(ops) > 1 {
 				se.Detail = fmt.Sprintf("operation %d: %s", i+1, se.Detail)

@@ -428,7 +428,7 @@ func (r *userResource) Patch(req *http.Request, id string, ops []lib.PatchOperat
 			doc["externalId"] = u.ExternalID
 		}
 		beforeEmails, _ := json.Marshal(doc["emails"])
-		if err := applyPatch(doc, r.schemas, ops); err != nil {
+		if err := applyPatch(ctx, doc, r.schemas, ops); err != nil {
 			return err
 		}
 		list, err := docToUser(doc, u)
