@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"fmt"
+	"net/url"
 	"testing"
 
 	"github.com/roster-dev/roster/db/gormdb"
@@ -40,5 +41,24 @@ func TestPatchManyWholeExtensionOpsAnswered(t *testing.T) {
 	r = e.do(e.a, "GET", "/ServiceProviderConfig", nil).want(t, 200)
 	if got := r.str("patch", "maxOperations"); got != fmt.Sprint(max) {
 		t.Errorf("ServiceProviderConfig patch.maxOperations = %q, want %d", got, max)
+	}
+}
+
+// TestFilterUnmatchedBracketAnswers400 pins, through GET and .search, that a
+// filter ending in an unmatched "[" (a panic in rewriteValuePathSub) and its
+// siblings are 400 invalidFilter. issue 9 #10
+func TestFilterUnmatchedBracketAnswers400(t *testing.T) {
+	e := newEnv(t, gormdb.SQLite, scim.Options{})
+	for _, f := range []string{`emails[`, `emails[type eq "work"].value eq "x" and emails[`, `emails[type eq "work\`, `members[`, `emails]`, `userName eq "x`} {
+		for _, ep := range []string{"/Users", "/Groups"} {
+			r := e.do(e.a, "GET", ep+"?filter="+url.QueryEscape(f), nil).want(t, 400)
+			if r.scimType() != "invalidFilter" {
+				t.Errorf("GET %s filter %q: scimType %q, want invalidFilter: %s", ep, f, r.scimType(), r.raw)
+			}
+			r = e.do(e.a, "POST", ep+"/.search", map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"}, "filter": f}).want(t, 400)
+			if r.scimType() != "invalidFilter" {
+				t.Errorf("POST %s/.search filter %q: scimType %q, want invalidFilter: %s", ep, f, r.scimType(), r.raw)
+			}
+		}
 	}
 }
