@@ -1,10 +1,14 @@
 package scim_test
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/scim"
 )
@@ -60,5 +64,190 @@ func TestFilterUnmatchedBracketAnswers400(t *testing.T) {
 				t.Errorf("POST %s/.search filter %q: scimType %q, want invalidFilter: %s", ep, f, r.scimType(), r.raw)
 			}
 		}
+	}
+}
+
+func email(value, typ string, primary bool) map[string]any {
+	m := map[string]any{"value": value}
+	if typ != "" {
+		m["type"] = typ
+	}
+	if primary {
+		m["primary"] = true
+	}
+	return m
+}
+
+const patchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+func patchBody(ops ...map[string]any) map[string]any {
+	l := make([]any, len(ops))
+	for i, o := range ops {
+		l[i] = o
+	}
+	return map[string]any{"schemas": []string{patchOp}, "Operations": l}
+}
+
+// multiValued reads a multi-valued attribute of a response as comparable
+// maps, with primary:false spelled out as absent (RFC 7643 §2.4: the default).
+func multiValued(r resp, attr string) []map[string]any {
+	list, _ := r.body[attr].([]any)
+	out := []map[string]any{}
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		c := map[string]any{}
+		for k, v := range m {
+			if k == "primary" && v == false {
+				continue
+			}
+			c[k] = v
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// TestSCIMStoresNoJunkInMultiValuedAttributes pins the RFC 7643 §2.4 /
+// RFC 7644 §3.5.2 rules for emails and phoneNumbers on create, PUT and
+// PATCH: null elements are dropped, an element with attributes but no value
+// is refused, at most one primary (a PATCH that sets a new primary clears
+// the others), duplicate (type, value) pairs are merged, and a value-path
+// add never creates an element without a value. issue 9 #14
+func TestSCIMStoresNoJunkInMultiValuedAttributes(t *testing.T) {
+	const a, b = "junk@alpha.example", "other@alpha.example"
+	base := func() map[string]any { return userBody(a, a) } // one work email a, primary
+	with := func(attr string, v ...any) map[string]any {
+		m := base()
+		m[attr] = v
+		return m
+	}
+	for _, tc := range []struct {
+		name     string
+		method   string // POST (create), PUT or PATCH (on a user created from base())
+		body     map[string]any
+		code     int
+		scimType string
+		detail   string
+		attr     string
+		want     []map[string]any
+	}{
+		{name: "create drops a null-valued email", method: "POST",
+			body: with("emails", email(a, "work", true), map[string]any{"value": nil}),
+			code: 201, attr: "emails", want: []map[string]any{email(a, "work", true)}},
+		{name: "create drops a null email element", method: "POST",
+			body: with("emails", email(a, "work", true), nil),
+			code: 201, attr: "emails", want: []map[string]any{email(a, "work", true)}},
+		{name: "create refuses an email with a type but no value", method: "POST",
+			body: with("emails", email(a, "work", true), map[string]any{"type": "home", "value": nil}),
+			code: 400, scimType: "invalidValue", detail: "emails[2] has no value; every emails element needs one"},
+		{name: "create refuses two primary emails", method: "POST",
+			body: with("emails", email(a, "work", true), email(b, "home", true)),
+			code: 400, scimType: "invalidValue", detail: "emails has more than one primary value; at most one may be primary (RFC 7643 §2.4)"},
+		{name: "create merges duplicate (type, value) emails", method: "POST",
+			body: with("emails", email(a, "work", false), map[string]any{"value": "JUNK@alpha.example", "type": "Work", "primary": true, "display": "J"}),
+			code: 201, attr: "emails", want: []map[string]any{{"value": a, "type": "work", "primary": true, "display": "J"}}},
+		{name: "create keeps the same value with another type", method: "POST",
+			body: with("emails", email(a, "work", true), email(a, "home", false)),
+			code: 201, attr: "emails", want: []map[string]any{email(a, "work", true), email(a, "home", false)}},
+		{name: "create refuses two primary phone numbers", method: "POST",
+			body: with("phoneNumbers", map[string]any{"value": "+1 555 0100", "primary": true}, map[string]any{"value": "+1 555 0101", "primary": true}),
+			code: 400, scimType: "invalidValue", detail: "phoneNumbers has more than one primary value; at most one may be primary (RFC 7643 §2.4)"},
+		{name: "create drops null phone numbers and merges duplicates", method: "POST",
+			body: with("phoneNumbers", map[string]any{"value": nil}, map[string]any{"value": "+1 555 0100", "type": "work"}, map[string]any{"value": "+1 555 0100", "type": "work"}),
+			code: 201, attr: "phoneNumbers", want: []map[string]any{{"value": "+1 555 0100", "type": "work"}}},
+		{name: "PUT refuses two primary emails", method: "PUT",
+			body: with("emails", email(a, "work", true), email(b, "home", true)),
+			code: 400, scimType: "invalidValue", detail: "emails has more than one primary value; at most one may be primary (RFC 7643 §2.4)"},
+		{name: "PUT drops a null-valued email", method: "PUT",
+			body: with("emails", map[string]any{"value": nil}, email(a, "work", true)),
+			code: 200, attr: "emails", want: []map[string]any{email(a, "work", true)}},
+		{name: "PATCH add of a new primary makes the old one non-primary", method: "PATCH",
+			body: patchBody(map[string]any{"op": "add", "path": "emails", "value": []any{email(b, "home", true)}}),
+			code: 200, attr: "emails", want: []map[string]any{email(a, "work", false), email(b, "home", true)}},
+		{name: "PATCH value-path primary moves the primary", method: "PATCH",
+			body: patchBody(map[string]any{"op": "add", "path": "emails", "value": []any{email(b, "home", false)}},
+				map[string]any{"op": "replace", "path": `emails[type eq "home"].primary`, "value": true}),
+			code: 200, attr: "emails", want: []map[string]any{email(a, "work", false), email(b, "home", true)}},
+		{name: "PATCH add of an existing (type, value) merges", method: "PATCH",
+			body: patchBody(map[string]any{"op": "add", "path": "emails", "value": []any{map[string]any{"value": "Junk@Alpha.example", "type": "work", "display": "J"}}}),
+			code: 200, attr: "emails", want: []map[string]any{{"value": a, "type": "work", "primary": true, "display": "J"}}},
+		{name: "PATCH add of two primaries in one value is refused", method: "PATCH",
+			body: patchBody(map[string]any{"op": "add", "path": "emails", "value": []any{email(b, "home", true), email("third@alpha.example", "other", true)}}),
+			code: 400, scimType: "invalidValue", detail: "emails has more than one primary value; at most one may be primary (RFC 7643 §2.4)"},
+		{name: "PATCH add of a null-valued email adds nothing", method: "PATCH",
+			body: patchBody(map[string]any{"op": "add", "path": "emails", "value": []any{map[string]any{"value": nil}}}),
+			code: 200, attr: "emails", want: []map[string]any{email(a, "work", true)}},
+		{name: "PATCH value-path add without a value creates nothing", method: "PATCH",
+			body: patchBody(map[string]any{"op": "add", "path": `emails[type eq "home"].display`, "value": "Home"}),
+			code: 400, scimType: "noTarget", detail: `no value matches emails[type eq "home"]; a new emails element needs a value`},
+		{name: "PATCH value-path replace of the value creates the email", method: "PATCH",
+			body: patchBody(map[string]any{"op": "replace", "path": `emails[type eq "home"].value`, "value": b}),
+			code: 200, attr: "emails", want: []map[string]any{email(a, "work", true), email(b, "home", false)}},
+		{name: "PATCH that removes an email's value is refused", method: "PATCH",
+			body: patchBody(map[string]any{"op": "remove", "path": `emails[type eq "work"].value`}),
+			code: 400, scimType: "invalidValue", detail: "emails[1] has no value; every emails element needs one"},
+		{name: "PATCH path-less replace of emails with two primaries is refused", method: "PATCH",
+			body: patchBody(map[string]any{"op": "replace", "value": map[string]any{"emails": []any{email(a, "work", true), email(b, "home", true)}}}),
+			code: 400, scimType: "invalidValue", detail: "emails has more than one primary value; at most one may be primary (RFC 7643 §2.4)"},
+		{name: "PATCH add of a new primary phone number clears the old", method: "PATCH",
+			body: patchBody(map[string]any{"op": "add", "path": "phoneNumbers", "value": []any{map[string]any{"value": "1", "primary": true}}},
+				map[string]any{"op": "add", "path": "phoneNumbers", "value": []any{map[string]any{"value": "2", "primary": true}}}),
+			code: 200, attr: "phoneNumbers", want: []map[string]any{{"value": "1"}, {"value": "2", "primary": true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, gormdb.SQLite, scim.Options{})
+			path := "/Users"
+			before := ""
+			if tc.method != "POST" {
+				r := e.do(e.a, "POST", "/Users", base()).want(t, 201)
+				path += "/" + r.str("id")
+				before = e.do(e.a, "GET", path, nil).raw
+			}
+			r := e.do(e.a, tc.method, path, tc.body).want(t, tc.code)
+			if tc.code >= 400 {
+				if r.scimType() != tc.scimType || r.str("detail") != tc.detail {
+					t.Errorf("got %s %q, want %s %q", r.scimType(), r.str("detail"), tc.scimType, tc.detail)
+				}
+				if before != "" {
+					if after := e.do(e.a, "GET", path, nil).raw; after != before {
+						t.Errorf("a refused %s wrote:\nbefore %s\nafter  %s", tc.method, before, after)
+					}
+				}
+				return
+			}
+			if diff := cmp.Diff(tc.want, multiValued(r, tc.attr)); diff != "" {
+				t.Errorf("%s in the response (-want +got):\n%s", tc.attr, diff)
+			}
+			g := e.do(e.a, "GET", "/Users/"+r.str("id"), nil).want(t, 200)
+			if diff := cmp.Diff(tc.want, multiValued(g, tc.attr)); diff != "" {
+				t.Errorf("%s stored (-want +got):\n%s", tc.attr, diff)
+			}
+		})
+	}
+}
+
+// TestStoredJunkIsRepairedOnRead pins that a user stored before the
+// multi-valued rules (an empty email, two primaries, a duplicate) is shown
+// repaired and can still be patched: the junk never blocks an IdP's
+// unrelated PATCH. issue 9 #14
+func TestStoredJunkIsRepairedOnRead(t *testing.T) {
+	e := newEnv(t, gormdb.SQLite, scim.Options{})
+	const a, b = "legacy@alpha.example", "legacy2@alpha.example"
+	id := e.createUser(e.a, a)
+	junk := `{"emails":[{"value":"` + a + `","type":"work","primary":true},{},{"value":"` + b + `","type":"home","primary":true},{"value":"` + a + `","type":"work"}]}`
+	if _, err := e.store.UpdateSCIMUser(context.Background(), e.a.teamID, id, 0, operator, func(u *db.User, _ *[]db.UserEmail) error {
+		u.Attributes = []byte(junk)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []map[string]any{email(a, "work", true), email(b, "home", false)}
+	r := e.do(e.a, "GET", "/Users/"+id, nil).want(t, 200)
+	if diff := cmp.Diff(want, multiValued(r, "emails")); diff != "" {
+		t.Errorf("GET of stored junk (-want +got):\n%s", diff)
+	}
+	r = e.do(e.a, "PATCH", "/Users/"+id, patchBody(map[string]any{"op": "replace", "path": "active", "value": false})).want(t, 200)
+	if diff := cmp.Diff(want, multiValued(r, "emails")); diff != "" {
+		t.Errorf("PATCH over stored junk (-want +got):\n%s", diff)
 	}
 }

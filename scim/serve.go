@@ -367,6 +367,12 @@ func normalizeResource(kind resourceKind, doc map[string]any) *scimerr.ScimError
 		}
 		doc[k] = fixBooleans(k, v)
 	}
+	if _, isUser := kind.(*userResource); isUser {
+		if err := cleanMultiValued(doc, userMultiValued, true); err != nil {
+			e := err.(scimerr.ScimError)
+			return &e
+		}
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 
 	lib "github.com/elimity-com/scim"
@@ -38,6 +39,7 @@ func storedDoc(u db.User) map[string]any {
 	}
 	priv, _ := doc[privateKey].(map[string]any)
 	delete(doc, privateKey)
+	_ = cleanMultiValued(doc, userMultiValued, false) // repairs never fail
 	doc["userName"] = u.UserName
 	doc["active"] = u.Status != db.StatusInactive
 	name, _ := doc["name"].(map[string]any)
@@ -180,7 +182,7 @@ func docToUser(doc map[string]any, u *db.User) ([]db.UserEmail, error) {
 		case "userName", "active", "externalId", "id", "meta", "schemas", "groups", "password", URNRoster, privateKey:
 			continue
 		}
-		if v == nil {
+		if unassigned(v) {
 			continue
 		}
 		rest[k] = v
@@ -444,4 +446,25 @@ func (r *userResource) Patch(req *http.Request, id string, ops []lib.PatchOperat
 		return lib.Resource{}, r.h.writeErr(ctx, err, http.MethodPatch)
 	}
 	return r.after(ctx, u, http.MethodPatch)
+}
+
+// unassigned reports whether v is null, an empty list or an empty object:
+// RFC 7643 §2.5 treats them as the attribute being unassigned.
+func unassigned(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Map:
+		return rv.Len() == 0
+	case reflect.Pointer, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
 }
