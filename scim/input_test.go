@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -249,5 +250,150 @@ func TestStoredJunkIsRepairedOnRead(t *testing.T) {
 	r = e.do(e.a, "PATCH", "/Users/"+id, patchBody(map[string]any{"op": "replace", "path": "active", "value": false})).want(t, 200)
 	if diff := cmp.Diff(want, multiValued(r, "emails")); diff != "" {
 		t.Errorf("PATCH over stored junk (-want +got):\n%s", diff)
+	}
+}
+
+// findUnassigned returns the JSON paths in v that hold null, [] or {}.
+func findUnassigned(path string, v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case nil:
+		out = append(out, path)
+	case []any:
+		if len(x) == 0 {
+			out = append(out, path)
+		}
+		for i, e := range x {
+			out = append(out, findUnassigned(fmt.Sprintf("%s[%d]", path, i), e)...)
+		}
+	case map[string]any:
+		if len(x) == 0 && path != "" {
+			out = append(out, path)
+		}
+		for k, e := range x {
+			out = append(out, findUnassigned(path+"/"+k, e)...)
+		}
+	}
+	return out
+}
+
+// TestUnassignedAttributesLeftOut pins RFC 7643 §2.5 in responses: null,
+// empty lists and empty objects are unassigned and left out ("roles": []
+// came back as "roles": null; a user in no group had "groups": [], an
+// empty group "members": []). issue 9 #15
+func TestUnassignedAttributesLeftOut(t *testing.T) {
+	e := newEnv(t, gormdb.SQLite, scim.Options{})
+	u := userBody("empty@alpha.example", "empty@alpha.example")
+	u["roles"] = []any{}
+	u["phoneNumbers"] = []any{}
+	u["x509Certificates"] = nil
+	u["name"] = map[string]any{"givenName": "Given", "familyName": "Family", "middleName": nil}
+	u[scim.URNEnterprise] = map[string]any{"department": nil, "manager": map[string]any{}}
+	u["schemas"] = []string{scim.URNUser, scim.URNEnterprise}
+	created := e.do(e.a, "POST", "/Users", u).want(t, 201)
+	id := created.str("id")
+	put := userBody("empty@alpha.example", "empty@alpha.example")
+	put["entitlements"] = []any{}
+	put["addresses"] = []any{map[string]any{"type": nil}}
+	for _, tc := range []struct {
+		name string
+		r    resp
+	}{
+		{"POST /Users", created},
+		{"GET /Users/{id}", e.do(e.a, "GET", "/Users/"+id, nil).want(t, 200)},
+		{"GET /Users", e.do(e.a, "GET", "/Users?filter="+url.QueryEscape(`userName eq "empty@alpha.example"`), nil).want(t, 200)},
+		{"PATCH /Users/{id}", e.do(e.a, "PATCH", "/Users/"+id, patchBody(map[string]any{"op": "add", "path": "roles", "value": []any{}})).want(t, 200)},
+		{"PUT /Users/{id}", e.do(e.a, "PUT", "/Users/"+id, put).want(t, 200)},
+		{"POST /Groups", e.do(e.a, "POST", "/Groups", map[string]any{"schemas": []string{scim.URNGroup}, "displayName": "empty", "members": []any{}}).want(t, 201)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := findUnassigned("", tc.r.body); len(got) > 0 {
+				t.Errorf("unassigned attributes in the response: %v\n%s", got, tc.r.raw)
+			}
+		})
+	}
+	g := e.do(e.a, "GET", "/Groups?filter="+url.QueryEscape(`displayName eq "empty"`), nil).want(t, 200)
+	if got := findUnassigned("", g.body); len(got) > 0 {
+		t.Errorf("unassigned attributes in the group list: %v\n%s", got, g.raw)
+	}
+}
+
+// schemaAttr finds an attribute (a/b for a sub-attribute) in a served schema.
+func schemaAttr(sch map[string]any, path string) map[string]any {
+	attrs, _ := sch["attributes"].([]any)
+	name, sub, _ := strings.Cut(path, "/")
+	for _, a := range attrs {
+		m, _ := a.(map[string]any)
+		if m["name"] != name {
+			continue
+		}
+		if sub == "" {
+			return m
+		}
+		return schemaAttr(map[string]any{"attributes": m["subAttributes"]}, sub)
+	}
+	return nil
+}
+
+// TestDiscoveryAdvertisesEmailRequirement pins that /Schemas tells a strict
+// client every requirement Roster enforces on users: an email address (an
+// email-shaped userName or emails[].value), a value in every multi-valued
+// element, one primary, and the length limits; and that the create error is
+// precise. issue 9 #15
+func TestDiscoveryAdvertisesEmailRequirement(t *testing.T) {
+	e := newEnv(t, gormdb.SQLite, scim.Options{})
+	one := e.do(e.a, "GET", "/Schemas/"+scim.URNUser, nil).want(t, 200)
+	list := e.do(e.a, "GET", "/Schemas", nil).want(t, 200)
+	var fromList map[string]any
+	for _, s := range list.body["Resources"].([]any) {
+		if m := s.(map[string]any); m["id"] == scim.URNUser {
+			fromList = m
+		}
+	}
+	for _, sch := range []map[string]any{one.body, fromList} {
+		for _, tc := range []struct {
+			attr     string
+			required bool
+			mentions []string
+		}{
+			{"userName", true, []string{"email address", "255 characters"}},
+			{"emails", false, []string{"Required unless userName is an email address", "one primary"}},
+			{"emails/value", true, []string{"valid email address"}},
+			{"phoneNumbers/value", true, nil},
+			{"name/givenName", false, []string{"255 characters"}},
+		} {
+			a := schemaAttr(sch, tc.attr)
+			if a == nil {
+				t.Errorf("%s not in the User schema", tc.attr)
+				continue
+			}
+			if a["required"] != tc.required {
+				t.Errorf("%s required = %v, want %v", tc.attr, a["required"], tc.required)
+			}
+			for _, s := range tc.mentions {
+				if d, _ := a["description"].(string); !strings.Contains(d, s) {
+					t.Errorf("%s description %q does not mention %q", tc.attr, d, s)
+				}
+			}
+		}
+		if d, _ := sch["description"].(string); !strings.Contains(d, "email address") {
+			t.Errorf("User schema description %q does not state the email requirement", d)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		body   map[string]any
+		detail string
+	}{
+		{"no email at all", map[string]any{"schemas": []string{scim.URNUser}, "userName": "bob"},
+			`Roster needs an email address: userName "bob" is not one, and no emails[].value was sent`},
+		{"an email that is not an address", map[string]any{"schemas": []string{scim.URNUser}, "userName": "bob",
+			"emails": []any{map[string]any{"value": "bob at example"}}},
+			`emails[].value "bob at example" is not a valid email address`},
+	} {
+		r := e.do(e.a, "POST", "/Users", tc.body).want(t, 400)
+		if r.scimType() != "invalidValue" || r.str("detail") != tc.detail {
+			t.Errorf("%s: got %s %q, want invalidValue %q", tc.name, r.scimType(), r.str("detail"), tc.detail)
+		}
 	}
 }

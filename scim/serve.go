@@ -231,15 +231,22 @@ func (h *handler) serveDiscovery(w http.ResponseWriter, r *http.Request, seg []s
 				m["meta"] = map[string]any{"resourceType": rt, "location": h.opts.BaseURL + "/" + seg[0] + "/" + id}
 			}
 		}
+		isSchemas := strings.EqualFold(seg[0], "Schemas")
 		if list, ok := doc["Resources"].([]any); ok {
 			for _, e := range list {
 				if m, ok := e.(map[string]any); ok {
 					addMeta(m)
+					if isSchemas {
+						annotateSchema(m)
+					}
 				}
 			}
 			doc["itemsPerPage"] = len(list)
 		} else {
 			addMeta(doc)
+			if isSchemas {
+				annotateSchema(doc)
+			}
 		}
 		writeJSON(w, http.StatusOK, doc)
 		return

@@ -40,6 +40,7 @@ func storedDoc(u db.User) map[string]any {
 	priv, _ := doc[privateKey].(map[string]any)
 	delete(doc, privateKey)
 	_ = cleanMultiValued(doc, userMultiValued, false) // repairs never fail
+	pruneUnassigned(doc)
 	doc["userName"] = u.UserName
 	doc["active"] = u.Status != db.StatusInactive
 	name, _ := doc["name"].(map[string]any)
@@ -127,6 +128,9 @@ func docToUser(doc map[string]any, u *db.User) ([]db.UserEmail, error) {
 			if strings.TrimSpace(val) == "" {
 				continue
 			}
+			if err := db.ValidateEmail(strings.TrimSpace(val)); err != nil {
+				return nil, bad(scimerr.ScimTypeInvalidValue, "emails[].value %q is not a valid email address", val)
+			}
 			emails = append(emails, db.UserEmail{Value: strings.TrimSpace(val), Type: typ, Primary: prim})
 		}
 	}
@@ -144,12 +148,9 @@ func docToUser(doc map[string]any, u *db.User) ([]db.UserEmail, error) {
 	}
 	if email == "" {
 		if db.ValidateEmail(u.UserName) != nil {
-			return nil, bad(scimerr.ScimTypeInvalidValue, "Roster needs an email address: send emails[].value or an email-shaped userName")
+			return nil, bad(scimerr.ScimTypeInvalidValue, "Roster needs an email address: userName %q is not one, and no emails[].value was sent", u.UserName)
 		}
 		email = u.UserName
-	}
-	if err := db.ValidateEmail(email); err != nil {
-		return nil, bad(scimerr.ScimTypeInvalidValue, "email %q is not a valid address", email)
 	}
 	u.Email = email
 	priv := map[string]any{}
@@ -187,6 +188,7 @@ func docToUser(doc map[string]any, u *db.User) ([]db.UserEmail, error) {
 		}
 		rest[k] = v
 	}
+	pruneUnassigned(rest)
 	if len(priv) > 0 {
 		rest[privateKey] = priv
 	}
@@ -208,7 +210,7 @@ type userView struct {
 
 func (r *userResource) render(u db.User, v userView) map[string]any {
 	doc := storedDoc(u)
-	if v.withGroups {
+	if v.withGroups && len(v.groups) > 0 {
 		gs := make([]any, 0, len(v.groups))
 		for _, g := range v.groups {
 			gs = append(gs, map[string]any{"value": g.ID, "display": g.DisplayName,
@@ -446,6 +448,34 @@ func (r *userResource) Patch(req *http.Request, id string, ops []lib.PatchOperat
 		return lib.Resource{}, r.h.writeErr(ctx, err, http.MethodPatch)
 	}
 	return r.after(ctx, u, http.MethodPatch)
+}
+
+// pruneUnassigned removes, recursively, the keys of m whose values are
+// unassigned (null, [] or {} once pruned), and null list elements.
+func pruneUnassigned(m map[string]any) {
+	for k, v := range m {
+		m[k] = pruneValue(v)
+		if unassigned(m[k]) {
+			delete(m, k)
+		}
+	}
+}
+
+func pruneValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		pruneUnassigned(x)
+	case []any:
+		kept := x[:0]
+		for _, e := range x {
+			if e = pruneValue(e); !unassigned(e) {
+				kept = append(kept, e)
+			}
+		}
+		clear(x[len(kept):])
+		return kept
+	}
+	return v
 }
 
 // unassigned reports whether v is null, an empty list or an empty object:
