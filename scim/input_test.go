@@ -230,19 +230,20 @@ func TestSCIMStoresNoJunkInMultiValuedAttributes(t *testing.T) {
 // TestStoredJunkIsRepairedOnRead pins that a user stored before the
 // multi-valued rules (an empty email, two primaries, a duplicate) is shown
 // repaired and can still be patched: the junk never blocks an IdP's
-// unrelated PATCH. issue 9 #14
+// unrelated PATCH (an invalid secondary address is only refused once a
+// PATCH changes the emails). issue 9 #14
 func TestStoredJunkIsRepairedOnRead(t *testing.T) {
 	e := newEnv(t, gormdb.SQLite, scim.Options{})
 	const a, b = "legacy@alpha.example", "legacy2@alpha.example"
 	id := e.createUser(e.a, a)
-	junk := `{"emails":[{"value":"` + a + `","type":"work","primary":true},{},{"value":"` + b + `","type":"home","primary":true},{"value":"` + a + `","type":"work"}]}`
+	junk := `{"emails":[{"value":"` + a + `","type":"work","primary":true},{},{"value":"` + b + `","type":"home","primary":true},{"value":"` + a + `","type":"work"},{"value":"not an address","type":"other"}]}`
 	if _, err := e.store.UpdateSCIMUser(context.Background(), e.a.teamID, id, 0, operator, func(u *db.User, _ *[]db.UserEmail) error {
 		u.Attributes = []byte(junk)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	want := []map[string]any{email(a, "work", true), email(b, "home", false)}
+	want := []map[string]any{email(a, "work", true), email(b, "home", false), email("not an address", "other", false)}
 	r := e.do(e.a, "GET", "/Users/"+id, nil).want(t, 200)
 	if diff := cmp.Diff(want, multiValued(r, "emails")); diff != "" {
 		t.Errorf("GET of stored junk (-want +got):\n%s", diff)
@@ -250,6 +251,11 @@ func TestStoredJunkIsRepairedOnRead(t *testing.T) {
 	r = e.do(e.a, "PATCH", "/Users/"+id, patchBody(map[string]any{"op": "replace", "path": "active", "value": false})).want(t, 200)
 	if diff := cmp.Diff(want, multiValued(r, "emails")); diff != "" {
 		t.Errorf("PATCH over stored junk (-want +got):\n%s", diff)
+	}
+	// A PATCH that changes emails has every value checked.
+	r = e.do(e.a, "PATCH", "/Users/"+id, patchBody(map[string]any{"op": "add", "path": "emails", "value": []any{email("third@alpha.example", "", false)}})).want(t, 400)
+	if r.str("detail") != `emails[].value "not an address" is not a valid email address` {
+		t.Errorf("PATCH of emails over an invalid stored value: %s", r.raw)
 	}
 }
 

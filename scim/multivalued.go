@@ -79,10 +79,14 @@ func cleanAttr(doc map[string]any, r attrRef, strict bool) error {
 		return nil
 	}
 	key := ""
-	for k := range c {
-		if strings.EqualFold(k, r.name) {
-			key = k
-			break
+	if _, ok := c[r.name]; ok {
+		key = r.name
+	} else if strict { // client input may spell names in any case
+		for k := range c {
+			if strings.EqualFold(k, r.name) {
+				key = k
+				break
+			}
 		}
 	}
 	if key == "" {

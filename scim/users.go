@@ -87,7 +87,11 @@ func storedDoc(u db.User) map[string]any {
 }
 
 // docToUser writes a SCIM document into u and returns the email index.
-func docToUser(doc map[string]any, u *db.User) ([]db.UserEmail, error) {
+// checkEmails validates every emails[].value (client input); without it only
+// the address that becomes the user's email is checked, so a PATCH that does
+// not touch emails is never refused for a value stored before every value
+// was checked.
+func docToUser(doc map[string]any, u *db.User, checkEmails bool) ([]db.UserEmail, error) {
 	userName, _ := doc["userName"].(string)
 	if strings.TrimSpace(userName) == "" {
 		return nil, bad(scimerr.ScimTypeInvalidValue, "userName is required")
@@ -128,7 +132,7 @@ func docToUser(doc map[string]any, u *db.User) ([]db.UserEmail, error) {
 			if strings.TrimSpace(val) == "" {
 				continue
 			}
-			if err := db.ValidateEmail(strings.TrimSpace(val)); err != nil {
+			if err := db.ValidateEmail(strings.TrimSpace(val)); err != nil && checkEmails {
 				return nil, bad(scimerr.ScimTypeInvalidValue, "emails[].value %q is not a valid email address", val)
 			}
 			emails = append(emails, db.UserEmail{Value: strings.TrimSpace(val), Type: typ, Primary: prim})
@@ -151,6 +155,9 @@ func docToUser(doc map[string]any, u *db.User) ([]db.UserEmail, error) {
 			return nil, bad(scimerr.ScimTypeInvalidValue, "Roster needs an email address: userName %q is not one, and no emails[].value was sent", u.UserName)
 		}
 		email = u.UserName
+	}
+	if err := db.ValidateEmail(email); err != nil {
+		return nil, bad(scimerr.ScimTypeInvalidValue, "emails[].value %q is not a valid email address", email)
 	}
 	u.Email = email
 	priv := map[string]any{}
@@ -327,7 +334,7 @@ func (r *userResource) search(ctx context.Context, q db.Query, p projection) ([]
 func (r *userResource) Create(req *http.Request, attrs lib.ResourceAttributes) (lib.Resource, error) {
 	ctx := req.Context()
 	var u db.User
-	emails, err := docToUser(map[string]any(attrs), &u)
+	emails, err := docToUser(map[string]any(attrs), &u, true)
 	if err != nil {
 		return lib.Resource{}, err
 	}
@@ -389,7 +396,7 @@ func (r *userResource) Replace(req *http.Request, id string, attrs lib.ResourceA
 	ctx := req.Context()
 	u, err := r.h.store.UpdateSCIMUser(ctx, teamOf(ctx), id, ifMatch(ctx), actorOf(ctx), func(u *db.User, emails *[]db.UserEmail) error {
 		before := string(u.Attributes)
-		list, err := docToUser(map[string]any(attrs), u)
+		list, err := docToUser(map[string]any(attrs), u, true)
 		if err != nil {
 			return err
 		}
@@ -435,11 +442,13 @@ func (r *userResource) Patch(req *http.Request, id string, ops []lib.PatchOperat
 		if err := applyPatch(ctx, doc, r.schemas, ops); err != nil {
 			return err
 		}
-		list, err := docToUser(doc, u)
+		afterEmails, _ := json.Marshal(doc["emails"])
+		changed := string(afterEmails) != string(beforeEmails)
+		list, err := docToUser(doc, u, changed)
 		if err != nil {
 			return err
 		}
-		if afterEmails, _ := json.Marshal(doc["emails"]); string(afterEmails) != string(beforeEmails) {
+		if changed {
 			*emails = append([]db.UserEmail{}, list...)
 		}
 		return nil
