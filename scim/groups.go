@@ -44,7 +44,7 @@ func (g *groupResource) members(ctx context.Context, teamID, groupID string) ([]
 
 func (g *groupResource) render(gr db.Group, members []db.Member, withMembers bool) map[string]any {
 	doc := map[string]any{"displayName": gr.DisplayName}
-	if withMembers {
+	if withMembers && len(members) > 0 { // RFC 7643 §2.5: [] is unassigned
 		ms := make([]any, len(members))
 		for i, m := range members {
 			ms[i] = map[string]any{"value": m.UserID, "display": m.Email, "type": "User",
@@ -332,7 +332,7 @@ func (g *groupResource) Patch(req *http.Request, id string, ops []lib.PatchOpera
 			if gr.ExternalID != "" {
 				doc["externalId"] = gr.ExternalID
 			}
-			if err := applyPatch(doc, g.schemas, attrOps); err != nil {
+			if err := applyPatch(ctx, doc, g.schemas, attrOps); err != nil {
 				return err
 			}
 			name, ext, err := groupFields(doc)

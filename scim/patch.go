@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -11,10 +12,21 @@ import (
 
 // applyPatch applies PATCH operations (RFC 7644 §3.5.2) to a resource
 // document. Keys in doc use canonical attribute names. Any error leaves the
-// caller to discard doc, so a failed PATCH writes nothing.
-func applyPatch(doc map[string]any, s schemaSet, ops []lib.PatchOperation) error {
+// caller to discard doc, so a failed PATCH writes nothing. It stops when ctx
+// ends.
+func applyPatch(ctx context.Context, doc map[string]any, s schemaSet, ops []lib.PatchOperation) error {
+	refs := multiValuedRefs(s)
 	for i, op := range ops {
-		if err := applyOp(doc, s, op); err != nil {
+		if i%64 == 0 && ctx.Err() != nil {
+			return cancelled()
+		}
+		touched := touchedMultiValued(s, refs, op)
+		snap := snapshotPrimaries(doc, touched)
+		err := applyOp(doc, s, op)
+		if err == nil {
+			err = settlePrimaries(doc, touched, snap)
+		}
+		if err != nil {
 			if se, ok := err.(scimerr.ScimError); ok && len(ops) > 1 {
 				se.Detail = fmt.Sprintf("operation %d: %s", i+1, se.Detail)
 				return se
@@ -23,6 +35,46 @@ func applyPatch(doc map[string]any, s schemaSet, ops []lib.PatchOperation) error
 		}
 	}
 	return nil
+}
+
+// touchedMultiValued lists the multi-valued complex attributes (of refs) an
+// operation may change.
+func touchedMultiValued(s schemaSet, refs []attrRef, op lib.PatchOperation) []attrRef {
+	var out []attrRef
+	pick := func(ext, name string) {
+		if r, ok := multiValuedRef(refs, ext, name); ok {
+			for _, o := range out {
+				if o.ext == r.ext && o.name == r.name {
+					return
+				}
+			}
+			out = append(out, r)
+		}
+	}
+	if op.Path != nil {
+		if ref, ok := s.resolve(op.Path.AttributePath.URI(), op.Path.AttributePath.AttributeName, ""); ok {
+			pick(ref.ext, ref.name)
+		}
+		return out
+	}
+	m, _ := op.Value.(map[string]any)
+	for k, v := range m {
+		ref, ok := s.resolveKey(k)
+		if !ok {
+			continue
+		}
+		if ref.name != "" {
+			pick(ref.ext, ref.name)
+			continue
+		}
+		ext, _ := v.(map[string]any)
+		for ek := range ext {
+			if r, ok := s.resolveKey(ref.ext + ":" + ek); ok {
+				pick(r.ext, r.name)
+			}
+		}
+	}
+	return out
 }
 
 func applyOp(doc map[string]any, s schemaSet, op lib.PatchOperation) error {
@@ -152,6 +204,10 @@ func applyOp(doc map[string]any, s schemaSet, op lib.PatchOperation) error {
 					el[k] = v
 				}
 			}
+			canonicalElement(ref.attr, el)
+			if _, withValue := hasValueSub(ref.attr); withValue && !assignedValue(el) {
+				return bad(scimerr.ScimTypeNoTarget, "no value matches %s[%s]; a new %s element needs a value", p.AttributePath.String(), p.ValueExpression, ref.name)
+			}
 			c[ref.name] = append(list, el)
 			return nil
 		}
@@ -251,12 +307,7 @@ func setAttr(doc map[string]any, ref attrRef, op string, v any) error {
 		}
 		if op == "add" {
 			cur, _ := c[ref.name].([]any)
-			for _, x := range list {
-				if !containsValue(cur, x) {
-					cur = append(cur, x)
-				}
-			}
-			list = cur
+			list = addElements(ref.attr, cur, list)
 		}
 		c[ref.name] = list
 		return nil
@@ -281,22 +332,6 @@ func setAttr(doc map[string]any, ref attrRef, op string, v any) error {
 	}
 	c[ref.name] = v
 	return nil
-}
-
-func containsValue(list []any, x any) bool {
-	xm, ok := x.(map[string]any)
-	if !ok {
-		return false
-	}
-	xv, _ := xm["value"].(string)
-	for _, e := range list {
-		if m, ok := e.(map[string]any); ok {
-			if v, _ := m["value"].(string); xv != "" && strings.EqualFold(v, xv) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // eqConditions copies attr eq "x" conditions of an and-chain into el.

@@ -352,8 +352,10 @@ func sortField(kind resourceKind, sortBy string) (db.Field, *scimerr.ScimError) 
 // rewriteValuePathSub removes the ".sub op value" after each "attr[filter]"
 // (Entra ID sends emails[type eq "work"].value eq "x"; the parser has no
 // sub-attribute after "]" and cannot parse a longer filter inside [...]). It
-// returns, for each value path in order, the removed "sub op value" or "".
-func rewriteValuePathSub(f string) (string, []string) {
+// returns, for each value path in order, the removed "sub op value" or "";
+// ok=false for a "[" without its "]" or a string without its closing quote
+// (the filter cannot be valid).
+func rewriteValuePathSub(f string) (_ string, _ []string, ok bool) {
 	var extras []string
 	var out strings.Builder
 	i := 0
@@ -394,6 +396,9 @@ func rewriteValuePathSub(f string) (string, []string) {
 					depth--
 				}
 			}
+			if depth > 0 || j > len(f) {
+				return "", nil, false
+			}
 			inner := f[i+1 : j-1]
 			rest := f[j:]
 			if strings.HasPrefix(rest, ".") {
@@ -418,7 +423,10 @@ func rewriteValuePathSub(f string) (string, []string) {
 		out.WriteByte(c)
 		i++
 	}
-	return out.String(), extras
+	if inStr {
+		return "", nil, false
+	}
+	return out.String(), extras, true
 }
 
 func isAlnum(c byte) bool {
@@ -499,8 +507,12 @@ func translateFilter(kind resourceKind, f string) (*db.Expr, *scimerr.ScimError)
 	if simple, ok := parseSimpleFilter(f); ok {
 		ast = simple
 	} else {
-		var rewritten string
-		rewritten, extras = rewriteValuePathSub(f)
+		rewritten, ex, ok := rewriteValuePathSub(f)
+		if !ok {
+			e := bad(scimerr.ScimTypeInvalidFilter, "the filter could not be parsed: a \"[\" or a quote is not closed")
+			return nil, &e
+		}
+		extras = ex
 		var err error
 		if vp, ok := parseSimpleValuePath(rewritten); ok {
 			ast = vp

@@ -182,3 +182,84 @@ func (r attrRef) readOnly() bool {
 	}
 	return r.attr.Mutability() == "readOnly"
 }
+
+// Requirements Roster enforces beyond RFC 7643's schemas, told to clients in
+// /Schemas (the library serves the RFC text): descriptions get a "Roster:"
+// sentence, and the value of every multi-valued element is required.
+const (
+	noteUserSchema = " Roster requires an email address for every user: emails[].value, or an email-shaped userName when no email is sent."
+	noteUserName   = " Roster: at most 255 characters; when no emails[].value is sent it must be an email address, because Roster requires one."
+	noteEmails     = " Roster: Required unless userName is an email address. The primary value (else the work one, else the first) is the user's email address. At most one primary; elements with the same (type, value) are merged; an element without a value is refused."
+	noteEmailValue = " Roster: required in every element; must be a valid email address (an RFC 5322 addr-spec without a display name)."
+	noteMulti      = " Roster: at most one primary; elements with the same (type, value) are merged; an element without a value is refused; null elements are dropped."
+	noteName255    = " Roster: at most 255 characters; derived from displayName or the email address when not sent."
+	note255        = " Roster: at most 255 characters."
+	noteMembers    = " Roster: members must be users of the same team (nested groups are refused)."
+)
+
+// annotateSchema adds Roster's requirements to a served schema document
+// (one element of /Schemas, or /Schemas/{urn}).
+func annotateSchema(sch map[string]any) {
+	add := func(m map[string]any, note string) {
+		d, _ := m["description"].(string)
+		m["description"] = d + note
+	}
+	attrs, _ := sch["attributes"].([]any)
+	find := func(list []any, name string) map[string]any {
+		for _, a := range list {
+			if m, ok := a.(map[string]any); ok && m["name"] == name {
+				return m
+			}
+		}
+		return nil
+	}
+	switch sch["id"] {
+	case URNUser:
+		add(sch, noteUserSchema)
+		for _, a := range attrs {
+			m, ok := a.(map[string]any)
+			if !ok {
+				continue
+			}
+			subs, _ := m["subAttributes"].([]any)
+			switch name, _ := m["name"].(string); {
+			case name == "userName" || name == "externalId":
+				if name == "userName" {
+					add(m, noteUserName)
+				} else {
+					add(m, note255)
+				}
+			case name == "name":
+				for _, n := range []string{"givenName", "familyName"} {
+					if s := find(subs, n); s != nil {
+						add(s, noteName255)
+					}
+				}
+			case m["multiValued"] == true && m["mutability"] != "readOnly" && len(subs) > 0:
+				v := find(subs, "value")
+				if name == "emails" {
+					add(m, noteEmails)
+				} else {
+					add(m, noteMulti)
+				}
+				if v != nil {
+					v["required"] = true
+					if name == "emails" {
+						add(v, noteEmailValue)
+					}
+				}
+			}
+		}
+	case URNGroup:
+		for _, a := range attrs {
+			if m, ok := a.(map[string]any); ok {
+				switch m["name"] {
+				case "displayName", "externalId":
+					add(m, note255)
+				case "members":
+					add(m, noteMembers)
+				}
+			}
+		}
+	}
+}

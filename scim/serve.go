@@ -119,7 +119,7 @@ func (h *handler) serveLibrary(w http.ResponseWriter, r *http.Request, kind reso
 	}
 	if r.Method != http.MethodDelete {
 		body, _ := io.ReadAll(r.Body)
-		nb, serr := normalizeBody(kind, r.Method, body)
+		nb, serr := normalizeBody(ctx, kind, r.Method, body)
 		if serr != nil {
 			writeScimError(w, *serr)
 			return
@@ -197,7 +197,7 @@ func (h *handler) serveSPC(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"schemas":          []string{urnSPC},
 		"documentationUri": "https://github.com/roster-dev/roster#scim",
-		"patch":            map[string]any{"supported": true},
+		"patch":            map[string]any{"supported": true, "maxOperations": maxPatchOperations},
 		"bulk":             map[string]any{"supported": true, "maxOperations": h.opts.MaxBulkOperations, "maxPayloadSize": h.opts.MaxBodyBytes},
 		"filter":           map[string]any{"supported": true, "maxResults": h.opts.MaxResults},
 		"changePassword":   map[string]any{"supported": false},
@@ -239,15 +239,22 @@ func (h *handler) serveDiscovery(w http.ResponseWriter, r *http.Request, seg []s
 				m["meta"] = map[string]any{"resourceType": rt, "location": h.opts.BaseURL + "/" + seg[0] + "/" + id}
 			}
 		}
+		isSchemas := strings.EqualFold(seg[0], "Schemas")
 		if list, ok := doc["Resources"].([]any); ok {
 			for _, e := range list {
 				if m, ok := e.(map[string]any); ok {
 					addMeta(m)
+					if isSchemas {
+						annotateSchema(m)
+					}
 				}
 			}
 			doc["itemsPerPage"] = len(list)
 		} else {
 			addMeta(doc)
+			if isSchemas {
+				annotateSchema(doc)
+			}
 		}
 		writeJSON(w, http.StatusOK, doc)
 		return
@@ -267,7 +274,7 @@ func (h *handler) serveDiscovery(w http.ResponseWriter, r *http.Request, seg []s
 
 // normalizeBody rewrites Entra ID and Okta dialects into what the library
 // accepts, and rejects what it would wrongly accept.
-func normalizeBody(kind resourceKind, method string, body []byte) ([]byte, *scimerr.ScimError) {
+func normalizeBody(ctx context.Context, kind resourceKind, method string, body []byte) ([]byte, *scimerr.ScimError) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var doc map[string]any
@@ -281,7 +288,7 @@ func normalizeBody(kind resourceKind, method string, body []byte) ([]byte, *scim
 	}
 	s := kind.sset()
 	if method == http.MethodPatch {
-		if err := normalizePatch(s, doc); err != nil {
+		if err := normalizePatch(ctx, s, doc); err != nil {
 			return nil, err
 		}
 	} else {
@@ -375,6 +382,12 @@ func normalizeResource(kind resourceKind, doc map[string]any) *scimerr.ScimError
 		}
 		doc[k] = fixBooleans(k, v)
 	}
+	if _, isUser := kind.(*userResource); isUser {
+		if err := cleanMultiValued(doc, userMultiValued, true); err != nil {
+			e := err.(scimerr.ScimError)
+			return &e
+		}
+	}
 	return nil
 }
 
@@ -415,7 +428,10 @@ func isBoolKey(k string) bool {
 // string booleans, whole-extension paths, nested extension objects in
 // path-less values, unqualified enterprise paths, remove without a path) and
 // refuses read-only targets with mutability.
-func normalizePatch(s schemaSet, doc map[string]any) *scimerr.ScimError {
+//
+// Work is linear in the operations; at most maxPatchOperations are accepted,
+// and the loop stops when ctx ends (the client hung up).
+func normalizePatch(ctx context.Context, s schemaSet, doc map[string]any) *scimerr.ScimError {
 	ops, ok := doc["Operations"].([]any)
 	if !ok {
 		for k, v := range doc {
@@ -429,12 +445,20 @@ func normalizePatch(s schemaSet, doc map[string]any) *scimerr.ScimError {
 		e := bad(scimerr.ScimTypeInvalidValue, "Operations must be a non-empty list")
 		return &e
 	}
+	if len(ops) > maxPatchOperations {
+		e := bad(scimerr.ScimTypeInvalidValue, "a PATCH carries at most %d operations; this one has %d", maxPatchOperations, len(ops))
+		return &e
+	}
 	doc["Operations"] = ops
 	if l, ok := doc["schemas"].([]any); !ok || len(l) != 1 || l[0] != urnPatchOp {
 		e := bad(scimerr.ScimTypeInvalidValue, "schemas must be [%q]", urnPatchOp)
 		return &e
 	}
 	for i, o := range ops {
+		if i%64 == 0 && ctx.Err() != nil {
+			e := cancelled()
+			return &e
+		}
 		op, ok := o.(map[string]any)
 		if !ok {
 			e := bad(scimerr.ScimTypeInvalidSyntax, "operation %d is not an object", i+1)
@@ -459,57 +483,9 @@ func normalizePatch(s schemaSet, doc map[string]any) *scimerr.ScimError {
 			delete(op, "path")
 			hasPath = false
 		}
-		if !hasPath {
-			if name == "remove" {
-				e := bad(scimerr.ScimTypeNoTarget, "operation %d: remove needs a path", i+1)
-				return &e
-			}
-			m, ok := op["value"].(map[string]any)
-			if !ok {
-				e := bad(scimerr.ScimTypeInvalidValue, "operation %d: a %s without a path needs an object value", i+1, name)
-				return &e
-			}
-			flat := map[string]any{}
-			for k, v := range m {
-				if strings.EqualFold(k, "id") || strings.EqualFold(k, "schemas") || strings.EqualFold(k, "meta") {
-					continue // Okta echoes id; read-only noise
-				}
-				ref, ok := s.resolveKey(k)
-				if !ok {
-					e := bad(scimerr.ScimTypeInvalidPath, "operation %d: unknown attribute %q", i+1, k)
-					return &e
-				}
-				if ref.name == "" { // nested extension object → flat URN keys
-					em, ok := v.(map[string]any)
-					if !ok {
-						e := bad(scimerr.ScimTypeInvalidValue, "operation %d: %s must be an object", i+1, k)
-						return &e
-					}
-					for ek, ev := range em {
-						r, ok := s.resolveKey(ref.ext + ":" + ek)
-						if !ok || r.name == "" {
-							e := bad(scimerr.ScimTypeInvalidPath, "operation %d: unknown attribute %q in %s", i+1, ek, ref.ext)
-							return &e
-						}
-						if r.readOnly() && r.sub == "" {
-							e := bad(scimerr.ScimTypeMutability, "operation %d: %s is read-only", i+1, r)
-							return &e
-						}
-						flat[r.String()] = fixBooleans(r.String(), ev)
-					}
-					continue
-				}
-				if ref.readOnly() && ref.sub == "" {
-					e := bad(scimerr.ScimTypeMutability, "operation %d: %s is read-only", i+1, ref)
-					return &e
-				}
-				flat[ref.String()] = fixBooleans(ref.String(), v)
-			}
-			op["value"] = flat
-			continue
-		}
-		// A whole extension as the path: make it path-less.
-		if _, ok := s.extension(path); ok {
+		// A whole extension as the path: the same as a path-less value
+		// {"urn:…:User": {…}}.
+		if _, isExt := s.extension(path); hasPath && isExt {
 			m, ok := op["value"].(map[string]any)
 			if !ok || name == "remove" {
 				e := bad(scimerr.ScimTypeInvalidPath, "operation %d: %s can only be added or replaced with an object", i+1, path)
@@ -517,8 +493,19 @@ func normalizePatch(s schemaSet, doc map[string]any) *scimerr.ScimError {
 			}
 			delete(op, "path")
 			op["value"] = map[string]any{path: m}
-			ops[i] = op
-			return normalizePatch(s, doc) // re-run to flatten
+			hasPath = false
+		}
+		if !hasPath {
+			if name == "remove" {
+				e := bad(scimerr.ScimTypeNoTarget, "operation %d: remove needs a path", i+1)
+				return &e
+			}
+			flat, err := flattenPathless(s, i, name, op["value"])
+			if err != nil {
+				return err
+			}
+			op["value"] = flat
+			continue
 		}
 		// Unqualified enterprise attributes (Entra "Example 5": path "manager").
 		head := path
@@ -561,4 +548,63 @@ func normalizePatch(s schemaSet, doc map[string]any) *scimerr.ScimError {
 		}
 	}
 	return nil
+}
+
+// maxPatchOperations caps the operations of one PATCH (documented in
+// README.md and advertised as patch.maxOperations in
+// /ServiceProviderConfig). Entra ID and Okta send one to a few dozen (the
+// Microsoft validator's largest is 36).
+const maxPatchOperations = 1000
+
+// cancelled is the error for a request whose context ended mid-work.
+func cancelled() scimerr.ScimError {
+	return scimerr.ScimError{Status: http.StatusBadRequest, Detail: "request cancelled"}
+}
+
+// flattenPathless resolves the keys of a path-less add or replace value
+// (operation i) into canonical flat keys, flattening nested extension
+// objects.
+func flattenPathless(s schemaSet, i int, name string, value any) (map[string]any, *scimerr.ScimError) {
+	m, ok := value.(map[string]any)
+	if !ok {
+		e := bad(scimerr.ScimTypeInvalidValue, "operation %d: a %s without a path needs an object value", i+1, name)
+		return nil, &e
+	}
+	flat := map[string]any{}
+	for k, v := range m {
+		if strings.EqualFold(k, "id") || strings.EqualFold(k, "schemas") || strings.EqualFold(k, "meta") {
+			continue // Okta echoes id; read-only noise
+		}
+		ref, ok := s.resolveKey(k)
+		if !ok {
+			e := bad(scimerr.ScimTypeInvalidPath, "operation %d: unknown attribute %q", i+1, k)
+			return nil, &e
+		}
+		if ref.name == "" { // nested extension object → flat URN keys
+			em, ok := v.(map[string]any)
+			if !ok {
+				e := bad(scimerr.ScimTypeInvalidValue, "operation %d: %s must be an object", i+1, k)
+				return nil, &e
+			}
+			for ek, ev := range em {
+				r, ok := s.resolveKey(ref.ext + ":" + ek)
+				if !ok || r.name == "" {
+					e := bad(scimerr.ScimTypeInvalidPath, "operation %d: unknown attribute %q in %s", i+1, ek, ref.ext)
+					return nil, &e
+				}
+				if r.readOnly() && r.sub == "" {
+					e := bad(scimerr.ScimTypeMutability, "operation %d: %s is read-only", i+1, r)
+					return nil, &e
+				}
+				flat[r.String()] = fixBooleans(r.String(), ev)
+			}
+			continue
+		}
+		if ref.readOnly() && ref.sub == "" {
+			e := bad(scimerr.ScimTypeMutability, "operation %d: %s is read-only", i+1, ref)
+			return nil, &e
+		}
+		flat[ref.String()] = fixBooleans(ref.String(), v)
+	}
+	return flat, nil
 }

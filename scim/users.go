@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 
 	lib "github.com/elimity-com/scim"
@@ -38,6 +39,8 @@ func storedDoc(u db.User) map[string]any {
 	}
 	priv, _ := doc[privateKey].(map[string]any)
 	delete(doc, privateKey)
+	_ = cleanMultiValued(doc, userMultiValued, false) // repairs never fail
+	pruneUnassigned(doc)
 	doc["userName"] = u.UserName
 	doc["active"] = u.Status != db.StatusInactive
 	name, _ := doc["name"].(map[string]any)
@@ -84,7 +87,11 @@ func storedDoc(u db.User) map[string]any {
 }
 
 // docToUser writes a SCIM document into u and returns the email index.
-func docToUser(doc map[string]any, u *db.User) ([]db.UserEmail, error) {
+// checkEmails validates every emails[].value (client input); without it only
+// the address that becomes the user's email is checked, so a PATCH that does
+// not touch emails is never refused for a value stored before every value
+// was checked.
+func docToUser(doc map[string]any, u *db.User, checkEmails bool) ([]db.UserEmail, error) {
 	userName, _ := doc["userName"].(string)
 	if strings.TrimSpace(userName) == "" {
 		return nil, bad(scimerr.ScimTypeInvalidValue, "userName is required")
@@ -125,6 +132,9 @@ func docToUser(doc map[string]any, u *db.User) ([]db.UserEmail, error) {
 			if strings.TrimSpace(val) == "" {
 				continue
 			}
+			if err := db.ValidateEmail(strings.TrimSpace(val)); err != nil && checkEmails {
+				return nil, bad(scimerr.ScimTypeInvalidValue, "emails[].value %q is not a valid email address", val)
+			}
 			emails = append(emails, db.UserEmail{Value: strings.TrimSpace(val), Type: typ, Primary: prim})
 		}
 	}
@@ -142,12 +152,12 @@ func docToUser(doc map[string]any, u *db.User) ([]db.UserEmail, error) {
 	}
 	if email == "" {
 		if db.ValidateEmail(u.UserName) != nil {
-			return nil, bad(scimerr.ScimTypeInvalidValue, "Roster needs an email address: send emails[].value or an email-shaped userName")
+			return nil, bad(scimerr.ScimTypeInvalidValue, "Roster needs an email address: userName %q is not one, and no emails[].value was sent", u.UserName)
 		}
 		email = u.UserName
 	}
 	if err := db.ValidateEmail(email); err != nil {
-		return nil, bad(scimerr.ScimTypeInvalidValue, "email %q is not a valid address", email)
+		return nil, bad(scimerr.ScimTypeInvalidValue, "emails[].value %q is not a valid email address", email)
 	}
 	u.Email = email
 	priv := map[string]any{}
@@ -180,11 +190,12 @@ func docToUser(doc map[string]any, u *db.User) ([]db.UserEmail, error) {
 		case "userName", "active", "externalId", "id", "meta", "schemas", "groups", "password", URNRoster, privateKey:
 			continue
 		}
-		if v == nil {
+		if unassigned(v) {
 			continue
 		}
 		rest[k] = v
 	}
+	pruneUnassigned(rest)
 	if len(priv) > 0 {
 		rest[privateKey] = priv
 	}
@@ -206,7 +217,7 @@ type userView struct {
 
 func (r *userResource) render(u db.User, v userView) map[string]any {
 	doc := storedDoc(u)
-	if v.withGroups {
+	if v.withGroups && len(v.groups) > 0 {
 		gs := make([]any, 0, len(v.groups))
 		for _, g := range v.groups {
 			gs = append(gs, map[string]any{"value": g.ID, "display": g.DisplayName,
@@ -323,7 +334,7 @@ func (r *userResource) search(ctx context.Context, q db.Query, p projection) ([]
 func (r *userResource) Create(req *http.Request, attrs lib.ResourceAttributes) (lib.Resource, error) {
 	ctx := req.Context()
 	var u db.User
-	emails, err := docToUser(map[string]any(attrs), &u)
+	emails, err := docToUser(map[string]any(attrs), &u, true)
 	if err != nil {
 		return lib.Resource{}, err
 	}
@@ -385,7 +396,7 @@ func (r *userResource) Replace(req *http.Request, id string, attrs lib.ResourceA
 	ctx := req.Context()
 	u, err := r.h.store.UpdateSCIMUser(ctx, teamOf(ctx), id, ifMatch(ctx), actorOf(ctx), func(u *db.User, emails *[]db.UserEmail) error {
 		before := string(u.Attributes)
-		list, err := docToUser(map[string]any(attrs), u)
+		list, err := docToUser(map[string]any(attrs), u, true)
 		if err != nil {
 			return err
 		}
@@ -428,14 +439,16 @@ func (r *userResource) Patch(req *http.Request, id string, ops []lib.PatchOperat
 			doc["externalId"] = u.ExternalID
 		}
 		beforeEmails, _ := json.Marshal(doc["emails"])
-		if err := applyPatch(doc, r.schemas, ops); err != nil {
+		if err := applyPatch(ctx, doc, r.schemas, ops); err != nil {
 			return err
 		}
-		list, err := docToUser(doc, u)
+		afterEmails, _ := json.Marshal(doc["emails"])
+		changed := string(afterEmails) != string(beforeEmails)
+		list, err := docToUser(doc, u, changed)
 		if err != nil {
 			return err
 		}
-		if afterEmails, _ := json.Marshal(doc["emails"]); string(afterEmails) != string(beforeEmails) {
+		if changed {
 			*emails = append([]db.UserEmail{}, list...)
 		}
 		return nil
@@ -444,4 +457,53 @@ func (r *userResource) Patch(req *http.Request, id string, ops []lib.PatchOperat
 		return lib.Resource{}, r.h.writeErr(ctx, err, http.MethodPatch)
 	}
 	return r.after(ctx, u, http.MethodPatch)
+}
+
+// pruneUnassigned removes, recursively, the keys of m whose values are
+// unassigned (null, [] or {} once pruned), and null list elements.
+func pruneUnassigned(m map[string]any) {
+	for k, v := range m {
+		m[k] = pruneValue(v)
+		if unassigned(m[k]) {
+			delete(m, k)
+		}
+	}
+}
+
+func pruneValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		pruneUnassigned(x)
+	case []any:
+		kept := x[:0]
+		for _, e := range x {
+			if e = pruneValue(e); !unassigned(e) {
+				kept = append(kept, e)
+			}
+		}
+		clear(x[len(kept):])
+		return kept
+	}
+	return v
+}
+
+// unassigned reports whether v is null, an empty list or an empty object:
+// RFC 7643 §2.5 treats them as the attribute being unassigned.
+func unassigned(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Map:
+		return rv.Len() == 0
+	case reflect.Pointer, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
 }

@@ -178,6 +178,9 @@ func (b *sqlBuilder) order(q db.Query) (string, error) {
 	default:
 		return "", invalidFilter("cannot sort by %s", q.SortBy)
 	}
+	if b.kind == "users" && q.SortBy == db.FieldDisplayName {
+		return "", invalidFilter("cannot sort users by %s", q.SortBy)
+	}
 	if b.kind == "groups" && q.SortBy != db.FieldDisplayName && q.SortBy != db.FieldExternalID && q.SortBy != db.FieldCreated && q.SortBy != db.FieldLastModified {
 		return "", invalidFilter("cannot sort groups by %s", q.SortBy)
 	}
