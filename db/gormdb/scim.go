@@ -263,8 +263,12 @@ func (s *Store) SearchUsers(ctx context.Context, teamID string, q db.Query) ([]d
 	}
 	total := -1
 	if !q.SkipTotal {
+		cwhere, cargs, err := countWhere(b, where, args, teamID, q)
+		if err != nil {
+			return nil, 0, err
+		}
 		var n int64
-		if err := s.conn(ctx).Raw("SELECT COUNT(*) FROM users WHERE "+where, args...).Row().Scan(&n); err != nil {
+		if err := s.conn(ctx).Raw("SELECT COUNT(*) FROM users WHERE "+cwhere, cargs...).Row().Scan(&n); err != nil {
 			return nil, 0, fmt.Errorf("search users: %w", translate(err))
 		}
 		total = int(n)
@@ -297,8 +301,12 @@ func (s *Store) SearchGroups(ctx context.Context, teamID string, q db.Query) ([]
 	}
 	total := -1
 	if !q.SkipTotal {
+		cwhere, cargs, err := countWhere(b, where, args, teamID, q)
+		if err != nil {
+			return nil, 0, err
+		}
 		var n int64
-		if err := s.conn(ctx).Model(&groupRow{}).Where(where, args...).Count(&n).Error; err != nil {
+		if err := s.conn(ctx).Model(&groupRow{}).Where(cwhere, cargs...).Count(&n).Error; err != nil {
 			return nil, 0, fmt.Errorf("search groups: %w", translate(err))
 		}
 		total = int(n)
@@ -313,7 +321,7 @@ func (s *Store) SearchGroups(ctx context.Context, teamID string, q db.Query) ([]
 	var rows []groupRow
 	var err2 error
 	if q.Offset > 0 {
-		err2 = s.deferredPage(ctx, &rows, quoteTable(s.dialect, "groups"), where, args, order, q)
+		err2 = s.deferredPage(ctx, &rows, "groups", where, args, order, q)
 	} else {
 		err2 = s.conn(ctx).Where(where, args...).Order(order).Limit(q.Limit).Find(&rows).Error
 	}
@@ -327,12 +335,25 @@ func (s *Store) SearchGroups(ctx context.Context, teamID string, q db.Query) ([]
 	return out, total, nil
 }
 
+// countWhere is the condition the total counts: the whole query's matches.
+// A keyset position (q.After) only says where the page starts, so the total
+// of a cursor page is the same as the first page's (RFC 9865 totalResults).
+func countWhere(b *sqlBuilder, where string, args []any, teamID string, q db.Query) (string, []any, error) {
+	if q.After == "" {
+		return where, args, nil
+	}
+	q.After = ""
+	cb := &sqlBuilder{d: b.d, kind: b.kind}
+	return cb.where(teamID, q)
+}
+
 // deferredPage reads an OFFSET page in two steps: the ids from the index (a
 // covering scan), then only those rows. OFFSET over full rows would read and
-// decode every skipped row.
+// decode every skipped row. table is the bare table name: gorm quotes it
+// (quoting it here too made SQLite look for a table named "\"groups\"").
 func (s *Store) deferredPage(ctx context.Context, dst any, table, where string, args []any, order string, q db.Query) error {
 	var ids []string
-	if err := s.conn(ctx).Table(table).Where(where, args...).Order(order).Limit(q.Limit).Offset(q.Offset).Pluck(table+".id", &ids).Error; err != nil {
+	if err := s.conn(ctx).Table(table).Where(where, args...).Order(order).Limit(q.Limit).Offset(q.Offset).Pluck(quoteTable(s.dialect, table)+".id", &ids).Error; err != nil {
 		return err
 	}
 	if len(ids) == 0 {
