@@ -139,9 +139,6 @@ func (h *handler) serveLibrary(w http.ResponseWriter, r *http.Request, kind reso
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
-	if rec.status < 300 {
-		h.forgetLists(teamOf(ctx))
-	}
 	for k, v := range rec.header {
 		if k != "Content-Type" && k != "Content-Length" && k != "Etag" {
 			w.Header()[k] = v
