@@ -94,7 +94,7 @@ func (h *handler) decodeCursor(s cursorScope, c string) (p cursorPos, ok bool) {
 	if len(c) > maxCursorLen {
 		return cursorPos{}, false
 	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(c)
 	if err != nil || len(b) < 2+cursorMACSize || b[0] != cursorVersion {
 		return cursorPos{}, false
 	}
