@@ -378,25 +378,16 @@ func (s *Store) deferredPage(ctx context.Context, dst any, table, where string, 
 	return nil
 }
 
-// deferredUserPage is deferredPage for users, scanned by hand.
+// deferredUserPage is deferredPage for users in one statement: the page's
+// ids come from a derived table (a covering index scan past the offset) and
+// only those rows are joined and scanned by hand.
 func (s *Store) deferredUserPage(ctx context.Context, where string, args []any, order string, q db.Query) ([]db.User, error) {
-	var ids []string
-	if err := s.conn(ctx).Table("users").Where(where, args...).Order(order).Limit(q.Limit).Offset(q.Offset).Pluck("users.id", &ids).Error; err != nil {
-		return nil, err
-	}
-	if len(ids) == 0 {
-		return []db.User{}, nil
-	}
-	pos := make(map[string]int, len(ids))
-	for i, id := range ids {
-		pos[id] = i
-	}
-	us, err := s.queryUsers(ctx, "users.id IN ?", []any{ids}, len(ids))
+	rows, err := s.conn(ctx).Raw("SELECT "+userColumns+" FROM (SELECT users.id FROM users WHERE "+where+" ORDER BY "+order+
+		" LIMIT "+strconv.Itoa(q.Limit)+" OFFSET "+strconv.Itoa(q.Offset)+") page JOIN users ON users.id = page.id ORDER BY "+order, args...).Rows()
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(us, func(a, b int) bool { return pos[us[a].ID] < pos[us[b].ID] })
-	return us, nil
+	return scanUsers(rows, q.Limit)
 }
 
 // ExpectedTypesOf is ExpectedTypes for users the caller already holds: one
