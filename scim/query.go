@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -194,25 +193,6 @@ func (h *handler) serveSearch(w http.ResponseWriter, r *http.Request, kind resou
 		startIndex: req.StartIndex, count: req.Count, cursor: req.Cursor})
 }
 
-// cursors are opaque to clients: "i<id>" continues after an id (default
-// order), "o<offset>" continues at an offset (sorted lists).
-func encodeCursor(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-func decodeCursor(c string) (after string, offset int, ok bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) < 2 {
-		return "", 0, false
-	}
-	switch b[0] {
-	case 'i':
-		return string(b[1:]), 0, true
-	case 'o':
-		n, err := strconv.Atoi(string(b[1:]))
-		return "", n, err == nil && n >= 0
-	}
-	return "", 0, false
-}
-
 func (h *handler) list(w http.ResponseWriter, r *http.Request, kind resourceKind, lp listParams) {
 	p, serr := parseProjection(kind.sset(), lp.attributes, lp.excluded)
 	if serr != nil {
@@ -260,16 +240,13 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, kind resourceKind
 			return
 		}
 		if *lp.cursor != "" {
-			after, off, ok := decodeCursor(*lp.cursor)
-			if !ok {
-				writeError(w, http.StatusBadRequest, "invalidCursor", "the cursor is not one this server issued")
+			pos, ok := h.decodeCursor(cursorScope{team: teamOf(r.Context()), endpoint: kind.endpoint(), q: q}, *lp.cursor)
+			if !ok || pos.after != "" && q.SortBy != "" && q.SortBy != db.FieldID {
+				writeError(w, http.StatusBadRequest, "invalidCursor",
+					"the cursor is not one this server issued for this query: a cursor only continues the list of the same team, endpoint, filter, sortBy and sortOrder, unaltered")
 				return
 			}
-			if after != "" && q.SortBy != "" && q.SortBy != db.FieldID {
-				writeError(w, http.StatusBadRequest, "invalidCursor", "the cursor does not belong to this sort order")
-				return
-			}
-			q.After, q.Offset = after, off
+			q.After, q.Offset = pos.after, pos.offset
 		}
 	} else if lp.startIndex != nil {
 		startIndex = *lp.startIndex
@@ -278,42 +255,19 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, kind resourceKind
 		}
 		q.Offset = startIndex - 1
 	}
-	// Paging through a team (Okta imports, the list workload) asks for the
-	// same query page after page: reuse its total, and turn startIndex into
-	// keyset paging when the previous page's last id is known, as long as no
-	// SCIM write to the team happened in between.
-	team := teamOf(r.Context())
-	key := kind.endpoint() + "\x00" + lp.filter + "\x00" + string(q.SortBy) + "\x00" + lp.sortOrder
-	offset := q.Offset
-	gen := h.generation(team)
-	if t, ok := h.cachedTotal(team, key); ok {
-		q.SkipTotal = true
-		if q.SortBy == "" && q.Offset > 0 && q.After == "" {
-			if after, ok := h.pageHint(team, key, q.Offset); ok {
-				q.After, q.Offset = after, 0
-			}
-		}
-		docs, _, last, err := kind.search(r.Context(), q, p)
-		if err != nil {
-			writeScimError(w, h.toScimError(err, http.MethodGet))
-			return
-		}
-		h.writeList(w, lp, q, p, docs, t, last, startIndex, offset, team, key, gen)
-		return
-	}
+	// Totals are counted by the store on every request: a cached total went
+	// stale with every write that bypasses SCIM (admin API, directory sync,
+	// SSO), and the store counts a team from an index (issue 9 #13).
 	docs, total, last, err := kind.search(r.Context(), q, p)
 	if err != nil {
 		writeScimError(w, h.toScimError(err, http.MethodGet))
 		return
 	}
-	h.rememberTotal(team, key, total, gen)
-	h.writeList(w, lp, q, p, docs, total, last, startIndex, offset, team, key, gen)
+	h.writeList(w, cursorScope{team: teamOf(r.Context()), endpoint: kind.endpoint(), q: q}, lp, p, docs, total, last, startIndex)
 }
 
-func (h *handler) writeList(w http.ResponseWriter, lp listParams, q db.Query, p projection, docs []map[string]any, total int, last string, startIndex, offset int, team, key string, gen uint64) {
-	if q.SortBy == "" && last != "" && lp.cursor == nil {
-		h.rememberPage(team, key, offset+len(docs), last, gen)
-	}
+func (h *handler) writeList(w http.ResponseWriter, scope cursorScope, lp listParams, p projection, docs []map[string]any, total int, last string, startIndex int) {
+	q := scope.q
 	res := make([]any, len(docs))
 	for i, d := range docs {
 		res[i] = p.apply(d)
@@ -327,9 +281,9 @@ func (h *handler) writeList(w http.ResponseWriter, lp listParams, q db.Query, p 
 		}
 		if more {
 			if q.SortBy == "" || q.SortBy == db.FieldID {
-				out["nextCursor"] = encodeCursor("i" + last)
+				out["nextCursor"] = h.encodeCursor(scope, cursorPos{after: last})
 			} else {
-				out["nextCursor"] = encodeCursor("o" + strconv.Itoa(q.Offset+len(docs)))
+				out["nextCursor"] = h.encodeCursor(scope, cursorPos{offset: q.Offset + len(docs)})
 			}
 		}
 	} else {

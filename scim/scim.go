@@ -68,6 +68,11 @@ type Options struct {
 	// TokenCacheTTL keeps authenticated tokens in memory this long (default
 	// 5s; negative disables). A revoked token stops working within it.
 	TokenCacheTTL time.Duration
+	// CursorKey signs RFC 9865 cursors (HMAC-SHA256). Give every replica the
+	// same key so a cursor works on all of them and across restarts; when
+	// empty, each handler draws a random key, and its cursors are good only
+	// on that process until it stops.
+	CursorKey []byte
 }
 
 type ctxKey int
@@ -94,100 +99,11 @@ type handler struct {
 	tokens  map[[32]byte]tokenEntry
 	touched map[string]time.Time
 	buckets map[string]*bucket
-	lists   map[string]*listCache // by team
 
 	// libWrites makes serveLibrary decode the library's response body even
 	// when the resource handler rendered it (tests compare the two).
 	libWrites bool
-	gens      map[string]uint64 // by team: SCIM writes so far
-}
-
-// listCache remembers, for one team, the totals and page boundaries of
-// recent list queries; any SCIM write to the team clears it.
-type listCache struct {
-	at     time.Time
-	totals map[string]int
-	pages  map[string]string // key + offset → last id before that offset
-}
-
-const listCacheTTL = 2 * time.Second
-
-func (h *handler) listCacheOf(team string, create bool) *listCache {
-	c := h.lists[team]
-	if c != nil && h.now().Sub(c.at) > listCacheTTL {
-		delete(h.lists, team)
-		c = nil
-	}
-	if c == nil && create {
-		if len(h.lists) > 1000 {
-			clear(h.lists)
-		}
-		c = &listCache{at: h.now(), totals: map[string]int{}, pages: map[string]string{}}
-		h.lists[team] = c
-	}
-	return c
-}
-
-func (h *handler) cachedTotal(team, key string) (int, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if c := h.listCacheOf(team, false); c != nil {
-		t, ok := c.totals[key]
-		return t, ok
-	}
-	return 0, false
-}
-
-// generation is the team's write count, read before a query so its result
-// is only remembered if no write happened meanwhile.
-func (h *handler) generation(team string) uint64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.gens[team]
-}
-
-func (h *handler) rememberTotal(team, key string, total int, gen uint64) {
-	if total < 0 {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.gens[team] != gen {
-		return
-	}
-	c := h.listCacheOf(team, true)
-	if len(c.totals) < 1000 {
-		c.totals[key] = total
-	}
-}
-
-func (h *handler) pageHint(team, key string, offset int) (string, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if c := h.listCacheOf(team, false); c != nil {
-		id, ok := c.pages[key+"\x00"+strconv.Itoa(offset)]
-		return id, ok
-	}
-	return "", false
-}
-
-func (h *handler) rememberPage(team, key string, offset int, lastID string, gen uint64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.gens[team] != gen {
-		return
-	}
-	if c := h.listCacheOf(team, false); c != nil && len(c.pages) < 100000 {
-		c.pages[key+"\x00"+strconv.Itoa(offset)] = lastID
-	}
-}
-
-// forgetLists drops the team's list cache after a write.
-func (h *handler) forgetLists(team string) {
-	h.mu.Lock()
-	h.gens[team]++
-	delete(h.lists, team)
-	h.mu.Unlock()
+	cursorKey []byte // signs cursors; see Options.CursorKey
 }
 
 type tokenEntry struct {
@@ -225,7 +141,7 @@ func NewHandler(store Store, opts Options) http.Handler {
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	h := &handler{store: store, opts: opts, log: opts.Logger, now: opts.Now,
 		tokens: map[[32]byte]tokenEntry{}, touched: map[string]time.Time{}, buckets: map[string]*bucket{},
-		lists: map[string]*listCache{}, gens: map[string]uint64{}}
+		cursorKey: cursorKey(opts.CursorKey)}
 	h.users = &userResource{h: h, schemas: userSchemas()}
 	h.groups = &groupResource{h: h, schemas: groupSchemas()}
 	us, gs := h.users.schemas, h.groups.schemas

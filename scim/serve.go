@@ -143,9 +143,6 @@ func (h *handler) serveLibrary(w http.ResponseWriter, r *http.Request, kind reso
 	if note.set {
 		rec.status = http.StatusServiceUnavailable
 	}
-	if rec.status < 300 || note.set {
-		h.forgetLists(teamOf(ctx))
-	}
 	for k, v := range rec.header {
 		if k != "Content-Type" && k != "Content-Length" && k != "Etag" {
 			w.Header()[k] = v

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"fmt"
 	"time"
 )
@@ -22,6 +23,11 @@ type SCIMConfig struct {
 	// TokenCacheTTL keeps authenticated SCIM tokens in memory; a revoked token
 	// stops working within this time. 0 uses the default; negative disables.
 	TokenCacheTTL time.Duration `yaml:"token_cache_ttl"`
+	// CursorKey (64 hex digits) signs RFC 9865 paging cursors. Give every
+	// replica the same key (ROSTER_SCIM_CURSOR_KEY, never a checked-in file)
+	// so a cursor works on all of them and after a restart; unset, each
+	// process signs with a random key of its own.
+	CursorKey string `yaml:"cursor_key"`
 }
 
 func (c *SCIMConfig) defaults() {
@@ -45,5 +51,15 @@ func (c *SCIMConfig) validate() []string {
 	check(c.MaxResults >= 1 && c.MaxResults <= 10000, "scim.max_results must be between 1 and 10000, got %d", c.MaxResults)
 	check(c.MaxBulkOperations >= 1 && c.MaxBulkOperations <= 10000, "scim.max_bulk_operations must be between 1 and 10000, got %d", c.MaxBulkOperations)
 	check(c.TokenCacheTTL <= time.Minute, "scim.token_cache_ttl must be at most 1m (revocation latency), got %s", c.TokenCacheTTL)
+	if c.CursorKey != "" {
+		b, err := hex.DecodeString(c.CursorKey)
+		check(err == nil && len(b) == 32, "scim.cursor_key must be 64 hex digits (32 bytes)")
+	}
 	return p
+}
+
+// cursorKey returns the decoded cursor key (nil when unset).
+func (c *SCIMConfig) cursorKey() []byte {
+	b, _ := hex.DecodeString(c.CursorKey)
+	return b
 }

@@ -40,6 +40,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad listen", "listen: eighty\n", nil, "listen"},
 		{"env not an integer", "", map[string]string{"ROSTER_API_MAX_BODY_BYTES": "lots"}, "ROSTER_API_MAX_BODY_BYTES: not an integer"},
 		{"env bad value", "", map[string]string{"ROSTER_LOG_FORMAT": "xml"}, "log.format"},
+		{"short cursor key", "", map[string]string{"ROSTER_SCIM_CURSOR_KEY": "abcd"}, "scim.cursor_key"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

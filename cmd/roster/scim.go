@@ -22,6 +22,7 @@ func init() {
 			MaxResults:        c.MaxResults,
 			MaxBulkOperations: c.MaxBulkOperations,
 			TokenCacheTTL:     c.TokenCacheTTL,
+			CursorKey:         c.cursorKey(),
 		})
 		a.Mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 		return nil

@@ -2,6 +2,9 @@ package gormdb
 
 import (
 	"context"
+	"sync"
+
+	"gorm.io/gorm"
 
 	"github.com/roster-dev/roster/db"
 )
@@ -56,3 +59,45 @@ var (
 	Redact     = redact
 	DSNSecrets = dsnSecrets
 )
+
+// Statements counts the SQL statements a store runs and the rows its queries
+// return to Go, so a test can bound work by counts instead of by time.
+type Statements struct {
+	mu         sync.Mutex
+	on         bool
+	Statements int
+	RowsRead   int64
+}
+
+// CountStatements installs a counter on s (once per store); it counts only
+// between Start and Stop.
+func CountStatements(s *Store) *Statements {
+	c := &Statements{}
+	count := func(read bool) func(*gorm.DB) {
+		return func(tx *gorm.DB) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if !c.on {
+				return
+			}
+			c.Statements++
+			if read {
+				c.RowsRead += tx.Statement.RowsAffected
+			}
+		}
+	}
+	cb := s.db.Callback()
+	cb.Query().After("gorm:query").Register("test:count", count(true))
+	cb.Row().After("gorm:row").Register("test:count", count(false))
+	cb.Raw().After("gorm:raw").Register("test:count", count(false))
+	cb.Create().After("gorm:create").Register("test:count", count(false))
+	cb.Update().After("gorm:update").Register("test:count", count(false))
+	cb.Delete().After("gorm:delete").Register("test:count", count(false))
+	return c
+}
+
+// Start resets the counts and starts counting.
+func (c *Statements) Start() { c.mu.Lock(); c.on, c.Statements, c.RowsRead = true, 0, 0; c.mu.Unlock() }
+
+// Stop stops counting.
+func (c *Statements) Stop() { c.mu.Lock(); c.on = false; c.mu.Unlock() }

@@ -270,8 +270,12 @@ func (s *Store) SearchUsers(ctx context.Context, teamID string, q db.Query) ([]d
 	}
 	total := -1
 	if !q.SkipTotal {
+		cwhere, cargs, err := countWhere(b, where, args, teamID, q)
+		if err != nil {
+			return nil, 0, err
+		}
 		var n int64
-		if err := s.conn(ctx).Raw("SELECT COUNT(*) FROM users WHERE "+where, args...).Scan(&n).Error; err != nil {
+		if err := s.conn(ctx).Raw("SELECT COUNT(*) FROM users WHERE "+cwhere, cargs...).Scan(&n).Error; err != nil {
 			return nil, 0, fmt.Errorf("search users: %w", translate(err))
 		}
 		total = int(n)
@@ -304,8 +308,12 @@ func (s *Store) SearchGroups(ctx context.Context, teamID string, q db.Query) ([]
 	}
 	total := -1
 	if !q.SkipTotal {
+		cwhere, cargs, err := countWhere(b, where, args, teamID, q)
+		if err != nil {
+			return nil, 0, err
+		}
 		var n int64
-		if err := s.conn(ctx).Model(&groupRow{}).Where(where, args...).Count(&n).Error; err != nil {
+		if err := s.conn(ctx).Model(&groupRow{}).Where(cwhere, cargs...).Count(&n).Error; err != nil {
 			return nil, 0, fmt.Errorf("search groups: %w", translate(err))
 		}
 		total = int(n)
@@ -320,7 +328,7 @@ func (s *Store) SearchGroups(ctx context.Context, teamID string, q db.Query) ([]
 	var rows []groupRow
 	var err2 error
 	if q.Offset > 0 {
-		err2 = s.deferredPage(ctx, &rows, quoteTable(s.dialect, "groups"), where, args, order, q)
+		err2 = s.deferredPage(ctx, &rows, "groups", where, args, order, q)
 	} else {
 		err2 = s.conn(ctx).Where(where, args...).Order(order).Limit(q.Limit).Find(&rows).Error
 	}
@@ -334,12 +342,25 @@ func (s *Store) SearchGroups(ctx context.Context, teamID string, q db.Query) ([]
 	return out, total, nil
 }
 
+// countWhere is the condition the total counts: the whole query's matches.
+// A keyset position (q.After) only says where the page starts, so the total
+// of a cursor page is the same as the first page's (RFC 9865 totalResults).
+func countWhere(b *sqlBuilder, where string, args []any, teamID string, q db.Query) (string, []any, error) {
+	if q.After == "" {
+		return where, args, nil
+	}
+	q.After = ""
+	cb := &sqlBuilder{d: b.d, kind: b.kind}
+	return cb.where(teamID, q)
+}
+
 // deferredPage reads an OFFSET page in two steps: the ids from the index (a
 // covering scan), then only those rows. OFFSET over full rows would read and
-// decode every skipped row.
+// decode every skipped row. table is the bare table name: gorm quotes it
+// (quoting it here too made SQLite look for a table named "\"groups\"").
 func (s *Store) deferredPage(ctx context.Context, dst any, table, where string, args []any, order string, q db.Query) error {
 	var ids []string
-	if err := s.conn(ctx).Table(table).Where(where, args...).Order(order).Limit(q.Limit).Offset(q.Offset).Pluck(table+".id", &ids).Error; err != nil {
+	if err := s.conn(ctx).Table(table).Where(where, args...).Order(order).Limit(q.Limit).Offset(q.Offset).Pluck(quoteTable(s.dialect, table)+".id", &ids).Error; err != nil {
 		return err
 	}
 	if len(ids) == 0 {
@@ -364,25 +385,16 @@ func (s *Store) deferredPage(ctx context.Context, dst any, table, where string, 
 	return nil
 }
 
-// deferredUserPage is deferredPage for users, scanned by hand.
+// deferredUserPage is deferredPage for users in one statement: the page's
+// ids come from a derived table (a covering index scan past the offset) and
+// only those rows are joined and scanned by hand.
 func (s *Store) deferredUserPage(ctx context.Context, where string, args []any, order string, q db.Query) ([]db.User, error) {
-	var ids []string
-	if err := s.conn(ctx).Table("users").Where(where, args...).Order(order).Limit(q.Limit).Offset(q.Offset).Pluck("users.id", &ids).Error; err != nil {
-		return nil, err
-	}
-	if len(ids) == 0 {
-		return []db.User{}, nil
-	}
-	pos := make(map[string]int, len(ids))
-	for i, id := range ids {
-		pos[id] = i
-	}
-	us, err := s.queryUsers(ctx, "users.id IN ?", []any{ids}, len(ids))
+	rows, err := s.conn(ctx).Raw("SELECT "+userColumns+" FROM (SELECT users.id FROM users WHERE "+where+" ORDER BY "+order+
+		" LIMIT "+strconv.Itoa(q.Limit)+" OFFSET "+strconv.Itoa(q.Offset)+") page JOIN users ON users.id = page.id ORDER BY "+order, args...).Rows()
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(us, func(a, b int) bool { return pos[us[a].ID] < pos[us[b].ID] })
-	return us, nil
+	return scanUsers(rows, q.Limit)
 }
 
 // ExpectedTypesOf is ExpectedTypes for users the caller already holds: one
