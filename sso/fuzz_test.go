@@ -53,9 +53,12 @@ func fuzzIdP(t testing.TB) *forgeIdP {
 //
 // The seed corpus holds responses signed with the fixed key of
 // testdata/fuzzidp (written by TestWriteSAMLFuzzCorpus; their Destination
-// names a fixed team, so they verify and are then refused), truncated,
+// names a fixed team, so they are refused after parsing), truncated,
 // garbage, XXE, billion-laughs, deeply nested and huge-attribute variants;
-// the setup adds fresh responses valid for the live team.
+// the setup adds fresh responses valid for the live team, whose mutations
+// reach the signature checks. The large seeds stay in the tens of KB: under
+// the fuzzer's coverage instrumentation a 300 KB response took seconds per
+// execution. TestACSRefusesOversizedHostileInput covers sizes up to the cap.
 func FuzzSAMLResponse(f *testing.F) {
 	e := newEnv(f, nil, nil)
 	idp := fuzzIdP(f)
@@ -113,11 +116,11 @@ func TestWriteSAMLFuzzCorpus(t *testing.T) {
 		`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&lol4;</samlp:Response>`
 	xxe := `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>` +
 		strings.Replace(signedA, "jane@acme.example</saml:NameID>", "&x;</saml:NameID>", 1)
-	deep := strings.Repeat("<a>", 40000) + strings.Repeat("</a>", 40000)
-	hugeAttrValue := idp.BuildXML(t, ok(resp{SignAssertion: true, First: strings.Repeat("J", 300<<10)}))
-	hugeXMLAttr := strings.Replace(signedA, `Version="2.0"`, `Version="2.0" x="`+strings.Repeat("x", 300<<10)+`"`, 1)
+	deep := strings.Repeat("<a>", 10001) + strings.Repeat("</a>", 10001) // one past encoding/xml's depth limit
+	hugeAttrValue := idp.BuildXML(t, ok(resp{SignAssertion: true, First: strings.Repeat("J", 32<<10)}))
+	hugeXMLAttr := strings.Replace(signedA, `Version="2.0"`, `Version="2.0" x="`+strings.Repeat("x", 32<<10)+`"`, 1)
 	manyAttrs := strings.Replace(signedA, `<saml:AttributeStatement>`, `<saml:AttributeStatement>`+
-		strings.Repeat(`<saml:Attribute Name="a"><saml:AttributeValue>v</saml:AttributeValue></saml:Attribute>`, 4000), 1)
+		strings.Repeat(`<saml:Attribute Name="a"><saml:AttributeValue>v</saml:AttributeValue></saml:Attribute>`, 400), 1)
 	twoAssertions := strings.Replace(signedA, "</samlp:Response>", signedA[strings.Index(signedA, "<saml:Assertion"):strings.Index(signedA, "</saml:Assertion>")+len("</saml:Assertion>")]+"</samlp:Response>", 1)
 	entries := []struct {
 		name    string
@@ -153,5 +156,40 @@ func TestWriteSAMLFuzzCorpus(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, en.name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestACSRefusesOversizedHostileInput: issue 9 fuzzing inputs at full size,
+// too slow to mutate: a huge attribute value, thousands of attributes and
+// deep nesting near the ACS body cap are refused with a 4xx, and one past
+// the cap is a 413. A validly signed assertion whose first name is 300 KB
+// used to be a 500: the JIT insert's name_too_long was taken for an
+// internal error.
+func TestACSRefusesOversizedHostileInput(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	idp := fuzzIdP(t)
+	team, _ := e.team("Acme", idp.Metadata(), sso.Settings{JIT: ptr(true), AllowIdPInitiated: ptr(true), Domains: &[]string{"acme.example"}})
+	ok := resp{Destination: e.url(team.ID, "acs"), Audience: e.url(team.ID, "metadata"), Email: "jane@acme.example",
+		First: "Jane", Last: "Doe", Now: clock.Now(), SignAssertion: true}
+	huge := ok
+	huge.First = strings.Repeat("J", 300<<10)
+	signed := idp.BuildXML(t, ok)
+	cases := []struct {
+		name, xml string
+		want      int
+	}{
+		{"huge attribute value", idp.BuildXML(t, huge), http.StatusForbidden}, // signed, but the name is over 255 characters
+		{"many attributes", strings.Replace(signed, `<saml:AttributeStatement>`, `<saml:AttributeStatement>`+
+			strings.Repeat(`<saml:Attribute Name="a"><saml:AttributeValue>v</saml:AttributeValue></saml:Attribute>`, 4000), 1), http.StatusForbidden},
+		{"deep nesting", strings.Repeat("<a>", 40000) + strings.Repeat("</a>", 40000), http.StatusForbidden},
+		{"over the cap", strings.Repeat("x", 600<<10), http.StatusRequestEntityTooLarge},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := e.post(e.browser(), team.ID, base64.StdEncoding.EncodeToString([]byte(tc.xml)), "")
+			if res.StatusCode != tc.want {
+				t.Errorf("status %d, want %d; logs:\n%s", res.StatusCode, tc.want, e.logs)
+			}
+		})
 	}
 }

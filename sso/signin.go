@@ -263,6 +263,12 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState, sta
 	}
 	u, created, err := s.provision(ctx, c, id)
 	if err != nil {
+		var se *SignInError
+		if !errors.As(err, &se) && db.IsClientError(err) {
+			// The IdP asserted something Roster cannot store (a name over
+			// 255 characters, say): the IdP's mistake, refused, not a 500.
+			return fail("invalid_identity", err)
+		}
 		return SignIn{}, err
 	}
 	tok, err := s.randomToken(32)
