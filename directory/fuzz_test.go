@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,8 +56,10 @@ func fuzzEntry(ad bool, dn string, anchor []byte, mail, userName, given, sn, ful
 // LDAP entry mapping). Invariants: no panic; an entry without an anchor is
 // refused by MapUser (ok false); a mapped user carries its anchor and
 // trimmed fields; an invalid user (bad email, over-long name, ...) becomes a
-// per-entry "skip" change, never an error of the whole batch; ranged member
-// attribute names parse without panics and name a sane bound.
+// per-entry "skip" change, never an error of the whole batch; a ranged
+// member attribute name parses to 0 <= lo <= hi or to an error (a
+// malformed range used to read as the last chunk, silently dropping the
+// rest of a group's members).
 //
 // Seeds: every recorded entry in testdata/entries, plus the committed
 // corpus (bad GUID lengths, userAccountControl strings, member ranges, DNs
@@ -125,8 +128,8 @@ func FuzzLDAPEntry(f *testing.F) {
 		_ = m.anchorOf(e)
 		_ = normDN(e.DN)
 		_ = normDN(member)
-		if base, hi, last, ranged := parseRange(memberAttr); ranged && !last && hi < 0 {
-			t.Fatalf("parseRange(%q) = %q, %d, not last: a negative bound", memberAttr, base, hi)
+		if r, err := parseRange(memberAttr); err == nil && !r.last() && (r.lo < 0 || r.hi < r.lo || r.hi >= maxRangeBound+1) {
+			t.Fatalf("parseRange(%q) = %+v: bounds out of order or range", memberAttr, r)
 		}
 		if !ok {
 			return
@@ -150,4 +153,75 @@ func loadRecorded(t testing.TB, name string) []recordedEntry {
 		t.Fatal(err)
 	}
 	return rs
+}
+
+// TestWriteLDAPFuzzCorpus regenerates the committed seed corpus of
+// FuzzLDAPEntry when ROSTER_WRITE_FUZZ_CORPUS=1; otherwise it skips.
+func TestWriteLDAPFuzzCorpus(t *testing.T) {
+	if os.Getenv("ROSTER_WRITE_FUZZ_CORPUS") != "1" {
+		t.Skip("set ROSTER_WRITE_FUZZ_CORPUS=1 to regenerate testdata/fuzz/FuzzLDAPEntry")
+	}
+	guid := []byte{0x23, 0x91, 0x05, 0xe2, 0xde, 0xf4, 0xdb, 0x46, 0x97, 0xe4, 0x26, 0x57, 0x9b, 0x40, 0x50, 0xd3}
+	type entry struct {
+		ad                                                        bool
+		dn                                                        string
+		anchor                                                    []byte
+		mail, user, given, sn, full, disabled, memberAttr, member string
+	}
+	base := func(ad bool) entry {
+		if ad {
+			return entry{true, "CN=Jane Doe,OU=Staff,DC=corp,DC=example,DC=test", guid, "jane.doe@corp.example.test", "jane@corp.example.test",
+				"Jane", "Doe", "Jane Doe", "512", "member;range=0-1499", "CN=Bob,OU=Staff,DC=corp,DC=example,DC=test"}
+		}
+		return entry{false, "uid=jane,ou=people,dc=example,dc=org", []byte("49b06e84-7b29-1041-8156-b7eabbd0acfa"), "jane@example.org", "jane",
+			"Jane", "Doe", "Jane Doe", "", "member", "uid=bob,ou=people,dc=example,dc=org"}
+	}
+	with := func(e entry, f func(*entry)) entry { f(&e); return e }
+	entries := map[string]entry{
+		"ad-guid-short":          with(base(true), func(e *entry) { e.anchor = guid[:15] }),
+		"ad-guid-long":           with(base(true), func(e *entry) { e.anchor = append(append([]byte{}, guid...), 0) }),
+		"ad-guid-empty":          with(base(true), func(e *entry) { e.anchor = nil }),
+		"ad-uac-disabled":        with(base(true), func(e *entry) { e.disabled = "514" }),
+		"ad-uac-hex":             with(base(true), func(e *entry) { e.disabled = "0x2" }),
+		"ad-uac-negative":        with(base(true), func(e *entry) { e.disabled = "-1" }),
+		"ad-uac-overflow":        with(base(true), func(e *entry) { e.disabled = "99999999999999999999" }),
+		"ad-uac-spaces":          with(base(true), func(e *entry) { e.disabled = " 2 " }),
+		"ad-range-last":          with(base(true), func(e *entry) { e.memberAttr = "member;range=1500-*" }),
+		"ad-range-upper":         with(base(true), func(e *entry) { e.memberAttr = "MEMBER;RANGE=0-1499" }),
+		"ad-range-open":          with(base(true), func(e *entry) { e.memberAttr = "member;range=0-" }),
+		"ad-range-dash":          with(base(true), func(e *entry) { e.memberAttr = "member;range=-" }),
+		"ad-range-negative":      with(base(true), func(e *entry) { e.memberAttr = "member;range=0--5" }),
+		"ad-range-overflow":      with(base(true), func(e *entry) { e.memberAttr = "member;range=0-9223372036854775807" }),
+		"ad-range-nodash":        with(base(true), func(e *entry) { e.memberAttr = "member;range=1500" }),
+		"ad-dn-escaped-comma":    with(base(true), func(e *entry) { e.dn = `CN=Doe\, Jane,OU=Staff,DC=corp,DC=example,DC=test` }),
+		"ad-dn-hex-value":        with(base(true), func(e *entry) { e.dn, e.member = `CN=#04024869,DC=corp`, `CN=#zz,DC=corp` }),
+		"ad-dn-multivalued-rdn":  with(base(true), func(e *entry) { e.dn = `CN=Jane+SN=Doe,DC=corp,DC=example,DC=test` }),
+		"ad-dn-trailing-escape":  with(base(true), func(e *entry) { e.dn = `CN=foo\` }),
+		"ad-dn-garbage":          with(base(true), func(e *entry) { e.dn, e.member = "=,=,;<>", "\"#+" }),
+		"ad-no-mail":             with(base(true), func(e *entry) { e.mail = "" }),
+		"ad-mail-invalid":        with(base(true), func(e *entry) { e.mail = "not an email" }),
+		"ad-mail-two-at":         with(base(true), func(e *entry) { e.mail = "a@b@corp.example.test" }),
+		"ad-mail-nul":            with(base(true), func(e *entry) { e.mail = "jane\x00@corp.example.test" }),
+		"ad-name-too-long":       with(base(true), func(e *entry) { e.given = strings.Repeat("J", 300) }),
+		"ad-names-missing":       with(base(true), func(e *entry) { e.given, e.sn, e.full = "", "", "" }),
+		"ad-names-invalid-utf8":  with(base(true), func(e *entry) { e.given, e.sn = "\xff\xfe", "\xc3\x28" }),
+		"ad-names-blank":         with(base(true), func(e *entry) { e.given, e.sn, e.full, e.user = " ", "\t", "   ", "" }),
+		"ldap-locked":            with(base(false), func(e *entry) { e.disabled = "000001010000Z" }),
+		"ldap-lock-false":        with(base(false), func(e *entry) { e.disabled = "FALSE" }),
+		"ldap-anchor-upper":      with(base(false), func(e *entry) { e.anchor = []byte("49B06E84-7B29-1041-8156-B7EABBD0ACFA") }),
+		"ldap-anchor-binary":     with(base(false), func(e *entry) { e.anchor = []byte{0, 1, 2, 0xff} }),
+		"ldap-user-too-long":     with(base(false), func(e *entry) { e.user = strings.Repeat("u", 1000) }),
+		"ldap-email-huge-domain": with(base(false), func(e *entry) { e.mail = "a@" + strings.Repeat("x", 300) + ".org" }),
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzLDAPEntry")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, e := range entries {
+		body := fmt.Sprintf("go test fuzz v1\nbool(%v)\nstring(%q)\n[]byte(%q)\nstring(%q)\nstring(%q)\nstring(%q)\nstring(%q)\nstring(%q)\nstring(%q)\nstring(%q)\nstring(%q)\n",
+			e.ad, e.dn, e.anchor, e.mail, e.user, e.given, e.sn, e.full, e.disabled, e.memberAttr, e.member)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
