@@ -171,7 +171,10 @@ func (r valueRange) last() bool { return !r.ranged || r.hi < 0 }
 // 0 <= lo <= hi is an error: taking it for the last chunk would drop the
 // values that follow.
 func parseRange(name string) (valueRange, error) {
-	i := strings.Index(strings.ToLower(name), ";range=")
+	// fold ASCII only: strings.ToLower turns an invalid byte into a
+	// 3-byte U+FFFD, and an index into the folded copy would then not be
+	// an index into name
+	i := strings.Index(asciiLower(name), ";range=")
 	if i < 0 {
 		return valueRange{base: name, hi: -1}, nil
 	}
@@ -197,6 +200,18 @@ func parseRange(name string) (valueRange, error) {
 	}
 	r.hi = hi
 	return r, nil
+}
+
+// asciiLower lower-cases A-Z and keeps every other byte, so the result has
+// the same length and byte offsets as s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // normDN lower-cases a DN and trims spaces after separators, for map keys.

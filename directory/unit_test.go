@@ -39,6 +39,11 @@ func TestParseRange(t *testing.T) {
 		{"member;range=-1-*", valueRange{base: "member", ranged: true}, true},
 		{"member;range=0-9223372036854775807", valueRange{base: "member", ranged: true}, true},
 		{"member;range=1500", valueRange{base: "member", ranged: true}, true},
+		// issue 9 (FuzzLDAPEntry crasher 61d33977344bce96): a non-UTF-8 byte
+		// before the option made the lower-cased copy longer than the name,
+		// and slicing the name at its index panicked
+		{"\x8a;rAnge=0-1", valueRange{base: "\x8a", lo: 0, hi: 1, ranged: true}, false},
+		{"\xc3member;range=0-*", valueRange{base: "\xc3member", lo: 0, hi: -1, ranged: true}, false},
 	}
 	for _, tc := range tests {
 		got, err := parseRange(tc.name)
