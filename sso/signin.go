@@ -25,11 +25,10 @@ type LoginStart struct {
 	// RelayState is the random key sent with the AuthnRequest.
 	RelayState string
 	// State, for a browser sign-in, is the signed AuthnRequest state the
-	// browser must bring back to the ACS (the handler sets it as a cookie);
-	// it expires at StateExpires. A test-mode sign-in keeps its state in the
-	// database instead and State is empty.
-	State        string
-	StateExpires time.Time
+	// browser must bring back to the ACS (the handler sets it as a cookie
+	// that lives as long as the request, Options.RequestTTL). A test-mode
+	// sign-in keeps its state in the database instead and State is empty.
+	State string
 }
 
 // safeReturnPath accepts only a local absolute path on Roster, so RelayState
@@ -87,7 +86,6 @@ func (s *Service) StartLogin(ctx context.Context, teamID, returnTo, testBy strin
 		if err != nil {
 			return LoginStart{}, err
 		}
-		out.StateExpires = exp
 	}
 	if binding == saml.HTTPRedirectBinding {
 		u, err := req.Redirect(relay, sp)
@@ -243,9 +241,10 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState, sta
 	}
 	// The replay cache, in the database so it holds across replicas: an
 	// assertion ID is accepted once until it could no longer be valid. A
-	// cookie's AuthnRequest is made single-use the same way (a request ID
-	// contains no ':', which XML IDs cannot hold, so the keys never clash);
-	// this write happens only for a response the IdP signed.
+	// cookie's AuthnRequest is made single-use the same way, under the key
+	// "request:<ID>" (an XML ID is an NCName, which holds no ':', so it never
+	// clashes with a real assertion ID). This write happens only for a
+	// response the IdP signed.
 	exp := latestExpiry(a).Add(c.ClockSkew + saml.MaxClockSkew)
 	if fromCookie {
 		if err := s.store.MarkSSOAssertion(ctx, teamID, "request:"+req.RequestID, s.now().Add(s.requestTTL), s.now()); err != nil {
