@@ -5,6 +5,13 @@ import (
 	"time"
 )
 
+// MaxPolicyDomains caps a policy's approved domains (R-POL-3). Beyond it
+// SetPolicy, ModifyPolicyDomains and PreviewPolicy return ErrInvalid
+// "too_many_domains". The cap keeps a dry run's SQL within every database's
+// parameter limit (it binds each proposed domain twice) and a policy change's
+// audit entry small.
+const MaxPolicyDomains = 1000
+
 // PolicyStore is the storage the user role policy needs beyond Store
 // (R-POL-1..R-POL-9). Every query about exceptions is computed by the
 // database from the team's policy, its approved domains and each user's

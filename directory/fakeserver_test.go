@@ -204,3 +204,48 @@ func TestDirSyncFlagsLoopSynthetic(t *testing.T) {
 		t.Errorf("cookies sent = %q", cookies)
 	}
 }
+
+// TestRangedMembersMalformedOrStuck: issue 9 (fuzzing, LDAP entry mapping).
+// A server whose ranged `member` values never advance ("member;range=0-2"
+// again and again) used to keep memberValues asking forever; a malformed
+// range ("0--5", "0-x", an overflowing bound) used to end the values
+// silently, dropping the rest of the group's members. Both are now an error
+// naming the group entry. The fake server gives up after 20 requests, so a
+// regression fails instead of hanging.
+func TestRangedMembersMalformedOrStuck(t *testing.T) {
+	tests := []struct {
+		name  string
+		first string // the entry's own attribute name
+		reply string // what the server answers to every ranged request
+	}{
+		{"stuck", "member;range=0-2", "member;range=0-2"},
+		{"going back", "member;range=0-2", "member;range=1-2"},
+		{"negative bound", "member;range=0--5", ""},
+		{"non-numeric bound", "member;range=0-x", ""},
+		{"overflowing bound", "member;range=0-9223372036854775807", ""},
+		{"no dash", "member;range=1500", ""},
+		{"stuck after one step", "member;range=0-2", "member;range=3-2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			requests := 0
+			srv := &fakeLDAP{t: t, handle: func(req fakeSearch) ([]*ldap.Entry, []ldap.Control) {
+				requests++
+				name := tc.reply
+				if requests >= 20 || name == "" {
+					name = "member;range=3-*" // let a regression end
+				}
+				return []*ldap.Entry{{DN: req.Base, Attributes: []*ldap.EntryAttribute{{Name: name, Values: []string{"uid=x"}}}}}, nil
+			}}
+			lc := srv.dial()
+			first := &ldap.Entry{DN: "cn=big", Attributes: []*ldap.EntryAttribute{{Name: tc.first, Values: []string{"uid=1", "uid=2", "uid=3"}}}}
+			_, err := (&Syncer{}).memberValues(lc, first)
+			if err == nil || !strings.Contains(err.Error(), "cn=big") {
+				t.Errorf("memberValues = %v after %d requests, want an error naming cn=big", err, requests)
+			}
+			if requests > 1 {
+				t.Errorf("%d requests, want at most 1", requests)
+			}
+		})
+	}
+}

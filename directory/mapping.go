@@ -151,26 +151,67 @@ func hasClass(e *ldap.Entry, classes ...string) bool {
 	return false
 }
 
-// parseRange reads an attribute name like "member;range=0-1499": it returns
-// the base name, the upper bound and whether this is the last chunk ("-*").
-func parseRange(name string) (base string, hi int, last bool, ranged bool) {
-	i := strings.Index(strings.ToLower(name), ";range=")
+// maxRangeBound caps a ranged retrieval's bounds, so hi+1 never overflows
+// (AD's ranges are MaxValRange, 1,500 or 5,000, values long).
+const maxRangeBound = 1 << 30
+
+// valueRange is an attribute name split from its range option, as in
+// "member;range=0-1499" (AD's ranged retrieval).
+type valueRange struct {
+	base   string // the attribute name without the option
+	lo, hi int    // the values' bounds; hi is -1 for "*", the last chunk
+	ranged bool
+}
+
+// last reports whether no values follow this chunk.
+func (r valueRange) last() bool { return !r.ranged || r.hi < 0 }
+
+// parseRange reads an attribute name like "member;range=0-1499" or
+// "member;range=1500-*". A range option that is not lo-hi or lo-* with
+// 0 <= lo <= hi is an error: taking it for the last chunk would drop the
+// values that follow.
+func parseRange(name string) (valueRange, error) {
+	// fold ASCII only: strings.ToLower turns an invalid byte into a
+	// 3-byte U+FFFD, and an index into the folded copy would then not be
+	// an index into name
+	i := strings.Index(asciiLower(name), ";range=")
 	if i < 0 {
-		return name, 0, true, false
+		return valueRange{base: name, hi: -1}, nil
 	}
-	base, r := name[:i], name[i+len(";range="):]
-	j := strings.IndexByte(r, '-')
-	if j < 0 {
-		return base, 0, true, true
+	r := valueRange{base: name[:i], ranged: true}
+	spec := name[i+len(";range="):]
+	bad := fmt.Errorf("malformed range option %q", name)
+	los, his, ok := strings.Cut(spec, "-")
+	if !ok {
+		return r, bad
 	}
-	if r[j+1:] == "*" {
-		return base, 0, true, true
+	lo, err := strconv.Atoi(los)
+	if err != nil || lo < 0 || lo > maxRangeBound {
+		return r, bad
 	}
-	n, err := strconv.Atoi(r[j+1:])
-	if err != nil {
-		return base, 0, true, true
+	r.lo = lo
+	if his == "*" {
+		r.hi = -1
+		return r, nil
 	}
-	return base, n, false, true
+	hi, err := strconv.Atoi(his)
+	if err != nil || hi < lo || hi > maxRangeBound {
+		return r, bad
+	}
+	r.hi = hi
+	return r, nil
+}
+
+// asciiLower lower-cases A-Z and keeps every other byte, so the result has
+// the same length and byte offsets as s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // normDN lower-cases a DN and trims spaces after separators, for map keys.

@@ -414,37 +414,50 @@ func flatten(root *rawGroup, byDN map[string]*rawGroup, anchors map[string]strin
 
 // memberValues returns all member values of a group entry, following AD
 // style ranged retrieval ("member;range=0-1499") when the server split them.
+// Each request must advance: a server that answers a range ending before
+// the values asked for, or a malformed range, is an error naming the entry
+// (never a loop, never a group silently cut short).
 func (s *Syncer) memberValues(lc *ldap.Conn, e *ldap.Entry) ([]string, error) {
 	var vals []string
 	next := -1
 	for _, a := range e.Attributes {
-		base, hi, last, ranged := parseRange(a.Name)
-		if !strings.EqualFold(base, "member") {
+		r, err := parseRange(a.Name)
+		if !strings.EqualFold(r.base, "member") {
 			continue
 		}
+		if err != nil {
+			return nil, fmt.Errorf("members of %s: %w", e.DN, err)
+		}
 		vals = append(vals, a.Values...)
-		if ranged && !last {
-			next = hi + 1
+		if !r.last() {
+			next = r.hi + 1
 		}
 	}
 	for next >= 0 {
-		r, err := lc.Search(ldap.NewSearchRequest(e.DN, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+		res, err := lc.Search(ldap.NewSearchRequest(e.DN, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
 			"(objectClass=*)", []string{fmt.Sprintf("member;range=%d-*", next)}, nil))
 		if err != nil {
 			return nil, fmt.Errorf("ranged members of %s: %w", e.DN, err)
 		}
+		asked := next
 		next = -1
-		if len(r.Entries) == 0 {
+		if len(res.Entries) == 0 {
 			break
 		}
-		for _, a := range r.Entries[0].Attributes {
-			base, hi, last, _ := parseRange(a.Name)
-			if !strings.EqualFold(base, "member") {
+		for _, a := range res.Entries[0].Attributes {
+			r, err := parseRange(a.Name)
+			if !strings.EqualFold(r.base, "member") {
 				continue
 			}
+			if err != nil {
+				return nil, fmt.Errorf("ranged members of %s: %w", e.DN, err)
+			}
 			vals = append(vals, a.Values...)
-			if !last && len(a.Values) > 0 {
-				next = hi + 1
+			if !r.last() && len(a.Values) > 0 {
+				if r.hi < asked {
+					return nil, fmt.Errorf("ranged members of %s: asked for values from %d, the server answered %q", e.DN, asked, a.Name)
+				}
+				next = r.hi + 1
 			}
 		}
 	}

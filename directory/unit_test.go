@@ -24,21 +24,31 @@ func TestGUIDString(t *testing.T) {
 
 func TestParseRange(t *testing.T) {
 	tests := []struct {
-		name         string
-		base         string
-		hi           int
-		last, ranged bool
+		name   string
+		want   valueRange
+		errors bool
 	}{
-		{"member", "member", 0, true, false},
-		{"member;range=0-1499", "member", 1499, false, true},
-		{"member;range=1500-*", "member", 0, true, true},
-		{"Member;Range=3000-4499", "Member", 4499, false, true},
-		{"member;range=0-x", "member", 0, true, true},
+		{"member", valueRange{base: "member", hi: -1}, false},
+		{"member;range=0-1499", valueRange{base: "member", lo: 0, hi: 1499, ranged: true}, false},
+		{"member;range=1500-*", valueRange{base: "member", lo: 1500, hi: -1, ranged: true}, false},
+		{"Member;Range=3000-4499", valueRange{base: "Member", lo: 3000, hi: 4499, ranged: true}, false},
+		// issue 9 (fuzzing): malformed ranges are errors, not the last chunk
+		{"member;range=0-x", valueRange{base: "member", ranged: true}, true},
+		{"member;range=0--5", valueRange{base: "member", ranged: true}, true},
+		{"member;range=5-4", valueRange{base: "member", lo: 5, ranged: true}, true},
+		{"member;range=-1-*", valueRange{base: "member", ranged: true}, true},
+		{"member;range=0-9223372036854775807", valueRange{base: "member", ranged: true}, true},
+		{"member;range=1500", valueRange{base: "member", ranged: true}, true},
+		// issue 9 (FuzzLDAPEntry crasher 61d33977344bce96): a non-UTF-8 byte
+		// before the option made the lower-cased copy longer than the name,
+		// and slicing the name at its index panicked
+		{"\x8a;rAnge=0-1", valueRange{base: "\x8a", lo: 0, hi: 1, ranged: true}, false},
+		{"\xc3member;range=0-*", valueRange{base: "\xc3member", lo: 0, hi: -1, ranged: true}, false},
 	}
 	for _, tc := range tests {
-		base, hi, last, ranged := parseRange(tc.name)
-		if base != tc.base || hi != tc.hi || last != tc.last || ranged != tc.ranged {
-			t.Errorf("parseRange(%q) = %q %d %v %v", tc.name, base, hi, last, ranged)
+		got, err := parseRange(tc.name)
+		if got != tc.want || (err != nil) != tc.errors {
+			t.Errorf("parseRange(%q) = %+v, %v; want %+v, error %v", tc.name, got, err, tc.want, tc.errors)
 		}
 	}
 }

@@ -45,29 +45,29 @@ func benchmarkACS(b *testing.B, d gormdb.Dialect) {
 					b.Fatal(err)
 				}
 			}
-			type post struct{ resp, relay string }
+			type post struct{ resp, relay, state string }
 			posts := make([]post, b.N)
 			for i := range posts {
 				email := "jane@acme.example"
 				if bc.newUser {
 					email = fmt.Sprintf("u%d@acme.example", i)
 				}
-				reqID, relay := "", ""
+				reqID, relay, state := "", "", ""
 				if bc.spInit {
 					start, err := e.svc.StartLogin(ctx, team.ID, "/", "")
 					if err != nil {
 						b.Fatal(err)
 					}
 					u, _ := url.Parse(start.RedirectURL)
-					relay = u.Query().Get("RelayState")
+					relay, state = u.Query().Get("RelayState"), start.State
 					reqID = between(string(inflateRequest(b, u.Query().Get("SAMLRequest"))), `ID="`, `"`)
 				}
-				posts[i] = post{f.Build(b, e.okResp(f, team.ID, reqID, email)), relay}
+				posts[i] = post{f.Build(b, e.okResp(f, team.ID, reqID, email)), relay, state}
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := e.svc.ACS(ctx, team.ID, posts[i].resp, posts[i].relay); err != nil {
+				if _, err := e.svc.ACS(ctx, team.ID, posts[i].resp, posts[i].relay, posts[i].state); err != nil {
 					b.Fatal(err)
 				}
 			}

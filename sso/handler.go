@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/roster-dev/roster/db"
 )
@@ -56,6 +57,9 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) sendStart(w http.ResponseWriter, r *http.Request, start LoginStart) {
 	w.Header().Set("Cache-Control", "no-store")
+	if start.State != "" {
+		http.SetCookie(w, s.stateCookie(r.PathValue("team"), start.RelayState, start.State, int(s.requestTTL/time.Second)))
+	}
 	if start.RedirectURL != "" {
 		http.Redirect(w, r, start.RedirectURL, http.StatusFound)
 		return
@@ -95,7 +99,16 @@ func (s *Service) handleACS(w http.ResponseWriter, r *http.Request) {
 		s.writeFailure(w, status, ref)
 		return
 	}
-	res, err := s.ACS(r.Context(), team, r.PostForm.Get("SAMLResponse"), r.PostForm.Get("RelayState"))
+	relay := r.PostForm.Get("RelayState")
+	state := ""
+	if validRelay(relay) {
+		if c, err := r.Cookie(stateCookiePrefix + relay); err == nil {
+			state = c.Value
+		}
+		// the state is single-use whatever the outcome
+		http.SetCookie(w, s.stateCookie(team, relay, "", -1))
+	}
+	res, err := s.ACS(r.Context(), team, r.PostForm.Get("SAMLResponse"), relay, state)
 	var se *SignInError
 	switch {
 	case errors.As(err, &se):
@@ -122,6 +135,21 @@ func (s *Service) handleACS(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, res.ReturnTo, http.StatusSeeOther)
+}
+
+// stateCookie is a login's state cookie (state.go), sent only to the team's
+// ACS. The IdP's POST to the ACS is a cross-site request, which browsers
+// send SameSite=Lax cookies with only on top-level GETs, so it is
+// SameSite=None, which browsers accept only with Secure. On plain-http
+// loopback (development, tests), where Secure is off, it is Lax: a local
+// IdP on another port is the same site.
+func (s *Service) stateCookie(team, relay, value string, maxAge int) *http.Cookie {
+	c := &http.Cookie{Name: stateCookiePrefix + relay, Value: value, Path: s.teamURL(team, "acs").Path,
+		MaxAge: maxAge, HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteNoneMode}
+	if !c.Secure {
+		c.SameSite = http.SameSiteLaxMode
+	}
+	return c
 }
 
 // secureCookies is true unless Roster runs on plain http on a loopback host

@@ -22,6 +22,13 @@ import (
 type LoginStart struct {
 	RedirectURL string
 	PostForm    []byte
+	// RelayState is the random key sent with the AuthnRequest.
+	RelayState string
+	// State, for a browser sign-in, is the signed AuthnRequest state the
+	// browser must bring back to the ACS (the handler sets it as a cookie
+	// that lives as long as the request, Options.RequestTTL). A test-mode
+	// sign-in keeps its state in the database instead and State is empty.
+	State string
 }
 
 // safeReturnPath accepts only a local absolute path on Roster, so RelayState
@@ -39,8 +46,10 @@ func safeReturnPath(p string) string {
 }
 
 // StartLogin begins an SP-initiated sign-in: a signed AuthnRequest (RSA-SHA256)
-// and a random RelayState that keys the request's server-side state.
-// testBy, if set, makes it a test-mode sign-in by that admin.
+// and a random RelayState. For a browser sign-in it writes nothing: the
+// request's state is returned signed, for a cookie (state.go). testBy, if
+// set, makes it a test-mode sign-in by that admin, whose state is stored
+// server side because the admin's API client is not the browser.
 func (s *Service) StartLogin(ctx context.Context, teamID, returnTo, testBy string) (LoginStart, error) {
 	t, err := s.serviceProvider(ctx, teamID)
 	if err != nil {
@@ -64,21 +73,33 @@ func (s *Service) StartLogin(ctx context.Context, teamID, returnTo, testBy strin
 	if err != nil {
 		return LoginStart{}, err
 	}
-	if err := s.store.PutSSORequest(ctx, db.SSORequest{RelayState: relay, TeamID: teamID, RequestID: req.ID,
-		ReturnTo: safeReturnPath(returnTo), TestBy: testBy, ExpiresAt: s.now().Add(s.requestTTL)}); err != nil {
-		return LoginStart{}, err
+	out := LoginStart{RelayState: relay}
+	exp := s.now().Add(s.requestTTL)
+	if testBy != "" {
+		if err := s.store.PutSSORequest(ctx, db.SSORequest{RelayState: relay, TeamID: teamID, RequestID: req.ID,
+			ReturnTo: safeReturnPath(returnTo), TestBy: testBy, ExpiresAt: exp}); err != nil {
+			return LoginStart{}, err
+		}
+	} else {
+		out.State, err = sealState(t.stateKeys[0], loginState{Team: teamID, Relay: relay, RequestID: req.ID,
+			ReturnTo: safeReturnPath(returnTo), Expires: exp.Unix()})
+		if err != nil {
+			return LoginStart{}, err
+		}
 	}
 	if binding == saml.HTTPRedirectBinding {
 		u, err := req.Redirect(relay, sp)
 		if err != nil {
 			return LoginStart{}, fmt.Errorf("sign AuthnRequest: %w", err)
 		}
-		return LoginStart{RedirectURL: u.String()}, nil
+		out.RedirectURL = u.String()
+		return out, nil
 	}
 	if err := sp.SignAuthnRequest(req); err != nil {
 		return LoginStart{}, fmt.Errorf("sign AuthnRequest: %w", err)
 	}
-	return LoginStart{PostForm: req.Post(relay)}, nil
+	out.PostForm = req.Post(relay)
+	return out, nil
 }
 
 // StartTest begins a test-mode sign-in for an SSO admin (R-ADM-7): the ACS
@@ -143,9 +164,11 @@ func refuse(reason string, detail error) *SignInError {
 }
 
 // ACS verifies a posted SAMLResponse for the team and, unless it is a test,
-// provisions (JIT) and signs the user in. It never panics: crewjam v0.5.1
-// dereferences a missing Conditions or Subject, so parsing is recovered.
-func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState string) (out SignIn, err error) {
+// provisions (JIT) and signs the user in. state is the login state cookie
+// StartLogin issued for relayState ("" if the browser sent none). It never
+// panics: crewjam v0.5.1 dereferences a missing Conditions or Subject, so
+// parsing is recovered.
+func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState, state string) (out SignIn, err error) {
 	t, err := s.serviceProvider(ctx, teamID)
 	if err != nil {
 		if errors.Is(err, db.ErrNotFound) {
@@ -159,9 +182,14 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState stri
 	// else is unsolicited: allowed only when the team enables IdP-initiated
 	// sign-in, and then InResponseTo must be absent, so a captured
 	// SP-initiated response cannot be replayed as an unsolicited one.
+	// The pending request is named by a state cookie (a browser sign-in)
+	// or, for test mode, by a database row. A RelayState of Roster's shape
+	// with neither is refused, not taken as unsolicited: it is a lost,
+	// expired, tampered or foreign state cookie.
 	var req db.SSORequest
 	possible := []string{""}
 	idpInitiated := true
+	fromCookie := false
 	if relayState != "" && len(relayState) <= 80 {
 		r, err := s.store.TakeSSORequest(ctx, teamID, relayState, s.now())
 		switch {
@@ -169,6 +197,13 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState stri
 			req, possible, idpInitiated = r, []string{r.RequestID}, false
 		case !errors.Is(err, db.ErrNotFound):
 			return SignIn{}, err
+		case validRelay(relayState) && (state != "" || !c.AllowIdPInitiated):
+			st, err := openState(t.stateKeys, state, teamID, relayState, s.now())
+			if err != nil {
+				return SignIn{}, refuse("state_invalid", err)
+			}
+			req = db.SSORequest{RelayState: relayState, TeamID: teamID, RequestID: st.RequestID, ReturnTo: safeReturnPath(st.ReturnTo)}
+			possible, idpInitiated, fromCookie = []string{st.RequestID}, false, true
 		}
 	}
 	test := req.TestBy != ""
@@ -205,8 +240,20 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState stri
 		return SignIn{Identity: id, Test: true, ReturnTo: "/"}, nil
 	}
 	// The replay cache, in the database so it holds across replicas: an
-	// assertion ID is accepted once until it could no longer be valid.
+	// assertion ID is accepted once until it could no longer be valid. A
+	// cookie's AuthnRequest is made single-use the same way, under the key
+	// "request:<ID>" (an XML ID is an NCName, which holds no ':', so it never
+	// clashes with a real assertion ID). This write happens only for a
+	// response the IdP signed.
 	exp := latestExpiry(a).Add(c.ClockSkew + saml.MaxClockSkew)
+	if fromCookie {
+		if err := s.store.MarkSSOAssertion(ctx, teamID, "request:"+req.RequestID, s.now().Add(s.requestTTL), s.now()); err != nil {
+			if errors.Is(err, db.ErrConflict) {
+				return fail("replayed", fmt.Errorf("AuthnRequest %s was already answered", req.RequestID))
+			}
+			return SignIn{}, err
+		}
+	}
 	if err := s.store.MarkSSOAssertion(ctx, teamID, a.ID, exp, s.now()); err != nil {
 		if errors.Is(err, db.ErrConflict) {
 			return fail("replayed", fmt.Errorf("assertion %s was already used", a.ID))
@@ -215,6 +262,12 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState stri
 	}
 	u, created, err := s.provision(ctx, c, id)
 	if err != nil {
+		var se *SignInError
+		if !errors.As(err, &se) && db.IsClientError(err) {
+			// The IdP asserted something Roster cannot store (a name over
+			// 255 characters, say): the IdP's mistake, refused, not a 500.
+			return fail("invalid_identity", err)
+		}
 		return SignIn{}, err
 	}
 	tok, err := s.randomToken(32)

@@ -30,6 +30,9 @@ type teamSP struct {
 	sps    []*saml.ServiceProvider // one per SP key, newest (the signing key) first
 	idp    *saml.EntityDescriptor
 	domain map[string]bool // configured email domains
+	// stateKeys sign and verify login state cookies, one per SP key,
+	// newest first (state.go).
+	stateKeys [][]byte
 }
 
 // ensureKey returns the team's SP keys, generating the first on first use.
@@ -164,6 +167,13 @@ func (s *Service) buildSP(c db.SSOConfig, keys []db.SSOKey) (*teamSP, error) {
 	}
 	idp.IDPSSODescriptors[0].KeyDescriptors = kds
 	t := &teamSP{cfg: c, idp: &idp, domain: map[string]bool{}}
+	pems := make([]string, len(keys))
+	for i, k := range keys {
+		pems[i] = k.PrivateKeyPEM
+	}
+	if t.stateKeys, err = stateKeys(pems); err != nil {
+		return nil, err
+	}
 	for _, d := range c.Domains {
 		t.domain[d.Name] = true
 	}

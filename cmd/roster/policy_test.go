@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -735,4 +736,52 @@ func TestPolicyCLIAuditActor(t *testing.T) {
 	}
 	p.fails(1, "policy set", "--team", p.team, "--mode", "default", "--as", "plain@cba.net")
 	p.fails(1, "users set-type", "--team", p.team, "--type", "external", "--as", "plain@cba.net", "plain@cba.net")
+}
+
+// TestPolicyDomainsCapped: issue 9 #6. A policy holds at most
+// db.MaxPolicyDomains approved domains (R-POL-3); beyond, the API answers
+// 400 too_many_domains (the dry run used to answer 500 at 20,000: too many
+// SQL parameters) and the CLI fails with the reason, changing nothing.
+func TestPolicyDomainsCapped(t *testing.T) {
+	p := newPolEnv(t)
+	p.setPolicy("domain", "cba.net")
+	many := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("d%d.cap.example", i)
+		}
+		return out
+	}
+	api := p.api()
+	tok := p.token("boss@cba.net")
+	cases := []struct {
+		name, method, path string
+		body               map[string]any
+	}{
+		{"set over the cap", "PUT", "/teams/" + p.team + "/policy", map[string]any{"mode": "domain", "domains": many(db.MaxPolicyDomains + 1)}},
+		{"dry run at 20,000", "PUT", "/teams/" + p.team + "/policy", map[string]any{"mode": "domain", "domains": many(20000), "dry_run": true}},
+		{"preview at 20,000", "POST", "/teams/" + p.team + "/policy/preview", map[string]any{"mode": "domain", "domains": many(20000)}},
+		{"add over the cap", "PATCH", "/teams/" + p.team + "/policy/domains", map[string]any{"add": many(db.MaxPolicyDomains)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := api.do(tok, tc.method, tc.path, tc.body, nil)
+			if code != http.StatusBadRequest || errCode(body) != "too_many_domains" {
+				t.Errorf("%d %s, want 400 too_many_domains", code, body)
+			}
+		})
+	}
+	code, body := api.do(tok, "POST", "/teams/"+p.team+"/policy/preview", map[string]any{"mode": "domain", "domains": many(db.MaxPolicyDomains)}, nil)
+	if code != http.StatusOK {
+		t.Errorf("preview at the cap: %d %s", code, body)
+	}
+	errOut := p.fails(1, "policy set", "--team", p.team, "--mode", "domain", "--domains", strings.Join(many(db.MaxPolicyDomains+1), ","))
+	if !strings.Contains(errOut, "at most 1000") {
+		t.Errorf("CLI over the cap: %q", errOut)
+	}
+	var v policyView
+	p.json(&v, "policy show", "--team", p.team)
+	if !cmp.Equal(v.Domains, []string{"cba.net"}) {
+		t.Errorf("domains after refused changes = %v", v.Domains)
+	}
 }

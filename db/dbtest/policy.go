@@ -39,6 +39,7 @@ func PolicySuite(t *testing.T, s db.Store) {
 		{"ChangeUserTypesAllOrNothing", testChangeUserTypesAllOrNothing},
 		{"RevertExceptions", testRevertExceptions},
 		{"UsageReport", testUsageReport},
+		{"DomainsCapped", testDomainsCapped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, s, ps) })
@@ -480,4 +481,67 @@ func testUsageReport(t *testing.T, s db.Store, ps db.PolicyStore) {
 	}
 	err = ps.UsageReport(ctx, "no-such-team", func(db.UsageRow) error { return nil })
 	polWantErr(t, err, db.ErrNotFound, "team_not_found")
+}
+
+// manyDomains returns n distinct valid domains d0.cap.example, d1.cap.example, ...
+func manyDomains(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("d%d.cap.example", i)
+	}
+	return out
+}
+
+// testDomainsCapped: issue 9 #6. A policy holds at most db.MaxPolicyDomains
+// approved domains (R-POL-3): more is ErrInvalid "too_many_domains" for a
+// set, an add and a dry run (20,000 domains made the dry run fail inside the
+// database: too many SQL parameters), and a dry run at the cap works.
+func testDomainsCapped(t *testing.T, s db.Store, ps db.PolicyStore) {
+	ctx := context.Background()
+	team, _ := polTeam(t, s)
+	polUser(t, s, team.ID, "in@d999.cap.example", db.SourceSSO, db.TypeStandard)
+	polUser(t, s, team.ID, "out@abc.net", db.SourceSSO, db.TypeStandard)
+	atCap := manyDomains(db.MaxPolicyDomains)
+
+	for _, n := range []int{db.MaxPolicyDomains + 1, 20000} {
+		_, err := ps.SetPolicy(ctx, team.ID, db.Policy{Mode: db.PolicyDomain, Domains: manyDomains(n)}, polActor)
+		polWantErr(t, err, db.ErrInvalid, "too_many_domains")
+		_, err = ps.PreviewPolicy(ctx, team.ID, db.Policy{Mode: db.PolicyDomain, Domains: manyDomains(n)}, db.Page{})
+		polWantErr(t, err, db.ErrInvalid, "too_many_domains")
+	}
+	// duplicates and spellings that normalise to one domain count once
+	dup := append(append([]string{}, atCap...), "D0.CAP.EXAMPLE.", "d1.cap.example")
+	pv, err := ps.PreviewPolicy(ctx, team.ID, db.Policy{Mode: db.PolicyDomain, Domains: dup}, db.Page{})
+	if err != nil {
+		t.Fatalf("dry run at the cap: %v", err)
+	}
+	if pv.Exceptions != 1 || len(pv.Users) != 1 || pv.Users[0].Email != "out@abc.net" {
+		t.Errorf("dry run at the cap = %d exceptions, users %+v; want out@abc.net only", pv.Exceptions, pv.Users)
+	}
+	if _, err := ps.SetPolicy(ctx, team.ID, db.Policy{Mode: db.PolicyDomain, Domains: atCap}, polActor); err != nil {
+		t.Fatalf("set policy at the cap: %v", err)
+	}
+	_, err = ps.ModifyPolicyDomains(ctx, team.ID, []string{"one-more.example"}, nil, polActor)
+	polWantErr(t, err, db.ErrInvalid, "too_many_domains")
+	// a swap that keeps the count at the cap is fine
+	if _, err := ps.ModifyPolicyDomains(ctx, team.ID, []string{"one-more.example"}, []string{"d0.cap.example"}, polActor); err != nil {
+		t.Fatalf("swap at the cap: %v", err)
+	}
+	tm, err := s.GetTeam(ctx, team.ID)
+	if err != nil || len(tm.Policy.Domains) != db.MaxPolicyDomains {
+		t.Fatalf("stored policy has %d domains (%v), want %d", len(tm.Policy.Domains), err, db.MaxPolicyDomains)
+	}
+	c, err := ps.CountExceptions(ctx, team.ID)
+	if err != nil || c.Total != 1 {
+		t.Errorf("exceptions at the cap = %+v, %v; want 1", c, err)
+	}
+	// classification of a new user at the cap (the store's Classifier sees
+	// the user's approved domain)
+	u, err := s.CreateUser(ctx, team.ID, db.NewUser{Email: "new@d500.cap.example", FirstName: "N", LastName: "U", Source: db.SourceSCIM}, polActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ExpectedTypes(ctx, team.ID, []string{u.ID}); err != nil || got[u.ID] == "" {
+		t.Errorf("expected type at the cap = %v, %v", got, err)
+	}
 }

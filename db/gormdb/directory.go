@@ -137,7 +137,7 @@ func (s *Store) CreateDirectoryConnection(ctx context.Context, c db.DirectoryCon
 		CAPEM: c.CAPEM, TLSPin: c.TLSPin, IntervalSec: int64(c.Interval / time.Second), DeleteLimit: c.DeleteLimit,
 		Enabled: c.Enabled, CreatedAt: now, UpdatedAt: now}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if _, _, err := teamPolicy(tx, c.TeamID); err != nil {
+		if _, _, err := teamMode(tx, c.TeamID); err != nil {
 			return err
 		}
 		if err := tx.Create(&row).Error; err != nil {
@@ -474,7 +474,15 @@ func (a *dirApply) change(c db.DirectoryChange) { a.res.Changes = append(a.res.C
 
 func (a *dirApply) run(b db.DirectoryBatch) error {
 	tx, teamID := a.tx, a.conn.TeamID
-	_, policy, err := teamPolicy(tx, teamID)
+	_, mode, err := teamMode(tx, teamID)
+	if err != nil {
+		return err
+	}
+	batchEmails := make([]string, len(b.Users))
+	for i, u := range b.Users {
+		batchEmails[i] = u.Email
+	}
+	policy, err := a.s.classifierFor(tx, teamID, mode, batchEmails)
 	if err != nil {
 		return err
 	}
@@ -591,7 +599,7 @@ func (a *dirApply) saveAnchor(anchor, kind, target, dn, hash string) error {
 		DoUpdates: clause.AssignmentColumns([]string{"kind", "target_id", "dn", "dn_hash", "hash"})}).Create(&row).Error
 }
 
-func (a *dirApply) user(u db.DirectoryUser, policy db.Policy, anchors map[string]dirAnchorRow, byEmail map[string]userRow,
+func (a *dirApply) user(u db.DirectoryUser, policy teamClassifier, anchors map[string]dirAnchorRow, byEmail map[string]userRow,
 	takenNames map[string]bool, current map[string]userRow) error {
 	if err := db.ValidateEmail(u.Email); err != nil {
 		a.res.Counts.Skipped++
@@ -653,9 +661,9 @@ func (a *dirApply) user(u db.DirectoryUser, policy db.Policy, anchors map[string
 // same "user.create" audit entry, but written by flushNew in multi-row
 // INSERTs, because one INSERT per user and per audit entry capped a full
 // sync at a few hundred users per second.
-func (a *dirApply) queueUser(policy db.Policy, u *db.User) error {
+func (a *dirApply) queueUser(policy teamClassifier, u *db.User) error {
 	if u.Type == "" {
-		u.Type = a.s.classify(policy, u.Email, u.Source, false)
+		u.Type = a.s.classifyWith(policy, u.Email, u.Source)
 	}
 	d, err := json.Marshal(map[string]string{"email": u.Email, "source": string(u.Source), "type": string(u.Type)})
 	if err != nil {

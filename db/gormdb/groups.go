@@ -43,7 +43,7 @@ func (s *Store) CreateGroup(ctx context.Context, teamID string, in db.NewGroup, 
 	}
 	members := dedupe(in.Members)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if _, _, err := teamPolicy(tx, teamID); err != nil {
+		if _, _, err := teamMode(tx, teamID); err != nil {
 			return err
 		}
 		if err := checkMembers(tx, teamID, members); err != nil {

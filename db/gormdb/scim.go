@@ -131,11 +131,15 @@ func (s *Store) CreateSCIMUser(ctx context.Context, teamID string, in db.NewUser
 		return db.User{}, err
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		policy, err := policyOfTx(tx, teamID)
+		mode, err := policyModeTx(tx, teamID)
 		if err != nil {
 			return err
 		}
-		if err := s.insertUserTx(tx, policy, &u, by); err != nil {
+		cl, err := s.classifierFor(tx, teamID, mode, []string{u.Email})
+		if err != nil {
+			return err
+		}
+		if err := s.insertUserTx(tx, cl, &u, by); err != nil {
 			return err
 		}
 		return insertEmailRows(tx, emailRows(teamID, u.ID, emails))
@@ -401,7 +405,16 @@ func (s *Store) deferredUserPage(ctx context.Context, where string, args []any, 
 // query (the team's policy) instead of re-reading the users.
 func (s *Store) ExpectedTypesOf(ctx context.Context, teamID string, users []db.User) (map[string]db.UserType, error) {
 	out := make(map[string]db.UserType, len(users))
-	policy, err := s.policyOf(ctx, teamID)
+	conn := s.conn(ctx)
+	mode, err := policyModeTx(conn, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("expected types: %w", translate(err))
+	}
+	emails := make([]string, 0, len(users))
+	for _, u := range users {
+		emails = append(emails, u.Email)
+	}
+	cl, err := s.classifierFor(conn, teamID, mode, emails)
 	if err != nil {
 		return nil, fmt.Errorf("expected types: %w", translate(err))
 	}
@@ -409,7 +422,7 @@ func (s *Store) ExpectedTypesOf(ctx context.Context, teamID string, users []db.U
 		if u.TeamID != teamID || u.AdminRole.IsAdmin() {
 			continue
 		}
-		out[u.ID] = s.classify(policy, u.Email, u.Source, false)
+		out[u.ID] = s.classifyWith(cl, u.Email, u.Source)
 	}
 	return out, nil
 }

@@ -54,27 +54,19 @@ func (s *Store) GetSCIMUser(ctx context.Context, teamID, userID string) (db.User
 	return us[0], nil
 }
 
-// policyOf is teamPolicy for readers that need only the policy: one narrow
-// query (two in domain mode) without gorm's reflection.
-func (s *Store) policyOf(ctx context.Context, teamID string) (db.Policy, error) {
-	return policyOfTx(s.conn(ctx), teamID)
-}
-
-func policyOfTx(conn *gorm.DB, teamID string) (db.Policy, error) {
+// policyModeTx is teamMode for readers that need only the policy mode: one
+// narrow query without gorm's reflection.
+func policyModeTx(conn *gorm.DB, teamID string) (db.PolicyMode, error) {
 	var mode string
 	res := conn.Raw("SELECT policy_mode FROM teams WHERE id = ?", teamID).Scan(&mode)
 	if err := res.Error; err != nil {
 		if errors.Is(err, sql.ErrNoRows) || errors.Is(err, gorm.ErrRecordNotFound) {
-			return db.Policy{}, teamNotFound(teamID)
+			return "", teamNotFound(teamID)
 		}
-		return db.Policy{}, err
+		return "", err
 	}
 	if res.RowsAffected == 0 {
-		return db.Policy{}, teamNotFound(teamID)
+		return "", teamNotFound(teamID)
 	}
-	r := teamRow{ID: teamID, PolicyMode: mode}
-	if db.PolicyMode(mode) == db.PolicyDomain {
-		return loadPolicy(conn, &r)
-	}
-	return db.Policy{Mode: db.PolicyMode(mode)}, nil
+	return db.PolicyMode(mode), nil
 }

@@ -133,24 +133,18 @@ func loadPolicy(tx *gorm.DB, r *teamRow) (db.Policy, error) {
 	return p, nil
 }
 
-// teamPolicy reads a team's policy (and proves the team exists).
-func teamPolicy(tx *gorm.DB, teamID string) (teamRow, db.Policy, error) {
+// teamMode reads a team's row and policy mode (and proves the team exists).
+// It never reads the approved domains: classification reads only the ones
+// it needs (classifierFor).
+func teamMode(tx *gorm.DB, teamID string) (teamRow, db.PolicyMode, error) {
 	var r teamRow
 	if err := tx.Take(&r, "id = ?", teamID).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return r, db.Policy{}, teamNotFound(teamID)
+			return r, "", teamNotFound(teamID)
 		}
-		return r, db.Policy{}, err
+		return r, "", err
 	}
-	var p db.Policy
-	p.Mode = db.PolicyMode(r.PolicyMode)
-	if p.Mode == db.PolicyDomain {
-		var err error
-		if p, err = loadPolicy(tx, &r); err != nil {
-			return r, p, err
-		}
-	}
-	return r, p, nil
+	return r, db.PolicyMode(r.PolicyMode), nil
 }
 
 func validateNames(first, last string) error {

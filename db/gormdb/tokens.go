@@ -25,7 +25,7 @@ func (s *Store) CreateToken(ctx context.Context, t db.Token, by db.Actor) (db.To
 	row := tokenRow{ID: t.ID, TeamID: t.TeamID, Kind: string(t.Kind), UserID: t.UserID, Prefix: t.Prefix,
 		Hash: hex.EncodeToString(t.Hash), CreatedAt: t.CreatedAt}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if _, _, err := teamPolicy(tx, t.TeamID); err != nil {
+		if _, _, err := teamMode(tx, t.TeamID); err != nil {
 			return err
 		}
 		if t.Kind == db.TokenAdmin {

@@ -41,11 +41,15 @@ func (s *Store) CreateUser(ctx context.Context, teamID string, in db.NewUser, by
 		return db.User{}, err
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		_, policy, err := teamPolicy(tx, teamID)
+		_, mode, err := teamMode(tx, teamID)
 		if err != nil {
 			return err
 		}
-		return s.insertUserTx(tx, policy, &u, by)
+		cl, err := s.classifierFor(tx, teamID, mode, []string{u.Email})
+		if err != nil {
+			return err
+		}
+		return s.insertUserTx(tx, cl, &u, by)
 	})
 	if err != nil {
 		if errors.Is(err, db.ErrConflict) {
@@ -84,9 +88,9 @@ func (s *Store) prepareUser(teamID string, in db.NewUser) (db.User, error) {
 // insertUserTx classifies (unless u.Type is set), inserts and audits a
 // prepared user inside tx. Feature areas reuse it for batches (directory sync)
 // and just-in-time provisioning so every path classifies the same way.
-func (s *Store) insertUserTx(tx *gorm.DB, policy db.Policy, u *db.User, by db.Actor) error {
+func (s *Store) insertUserTx(tx *gorm.DB, cl teamClassifier, u *db.User, by db.Actor) error {
 	if u.Type == "" {
-		u.Type = s.classify(policy, u.Email, u.Source, false)
+		u.Type = s.classifyWith(cl, u.Email, u.Source)
 	}
 	row := s.userRowFrom(*u)
 	if err := tx.Create(&row).Error; err != nil {
@@ -401,7 +405,7 @@ func (s *Store) deleteUserTx(tx *gorm.DB, teamID, userID string, by db.Actor) er
 func (s *Store) ExpectedTypes(ctx context.Context, teamID string, userIDs []string) (map[string]db.UserType, error) {
 	out := make(map[string]db.UserType, len(userIDs))
 	g := s.conn(ctx)
-	_, policy, err := teamPolicy(g, teamID)
+	_, mode, err := teamMode(g, teamID)
 	if err != nil {
 		return nil, fmt.Errorf("expected types: %w", translate(err))
 	}
@@ -410,11 +414,19 @@ func (s *Store) ExpectedTypes(ctx context.Context, teamID string, userIDs []stri
 		if err := g.Select("id", "email", "source", "admin_role").Where("team_id = ? AND id IN ?", teamID, part).Find(&rows).Error; err != nil {
 			return nil, fmt.Errorf("expected types: %w", translate(err))
 		}
+		emails := make([]string, len(rows))
+		for i, r := range rows {
+			emails[i] = r.Email
+		}
+		cl, err := s.classifierFor(g, teamID, mode, emails)
+		if err != nil {
+			return nil, fmt.Errorf("expected types: %w", translate(err))
+		}
 		for _, r := range rows {
 			if db.Role(r.AdminRole).IsAdmin() {
 				continue
 			}
-			out[r.ID] = s.classify(policy, r.Email, db.Source(r.Source), false)
+			out[r.ID] = s.classifyWith(cl, r.Email, db.Source(r.Source))
 		}
 	}
 	return out, nil

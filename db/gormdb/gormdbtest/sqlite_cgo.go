@@ -1,0 +1,7 @@
+//go:build cgo
+
+package gormdbtest
+
+import _ "github.com/mattn/go-sqlite3" // the driver gormdb uses with cgo
+
+const sqliteDriverName = "sqlite3"
