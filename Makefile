@@ -1,5 +1,6 @@
 # Roster's developer commands. The README documents `make run` and `make test`;
-# CI (.ci/run) runs `make lint`, `make test` and `make test-integration`.
+# CI (.ci/run) runs `make lint`, `make test`, `make test-integration` and
+# `make fuzz-ci`.
 
 GO            ?= go
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
