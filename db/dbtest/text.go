@@ -1,6 +1,8 @@
 package dbtest
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/roster-dev/roster/db"
@@ -95,10 +97,23 @@ func testInvalidText(t *testing.T, s db.Store) {
 				name string
 				run  func() error
 			}{"directory batch", func() error {
+				// One entry the database cannot hold is skipped and reported,
+				// not a failed batch: the rest of the directory still syncs.
 				u := dirUser("bad-anchor", Email("dir", "example.test"))
 				u.FirstName = bad.s
-				_, err := ds.ApplyDirectoryBatch(ctx, conn, db.DirectoryBatch{Users: []db.DirectoryUser{u}}, Operator)
-				return err
+				res, err := ds.ApplyDirectoryBatch(ctx, conn, db.DirectoryBatch{Users: []db.DirectoryUser{u}}, Operator)
+				if err != nil {
+					return err
+				}
+				if res.Counts.Skipped != 1 || res.Counts.Created != 0 {
+					return fmt.Errorf("directory batch counts = %+v, want one skip", res.Counts)
+				}
+				for _, c := range res.Changes {
+					if c.Action == "skip" && strings.HasPrefix(c.Detail, "a directory value ") && db.CheckText("skip detail", c.Detail) == nil {
+						return db.CheckText("first name", bad.s) // the reported reason: invalid_text
+					}
+				}
+				return fmt.Errorf("no skip reported: %+v", res.Changes)
 			}})
 		}
 		for _, op := range ops {
