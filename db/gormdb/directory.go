@@ -473,6 +473,7 @@ type dirApply struct {
 func (a *dirApply) change(c db.DirectoryChange) { a.res.Changes = append(a.res.Changes, c) }
 
 func (a *dirApply) run(b db.DirectoryBatch) error {
+	b = a.dropUnstorable(b)
 	tx, teamID := a.tx, a.conn.TeamID
 	_, mode, err := teamMode(tx, teamID)
 	if err != nil {
@@ -965,3 +966,53 @@ func (a *dirApply) deleteGroup(r dirAnchorRow) error {
 	}
 	return a.tx.Where("connection_id = ? AND anchor = ?", a.conn.ID, r.Anchor).Delete(&dirAnchorRow{}).Error
 }
+
+// dropUnstorable skips, and reports, every entry with a value the database
+// cannot hold (a NUL, bytes that are not UTF-8; issue 9 #11): one such entry
+// in a directory must not fail the whole batch.
+func (a *dirApply) dropUnstorable(b db.DirectoryBatch) db.DirectoryBatch {
+	users := b.Users[:0:0]
+	for _, u := range b.Users {
+		if err := directoryText(u.Anchor, u.DN, u.Email, u.UserName, u.FirstName, u.LastName); err != nil {
+			a.res.Counts.Skipped++
+			a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: storable(u.Anchor), Email: storable(u.Email), Detail: err.Error()})
+			continue
+		}
+		users = append(users, u)
+	}
+	groups := b.Groups[:0:0]
+	for _, g := range b.Groups {
+		if err := directoryText(append([]string{g.Anchor, g.DN, g.DisplayName}, g.Members...)...); err != nil {
+			a.change(db.DirectoryChange{Action: "skip", Kind: "group", Anchor: storable(g.Anchor), Name: storable(g.DisplayName), Detail: err.Error()})
+			continue
+		}
+		groups = append(groups, g)
+	}
+	var deletes []string
+	for _, d := range b.DeleteUsers {
+		if directoryText(d) == nil { // an anchor Roster never stored cannot be deleted
+			deletes = append(deletes, d)
+		}
+	}
+	var groupDeletes []string
+	for _, d := range b.DeleteGroups {
+		if directoryText(d) == nil {
+			groupDeletes = append(groupDeletes, d)
+		}
+	}
+	b.Users, b.Groups, b.DeleteUsers, b.DeleteGroups = users, groups, deletes, groupDeletes
+	return b
+}
+
+// directoryText is db.CheckText over an entry's fields.
+func directoryText(fields ...string) error {
+	for _, f := range fields {
+		if err := db.CheckText("a directory value", f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storable makes a refused value safe to report: NULs dropped, bad bytes "?".
+func storable(s string) string { return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "?") }
