@@ -14,7 +14,6 @@ package scim
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -246,7 +245,8 @@ func (h *handler) authenticate(r *http.Request) (db.Token, bool, error) {
 	if secret == "" || len(secret) > 512 {
 		return db.Token{}, false, nil
 	}
-	sum := sha256.Sum256([]byte(secret))
+	var sum [32]byte // the cache key: the stored form of the token (db.HashToken)
+	copy(sum[:], db.HashToken(secret))
 	now := h.now()
 	h.mu.Lock()
 	e, cached := h.tokens[sum]

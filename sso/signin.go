@@ -275,8 +275,7 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState, sta
 		return SignIn{}, err
 	}
 	now := s.now().UTC()
-	sum := sha256.Sum256([]byte(tok))
-	se := db.SSOSession{Hash: sum[:], TeamID: teamID, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL)}
+	se := db.SSOSession{Hash: db.HashToken(tok), TeamID: teamID, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL)}
 	if err := s.store.CreateSSOSession(ctx, se); err != nil {
 		return SignIn{}, err
 	}
@@ -514,8 +513,7 @@ func (s *Service) SessionUser(ctx context.Context, token string) (db.User, db.Te
 	if token == "" || len(token) > 100 {
 		return db.User{}, db.Team{}, db.ErrNotFound
 	}
-	sum := sha256.Sum256([]byte(token))
-	se, err := s.store.GetSSOSession(ctx, sum[:], s.now())
+	se, err := s.store.GetSSOSession(ctx, db.HashToken(token), s.now())
 	if err != nil {
 		return db.User{}, db.Team{}, err
 	}
@@ -534,8 +532,7 @@ func (s *Service) SessionUser(ctx context.Context, token string) (db.User, db.Te
 
 // SignOut ends a session.
 func (s *Service) SignOut(ctx context.Context, token string) error {
-	sum := sha256.Sum256([]byte(token))
-	return s.store.DeleteSSOSession(ctx, sum[:])
+	return s.store.DeleteSSOSession(ctx, db.HashToken(token))
 }
 
 // PasswordSignInAllowed tells whether a sign-in path other than SSO is open

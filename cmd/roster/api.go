@@ -76,7 +76,7 @@ func (a *app) authenticate(r *http.Request) (apiCall, error) {
 	if secret == "" {
 		return apiCall{}, errUnauthenticated
 	}
-	hash := hashToken(secret)
+	hash := db.HashToken(secret)
 	tok, err := a.Store.TokenByHash(r.Context(), hash)
 	if err != nil || tok.Kind != db.TokenAdmin || subtle.ConstantTimeCompare(tok.Hash, hash) != 1 {
 		if err != nil && !errors.Is(err, db.ErrNotFound) {

@@ -271,8 +271,8 @@ func (a *app) apiCreateToken(w http.ResponseWriter, r *http.Request, c apiCall) 
 	} else if k != db.TokenSCIM {
 		return db.Errorf(db.ErrInvalid, "token_kind", "kind must be scim or admin")
 	}
-	secret, hash := newTokenSecret()
-	t.Prefix, t.Hash = tokenPrefix(secret), hash
+	secret, hash := db.NewTokenSecret()
+	t.Prefix, t.Hash = db.TokenPrefix(secret), hash
 	t, err := a.Store.CreateToken(r.Context(), t, c.Actor)
 	if err != nil {
 		return err

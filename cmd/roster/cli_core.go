@@ -333,8 +333,8 @@ func cmdTokenCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	secret, hash := newTokenSecret()
-	t := db.Token{TeamID: *team, Kind: k, Prefix: tokenPrefix(secret), Hash: hash}
+	secret, hash := db.NewTokenSecret()
+	t := db.Token{TeamID: *team, Kind: k, Prefix: db.TokenPrefix(secret), Hash: hash}
 	if k == db.TokenAdmin {
 		u, err := s.FindUser(ctx, *team, db.UserKey{Email: *admin})
 		if err != nil {

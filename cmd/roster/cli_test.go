@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/roster-dev/roster/db"
 )
 
 // cli runs roster in-process against one database, as an operator would.
@@ -110,7 +112,7 @@ func TestCLIContract(t *testing.T) {
 
 	var tok map[string]string
 	c.ok(&tok, "token", "create", "--team", team, "-o", "json")
-	if !strings.HasPrefix(tok["token"], tokenSecretPrefix) || tok["scim_base_url"] != "http://localhost:8080/scim/v2" {
+	if !strings.HasPrefix(tok["token"], db.TokenSecretPrefix) || tok["scim_base_url"] != "http://localhost:8080/scim/v2" {
 		t.Fatalf("token create = %v", tok)
 	}
 	c.env["ROSTER_BASE_URL"] = "https://roster.example.com"

@@ -12,6 +12,7 @@ type listedPackage struct {
 	ImportPath string
 	Doc        string
 	Imports    []string
+	Deps       []string // every package it reaches, transitively (not its tests)
 	Standard   bool
 }
 
@@ -55,29 +56,63 @@ func area(path string) string {
 var storageImports = []string{"gorm.io/", "github.com/glebarez/", "modernc.org/sqlite", "github.com/mattn/go-sqlite3",
 	"github.com/jackc/pgx", "github.com/go-sql-driver/mysql", "github.com/lib/pq"}
 
-// TestDependencyArrows keeps the architecture: dependencies point into db;
-// feature packages never import each other or cmd; only db/gormdb touches
-// gorm and SQL drivers; db itself is standard library only.
+// TestDependencyArrows keeps the architecture, following every transitive
+// import (`go list -deps`), not just the direct ones: dependencies point into
+// db; feature packages never reach each other, cmd, db/gormdb or gorm; only
+// db/gormdb (and the test helpers and cmd that use it) touches gorm and SQL
+// drivers; db itself reaches the standard library only.
 func TestDependencyArrows(t *testing.T) {
 	for _, p := range listPackages(t) {
 		rest := strings.TrimPrefix(p.ImportPath, module)
+		testHelper := strings.HasSuffix(rest, "test") // db/dbtest, gormdbtest, directorytest: used by tests only
 		for _, imp := range p.Imports {
-			if a, b := area(p.ImportPath), area(imp); a != "" && b != "" && a != b {
-				t.Errorf("%s imports %s: feature packages must not import each other (cmd/roster wires them)", p.ImportPath, imp)
-			}
-			if area(p.ImportPath) != "" && strings.HasPrefix(imp, module+"cmd") {
-				t.Errorf("%s imports %s", p.ImportPath, imp)
-			}
 			for _, s := range storageImports {
 				if strings.HasPrefix(imp, s) && !strings.HasPrefix(rest, "db/gormdb") {
-					t.Errorf("%s imports %s: only db/gormdb may use gorm or SQL drivers", p.ImportPath, imp)
+					t.Errorf("%s imports %s: only db/gormdb may import gorm or SQL drivers", p.ImportPath, imp)
 				}
 			}
-			if rest == "db" && strings.Contains(strings.Split(imp, "/")[0], ".") {
-				t.Errorf("db imports %s: the domain package uses the standard library only", imp)
+		}
+		for _, dep := range p.Deps {
+			if a, b := area(p.ImportPath), area(dep); a != "" && b != "" && a != b {
+				t.Errorf("%s reaches %s: feature packages must not import each other (cmd/roster wires them)", p.ImportPath, dep)
+			}
+			if area(p.ImportPath) != "" && !testHelper && (strings.HasPrefix(dep, module+"cmd") || strings.HasPrefix(dep, module+"db/gormdb")) {
+				t.Errorf("%s reaches %s: feature packages see the store only through the interfaces they declare", p.ImportPath, dep)
+			}
+			for _, s := range storageImports {
+				if strings.HasPrefix(dep, s) && !strings.HasPrefix(rest, "db/gormdb") && !strings.HasPrefix(rest, "cmd/") && !testHelper {
+					t.Errorf("%s reaches %s: only db/gormdb may use gorm or SQL drivers", p.ImportPath, dep)
+				}
+			}
+			if rest == "db" && (strings.Contains(strings.Split(dep, "/")[0], ".")) {
+				t.Errorf("db reaches %s: the domain package uses the standard library only", dep)
 			}
 		}
 	}
+}
+
+// TestDependencyArrowsSeeTransitiveImports: the arrow test reads Deps, so a
+// feature package that reached gorm through an intermediate package would
+// be caught. This pins that go list fills Deps (an empty Deps would make
+// the arrow test pass vacuously).
+func TestDependencyArrowsSeeTransitiveImports(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if p.ImportPath != module+"scim" {
+			continue
+		}
+		for _, d := range p.Deps {
+			if d == module+"db" {
+				// scim imports db directly; it must also reach what db imports
+				for _, d2 := range p.Deps {
+					if d2 == "unicode/utf8" {
+						return
+					}
+				}
+			}
+		}
+		t.Fatalf("scim's Deps lack db or a transitive standard package: %v", p.Deps)
+	}
+	t.Fatal("package scim not listed")
 }
 
 // TestPackageDocs: every package says what it is for.

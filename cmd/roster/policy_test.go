@@ -171,9 +171,9 @@ func (p *polEnv) token(email string) string {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	secret, hash := newTokenSecret()
+	secret, hash := db.NewTokenSecret()
 	if _, err := p.store.CreateToken(context.Background(), db.Token{TeamID: p.team, Kind: db.TokenAdmin, UserID: u.ID,
-		Prefix: tokenPrefix(secret), Hash: hash}, db.Actor{Kind: db.ActorOperator, ID: "test"}); err != nil {
+		Prefix: db.TokenPrefix(secret), Hash: hash}, db.Actor{Kind: db.ActorOperator, ID: "test"}); err != nil {
 		p.t.Fatal(err)
 	}
 	return secret
