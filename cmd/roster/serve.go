@@ -58,7 +58,6 @@ func (a *app) Go(f func()) {
 func cmdServe(fs *pflag.FlagSet) runFunc {
 	listen := fs.String("listen", "", "listen address (overrides ROSTER_LISTEN and listen in the config file)")
 	return func(ctx context.Context, e *env, args []string) error {
-		e.create = true // serve creates its database
 		cfg, err := e.Config()
 		if err != nil {
 			return err
@@ -77,6 +76,7 @@ func cmdServe(fs *pflag.FlagSet) runFunc {
 // serve runs the server on ln until ctx is cancelled, then shuts down
 // gracefully: no new connections, in-flight requests finish (up to 15 s).
 func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
+	e.create = true // serve creates its database
 	store, err := e.Store(ctx)
 	if err != nil {
 		ln.Close()
