@@ -210,4 +210,3 @@ func TestCLIBadCommandLines(t *testing.T) {
 		}
 	}
 }
-
