@@ -210,3 +210,23 @@ func TestCLIBadCommandLines(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIGoStyleFlagsStillWork: command lines the flag-package CLI took
+// (one dash before a long name, --o) still work on cobra. issue 10 #5.
+func TestCLIGoStyleFlagsStillWork(t *testing.T) {
+	c := newCLI(t)
+	team := c.team("Acme", "pat@acme.test")
+	for _, args := range [][]string{
+		{"users", "list", "-team", team, "-o", "json"},
+		{"users", "list", "-team=" + team, "-output=json"},
+		{"users", "list", "--team", team, "--o", "json"},
+		{"users", "list", "--team", team, "--o=json"},
+	} {
+		var us []userView
+		c.ok(&us, args...)
+		if len(us) != 1 {
+			t.Fatalf("roster %s = %+v", strings.Join(args, " "), us)
+		}
+	}
+	c.fails(`unexpected argument "-team"`, "users", "list", "--team", team, "--", "-team")
+}

@@ -198,7 +198,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if err == nil {
 		root := newRootCmd(e)
-		root.SetArgs(rest)
+		root.SetArgs(goStyleFlags(root, rest))
 		err = root.ExecuteContext(ctx)
 	}
 	if e.store != nil {

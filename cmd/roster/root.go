@@ -178,6 +178,38 @@ func runnableCommands(c *cobra.Command) []*cobra.Command {
 	return out
 }
 
+// goStyleFlags keeps the command lines of the flag-package CLI working:
+// `-team X` (one dash, a long name) becomes `--team X`, and `--o json`
+// becomes `-o json`. Arguments after "--" stay as they are.
+func goStyleFlags(root *cobra.Command, args []string) []string {
+	long := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) { long[f.Name] = true })
+		c.PersistentFlags().VisitAll(func(f *pflag.Flag) { long[f.Name] = true })
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(root)
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a == "--" {
+			copy(out[i:], args[i:])
+			break
+		}
+		name, _, _ := strings.Cut(a, "=")
+		switch {
+		case name == "--o":
+			out[i] = a[1:]
+		case len(name) > 2 && name[0] == '-' && name[1] != '-' && long[name[1:]]:
+			out[i] = "-" + a
+		}
+	}
+	return out
+}
+
 // flagError turns pflag's parse errors into usage errors (exit code 2),
 // worded as before the move to cobra for an unknown flag.
 func flagError(err error) error {
