@@ -195,6 +195,7 @@ func TestCLIBadCommandLines(t *testing.T) {
 		want string
 	}{
 		{[]string{"team"}, "needs a subcommand"},
+		{[]string{"help", "frobnicate"}, `unknown help topic "frobnicate"`},
 		{[]string{"team", "frobnicate"}, `unknown command "team frobnicate"`},
 		{[]string{"team", "list", "extra"}, `unexpected argument "extra"`},
 		{[]string{"token", "revoke", "--team", team, "a", "b"}, `unexpected argument "b"`},

@@ -133,6 +133,18 @@ func newRootCmd(e *env) *cobra.Command {
 		),
 	)
 	root.InitDefaultCompletionCmd()
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "help about any command",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return usagef("unknown help topic %q (see roster help)", strings.Join(args, " "))
+			}
+			return c.Help()
+		},
+	})
 	root.InitDefaultHelpCmd()
 	defaultHelp := root.HelpFunc()
 	root.SetHelpFunc(func(cmd *cobra.Command, args []string) {
