@@ -6,9 +6,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/roster-dev/roster/db"
-
 	"github.com/spf13/pflag"
+
+	"github.com/roster-dev/roster/db"
 )
 
 func cmdTeamCreate(fs *pflag.FlagSet) runFunc {
@@ -140,7 +140,7 @@ func cmdUsersList(fs *pflag.FlagSet) runFunc {
 		if *limit < 0 || *limit > usersPageMax || (fs.Changed("limit") && *limit == 0) {
 			return usagef("--limit must be from 1 to %d", usersPageMax)
 		}
-		s, err := e.teamStore(ctx, fs, team) // flags already parsed; checks --team
+		s, err := e.teamStore(ctx, fs, team)
 		if err != nil {
 			return err
 		}

@@ -12,10 +12,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/db/gormdb"
-
-	"github.com/spf13/pflag"
 )
 
 // env is what a command runs with: streams, configuration, store and clock.

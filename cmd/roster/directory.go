@@ -10,10 +10,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/directory"
-
-	"github.com/spf13/pflag"
 )
 
 func newSyncer(e *env, cfg *Config, st db.DirectoryStore) *directory.Syncer {
@@ -308,9 +308,6 @@ func cmdSync(fs *pflag.FlagSet) runFunc {
 		}
 		s, err := e.teamStore(ctx, fs, team)
 		if err != nil {
-			return err
-		}
-		if _, err := s.GetTeam(ctx, *team); err != nil {
 			return err
 		}
 		var cs []db.DirectoryConnection

@@ -13,10 +13,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/rolepolicy"
-
-	"github.com/spf13/pflag"
 )
 
 // The user role policy (R-POL-1..R-POL-10): the CLI commands and admin API

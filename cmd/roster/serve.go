@@ -12,9 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/roster-dev/roster/db/gormdb"
-
 	"github.com/spf13/pflag"
+
+	"github.com/roster-dev/roster/db/gormdb"
 )
 
 // app is what serve-time services get: the mux to mount on, the store, the

@@ -12,11 +12,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/sso"
-
-	"github.com/spf13/pflag"
 )
 
 // ssoAdmins is R-ADM-7: only the primary admin and SSO admins manage SSO.
