@@ -95,6 +95,7 @@ func TestInvalidTextIs400OnEveryTransport(t *testing.T) {
 	for _, d := range gormdbtest.Dialects() {
 		t.Run(gormdbtest.Name(d), func(t *testing.T) {
 			c := &cli{t: t, dsn: gormdbtest.DSN(t, d), env: map[string]string{}}
+			c.ok(nil, "migrate")
 			team := c.team("Acme", "pat@acme.test")
 			adm := adminToken(t, c, team, "pat@acme.test")
 			var users []userView

@@ -2,146 +2,120 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/pflag"
+
 	"github.com/roster-dev/roster/db"
 )
 
-func init() {
-	registerCommand(command{Path: "team create", Summary: "create a team with its primary admin", Run: cmdTeamCreate})
-	registerCommand(command{Path: "team list", Summary: "list teams", Run: cmdTeamList})
-	registerCommand(command{Path: "team show", Summary: "show a team", Run: cmdTeamShow})
-	registerCommand(command{Path: "users add", Summary: "add a user to a team", Run: cmdUsersAdd})
-	registerCommand(command{Path: "users list", Summary: "list a team's users", Run: cmdUsersList})
-	registerCommand(command{Path: "users remove", Summary: "remove a user from a team", Run: cmdUsersRemove})
-	registerCommand(command{Path: "admin set", Summary: "give a user an admin role, acting as an admin (--as)", Run: cmdAdminSet})
-	registerCommand(command{Path: "admin list", Summary: "list a team's admins", Run: cmdAdminList})
-	registerCommand(command{Path: "token create", Summary: "create a SCIM (or admin API) token; shown once", Run: cmdTokenCreate})
-	registerCommand(command{Path: "token list", Summary: "list a team's tokens", Run: cmdTokenList})
-	registerCommand(command{Path: "token revoke", Summary: "revoke a token", Run: cmdTokenRevoke})
-	registerCommand(command{Path: "audit", Summary: "list a team's audit log, newest first", Run: cmdAudit})
-}
-
-func cmdTeamCreate(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("team create")
+func cmdTeamCreate(fs *pflag.FlagSet) runFunc {
 	name := fs.String("name", "", "team name")
 	email := fs.String("primary-admin", "", "the primary admin's email (R-ADM-1)")
 	first := fs.String("first-name", "", "the primary admin's first name")
 	last := fs.String("last-name", "", "the primary admin's last name")
 	account := fs.String("account", "", "existing account id (default: a new account)")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "name", "primary-admin", "first-name", "last-name"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	t, admin, err := s.CreateTeam(ctx, db.NewTeam{AccountID: *account, Name: *name, PrimaryEmail: *email,
-		PrimaryFirstName: *first, PrimaryLastName: *last}, e.operator())
-	if err != nil {
-		return err
-	}
-	v := struct {
-		teamView
-		PrimaryAdminEmail string `json:"primary_admin_email"`
-	}{teamViewOf(t), admin.Email}
-	return e.output(*o, v, func(w *tabwriter.Writer) {
-		fmt.Fprintf(w, "ID\tNAME\tACCOUNT\tPRIMARY ADMIN\n%s\t%s\t%s\t%s\n", t.ID, t.Name, t.AccountID, admin.Email)
-	})
-}
-
-func cmdTeamList(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("team list")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	teams, err := s.ListTeams(ctx)
-	if err != nil {
-		return err
-	}
-	vs := make([]teamView, len(teams))
-	for i, t := range teams {
-		vs[i] = teamViewOf(t)
-	}
-	return e.output(*o, vs, func(w *tabwriter.Writer) {
-		fmt.Fprintln(w, "ID\tNAME\tACCOUNT\tPOLICY")
-		for _, t := range vs {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.ID, t.Name, t.AccountID, t.PolicyMode)
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "name", "primary-admin", "first-name", "last-name"); err != nil {
+			return err
 		}
-	})
+		s, err := e.Store(ctx)
+		if err != nil {
+			return err
+		}
+		t, admin, err := s.CreateTeam(ctx, db.NewTeam{AccountID: *account, Name: *name, PrimaryEmail: *email,
+			PrimaryFirstName: *first, PrimaryLastName: *last}, e.operator())
+		if err != nil {
+			return err
+		}
+		v := struct {
+			teamView
+			PrimaryAdminEmail string `json:"primary_admin_email"`
+		}{teamViewOf(t), admin.Email}
+		return e.output(e.format, v, func(w *tabwriter.Writer) {
+			fmt.Fprintf(w, "ID\tNAME\tACCOUNT\tPRIMARY ADMIN\n%s\t%s\t%s\t%s\n", t.ID, t.Name, t.AccountID, admin.Email)
+		})
+	}
 }
 
-func cmdTeamShow(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("team show")
-	team := fs.String("team", "", "team id")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
+func cmdTeamList(fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, e *env, args []string) error {
+		s, err := e.Store(ctx)
+		if err != nil {
+			return err
+		}
+		teams, err := s.ListTeams(ctx)
+		if err != nil {
+			return err
+		}
+		vs := make([]teamView, len(teams))
+		for i, t := range teams {
+			vs[i] = teamViewOf(t)
+		}
+		return e.output(e.format, vs, func(w *tabwriter.Writer) {
+			fmt.Fprintln(w, "ID\tNAME\tACCOUNT\tPOLICY")
+			for _, t := range vs {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.ID, t.Name, t.AccountID, t.PolicyMode)
+			}
+		})
 	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	t, err := s.GetTeam(ctx, *team)
-	if err != nil {
-		return err
-	}
-	v := teamViewOf(t)
-	return e.output(*o, v, func(w *tabwriter.Writer) {
-		fmt.Fprintf(w, "ID\t%s\nNAME\t%s\nACCOUNT\t%s\nPRIMARY ADMIN\t%s\nPOLICY\t%s %s\n", v.ID, v.Name, v.AccountID, v.PrimaryAdmin, v.PolicyMode, strings.Join(v.Domains, ","))
-	})
 }
 
-func cmdUsersAdd(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("users add")
-	team := fs.String("team", "", "team id")
+func cmdTeamShow(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team"); err != nil {
+			return err
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		t, err := s.GetTeam(ctx, *team)
+		if err != nil {
+			return err
+		}
+		v := teamViewOf(t)
+		return e.output(e.format, v, func(w *tabwriter.Writer) {
+			fmt.Fprintf(w, "ID\t%s\nNAME\t%s\nACCOUNT\t%s\nPRIMARY ADMIN\t%s\nPOLICY\t%s %s\n", v.ID, v.Name, v.AccountID, v.PrimaryAdmin, v.PolicyMode, strings.Join(v.Domains, ","))
+		})
+	}
+}
+
+func cmdUsersAdd(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	email := fs.String("email", "", "email (the login identity)")
 	first := fs.String("first-name", "", "first name")
 	last := fs.String("last-name", "", "last name")
 	source := fs.String("source", "admin", "who adds the user: admin, or product (a collaboration product)")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "email", "first-name", "last-name"); err != nil {
+			return err
+		}
+		src := db.Source(*source)
+		if src != db.SourceAdmin && src != db.SourceProduct {
+			return usagef("--source must be admin or product")
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		by := e.operator()
+		if src == db.SourceProduct {
+			by = db.Actor{Kind: db.ActorProduct, ID: "cli", Name: by.Name}
+		}
+		u, err := s.CreateUser(ctx, *team, db.NewUser{Email: *email, FirstName: *first, LastName: *last, Source: src}, by)
+		if err != nil {
+			return err
+		}
+		v, err := userViewOf(ctx, s, u)
+		if err != nil {
+			return err
+		}
+		return e.output(e.format, v, func(w *tabwriter.Writer) { userTable(w, []userView{v}) })
 	}
-	if err := required(fs, "team", "email", "first-name", "last-name"); err != nil {
-		return err
-	}
-	src := db.Source(*source)
-	if src != db.SourceAdmin && src != db.SourceProduct {
-		return usagef("--source must be admin or product")
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	by := e.operator()
-	if src == db.SourceProduct {
-		by = db.Actor{Kind: db.ActorProduct, ID: "cli", Name: by.Name}
-	}
-	u, err := s.CreateUser(ctx, *team, db.NewUser{Email: *email, FirstName: *first, LastName: *last, Source: src}, by)
-	if err != nil {
-		return err
-	}
-	v, err := userViewOf(ctx, s, u)
-	if err != nil {
-		return err
-	}
-	return e.output(*o, v, func(w *tabwriter.Writer) { userTable(w, []userView{v}) })
 }
 
 func userTable(w *tabwriter.Writer, vs []userView) {
@@ -158,277 +132,277 @@ func userTable(w *tabwriter.Writer, vs []userView) {
 // usersPageMax is the largest page of users list (CLI --limit, API limit).
 const usersPageMax = 1000
 
-func cmdUsersList(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("users list")
-	team := fs.String("team", "", "team id")
+func cmdUsersList(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	limit := fs.Int("limit", 0, "list at most this many users (1-1000), then print the next cursor on stderr; default: every user")
 	after := fs.String("after", "", "list users after this id (the cursor printed by --limit)")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if *limit < 0 || *limit > usersPageMax || (flagSet(fs, "limit") && *limit == 0) {
-		return usagef("--limit must be from 1 to %d", usersPageMax)
-	}
-	s, err := e.teamStore(ctx, fs, nil, team) // flags already parsed; checks --team
-	if err != nil {
-		return err
-	}
-	all := []userView{}
-	page := db.Page{After: *after, Limit: usersPageMax}
-	if *limit > 0 {
-		page.Limit = *limit + 1 // one more tells whether a next page exists
-	}
-	next := ""
-	for {
-		us, err := s.ListUsers(ctx, *team, page)
+	return func(ctx context.Context, e *env, args []string) error {
+		if *limit < 0 || *limit > usersPageMax || (fs.Changed("limit") && *limit == 0) {
+			return usagef("--limit must be from 1 to %d", usersPageMax)
+		}
+		s, err := e.teamStore(ctx, fs, team)
 		if err != nil {
 			return err
 		}
-		if *limit > 0 && len(us) > *limit {
-			us = us[:*limit]
-			next = us[len(us)-1].ID
+		all := []userView{}
+		page := db.Page{After: *after, Limit: usersPageMax}
+		if *limit > 0 {
+			page.Limit = *limit + 1 // one more tells whether a next page exists
+		}
+		next := ""
+		for {
+			us, err := s.ListUsers(ctx, *team, page)
+			if err != nil {
+				return err
+			}
+			if *limit > 0 && len(us) > *limit {
+				us = us[:*limit]
+				next = us[len(us)-1].ID
+			}
+			vs, err := userViews(ctx, s, *team, us)
+			if err != nil {
+				return err
+			}
+			all = append(all, vs...)
+			if *limit > 0 || len(us) < page.Limit {
+				break
+			}
+			page.After = us[len(us)-1].ID
+		}
+		if err := e.output(e.format, all, func(w *tabwriter.Writer) { userTable(w, all) }); err != nil {
+			return err
+		}
+		if next != "" {
+			fmt.Fprintf(e.Stderr, "more users: roster users list --team %s --limit %d --after %s\n", *team, *limit, next)
+		}
+		return nil
+	}
+}
+
+func cmdUsersRemove(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	email := fs.String("email", "", "the user's email")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "email"); err != nil {
+			return err
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		u, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
+		if err != nil {
+			return err
+		}
+		v, err := userViewOf(ctx, s, u)
+		if err != nil {
+			return err
+		}
+		if err := s.DeleteUser(ctx, *team, u.ID, e.operator()); err != nil {
+			return err
+		}
+		return e.confirm(v, "removed user %s (%s)", v.Email, v.ID)
+	}
+}
+
+func cmdAdminSet(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	email := fs.String("email", "", "the user whose role changes")
+	role := fs.String("role", "", "primary, secondary, sso or none")
+	as := fs.String("as", "", "the email of the admin making the change (R-ADM-4)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "email", "role", "as"); err != nil {
+			return err
+		}
+		r, ok := db.ParseRole(*role)
+		if !ok || strings.TrimSpace(*role) == "" {
+			return usagef("--role must be primary, secondary, sso or none")
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		acting, err := s.FindUser(ctx, *team, db.UserKey{Email: *as})
+		if err != nil {
+			if db.CodeOf(err) == "user_not_found" {
+				return db.Errorf(db.ErrForbidden, "not_admin", "%s is not a user of this team", *as)
+			}
+			return err
+		}
+		target, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
+		if err != nil {
+			return err
+		}
+		by := db.Actor{Kind: db.ActorAdmin, ID: acting.ID, Name: acting.Email}
+		if err := s.SetAdminRole(ctx, *team, acting.ID, target.ID, r, by); err != nil {
+			return err
+		}
+		u, err := s.GetUser(ctx, *team, target.ID)
+		if err != nil {
+			return err
+		}
+		v, err := userViewOf(ctx, s, u)
+		if err != nil {
+			return err
+		}
+		return e.output(e.format, v, func(w *tabwriter.Writer) { userTable(w, []userView{v}) })
+	}
+}
+
+func cmdAdminList(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		us, err := s.ListAdmins(ctx, *team)
+		if err != nil {
+			return err
 		}
 		vs, err := userViews(ctx, s, *team, us)
 		if err != nil {
 			return err
 		}
-		all = append(all, vs...)
-		if *limit > 0 || len(us) < page.Limit {
-			break
-		}
-		page.After = us[len(us)-1].ID
+		return e.output(e.format, vs, func(w *tabwriter.Writer) { userTable(w, vs) })
 	}
-	if err := e.output(*o, all, func(w *tabwriter.Writer) { userTable(w, all) }); err != nil {
-		return err
-	}
-	if next != "" {
-		fmt.Fprintf(e.Stderr, "more users: roster users list --team %s --limit %d --after %s\n", *team, *limit, next)
-	}
-	return nil
 }
 
-// flagSet reports whether the named flag was given on the command line.
-func flagSet(fs interface{ Visit(func(*flag.Flag)) }, name string) bool {
-	found := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == name {
-			found = true
-		}
-	})
-	return found
-}
-
-func cmdUsersRemove(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("users remove")
-	team := fs.String("team", "", "team id")
-	email := fs.String("email", "", "the user's email")
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team", "email"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	u, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
-	if err != nil {
-		return err
-	}
-	return s.DeleteUser(ctx, *team, u.ID, e.operator())
-}
-
-func cmdAdminSet(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("admin set")
-	team := fs.String("team", "", "team id")
-	email := fs.String("email", "", "the user whose role changes")
-	role := fs.String("role", "", "primary, secondary, sso or none")
-	as := fs.String("as", "", "the email of the admin making the change (R-ADM-4)")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team", "email", "role", "as"); err != nil {
-		return err
-	}
-	r, ok := db.ParseRole(*role)
-	if !ok || strings.TrimSpace(*role) == "" {
-		return usagef("--role must be primary, secondary, sso or none")
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	acting, err := s.FindUser(ctx, *team, db.UserKey{Email: *as})
-	if err != nil {
-		if db.CodeOf(err) == "user_not_found" {
-			return db.Errorf(db.ErrForbidden, "not_admin", "%s is not a user of this team", *as)
-		}
-		return err
-	}
-	target, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
-	if err != nil {
-		return err
-	}
-	by := db.Actor{Kind: db.ActorAdmin, ID: acting.ID, Name: acting.Email}
-	if err := s.SetAdminRole(ctx, *team, acting.ID, target.ID, r, by); err != nil {
-		return err
-	}
-	u, err := s.GetUser(ctx, *team, target.ID)
-	if err != nil {
-		return err
-	}
-	v, err := userViewOf(ctx, s, u)
-	if err != nil {
-		return err
-	}
-	return e.output(*o, v, func(w *tabwriter.Writer) { userTable(w, []userView{v}) })
-}
-
-func cmdAdminList(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("admin list")
-	team := fs.String("team", "", "team id")
-	o := outputFlag(fs)
-	s, err := e.teamStore(ctx, fs, args, team)
-	if err != nil {
-		return err
-	}
-	us, err := s.ListAdmins(ctx, *team)
-	if err != nil {
-		return err
-	}
-	vs, err := userViews(ctx, s, *team, us)
-	if err != nil {
-		return err
-	}
-	return e.output(*o, vs, func(w *tabwriter.Writer) { userTable(w, vs) })
-}
-
-func cmdTokenCreate(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("token create")
-	team := fs.String("team", "", "team id")
+func cmdTokenCreate(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	kind := fs.String("kind", "scim", "scim (provisioning) or admin (admin API, with --admin)")
 	admin := fs.String("admin", "", "for admin tokens: the email of the admin the token acts as")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	k := db.TokenKind(*kind)
-	if k != db.TokenSCIM && k != db.TokenAdmin {
-		return usagef("--kind must be scim or admin")
-	}
-	if k == db.TokenAdmin && *admin == "" {
-		return usagef("--admin is required for admin tokens")
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	baseURL, err := e.BaseURL(ctx)
-	if err != nil {
-		return err
-	}
-	secret, hash := db.NewTokenSecret()
-	t := db.Token{TeamID: *team, Kind: k, Prefix: db.TokenPrefix(secret), Hash: hash}
-	if k == db.TokenAdmin {
-		u, err := s.FindUser(ctx, *team, db.UserKey{Email: *admin})
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team"); err != nil {
+			return err
+		}
+		k := db.TokenKind(*kind)
+		if k != db.TokenSCIM && k != db.TokenAdmin {
+			return usagef("--kind must be scim or admin")
+		}
+		if k == db.TokenAdmin && *admin == "" {
+			return usagef("--admin is required for admin tokens")
+		}
+		s, err := e.teamStore(ctx, fs, team)
 		if err != nil {
 			return err
 		}
-		t.UserID = u.ID
-	}
-	t, err = s.CreateToken(ctx, t, e.operator())
-	if err != nil {
-		return err
-	}
-	v := map[string]string{"id": t.ID, "token": secret, "kind": string(k), "prefix": t.Prefix}
-	if k == db.TokenSCIM {
-		v["scim_base_url"] = baseURL + "/scim/v2"
-	} else {
-		v["api_base_url"] = baseURL + "/api/v1/teams/" + *team
-	}
-	return e.output(*o, v, func(w *tabwriter.Writer) {
-		fmt.Fprintf(w, "TOKEN\t%s\n", secret)
+		baseURL, err := e.BaseURL(ctx)
+		if err != nil {
+			return err
+		}
+		secret, hash := db.NewTokenSecret()
+		t := db.Token{TeamID: *team, Kind: k, Prefix: db.TokenPrefix(secret), Hash: hash}
+		if k == db.TokenAdmin {
+			u, err := s.FindUser(ctx, *team, db.UserKey{Email: *admin})
+			if err != nil {
+				return err
+			}
+			t.UserID = u.ID
+		}
+		t, err = s.CreateToken(ctx, t, e.operator())
+		if err != nil {
+			return err
+		}
+		v := map[string]string{"id": t.ID, "token": secret, "kind": string(k), "prefix": t.Prefix}
 		if k == db.TokenSCIM {
-			fmt.Fprintf(w, "SCIM BASE URL\t%s\n", v["scim_base_url"])
+			v["scim_base_url"] = baseURL + "/scim/v2"
 		} else {
-			fmt.Fprintf(w, "API BASE URL\t%s\n", v["api_base_url"])
+			v["api_base_url"] = baseURL + "/api/v1/teams/" + *team
 		}
-		fmt.Fprintf(w, "\nThe token is shown only once; Roster keeps only its hash.\n")
-	})
+		return e.output(e.format, v, func(w *tabwriter.Writer) {
+			fmt.Fprintf(w, "TOKEN\t%s\n", secret)
+			if k == db.TokenSCIM {
+				fmt.Fprintf(w, "SCIM BASE URL\t%s\n", v["scim_base_url"])
+			} else {
+				fmt.Fprintf(w, "API BASE URL\t%s\n", v["api_base_url"])
+			}
+			fmt.Fprintf(w, "\nThe token is shown only once; Roster keeps only its hash.\n")
+		})
+	}
 }
 
-func cmdTokenList(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("token list")
-	team := fs.String("team", "", "team id")
-	o := outputFlag(fs)
-	s, err := e.teamStore(ctx, fs, args, team)
-	if err != nil {
-		return err
-	}
-	ts, err := s.ListTokens(ctx, *team)
-	if err != nil {
-		return err
-	}
-	vs := make([]tokenView, len(ts))
-	for i, t := range ts {
-		vs[i] = tokenViewOf(t)
-	}
-	return e.output(*o, vs, func(w *tabwriter.Writer) {
-		fmt.Fprintln(w, "ID\tKIND\tPREFIX\tCREATED\tLAST USED\tREVOKED")
-		for _, t := range vs {
-			fmt.Fprintf(w, "%s\t%s\t%s…\t%s\t%s\t%s\n", t.ID, t.Kind, t.Prefix, t.CreatedAt.Format("2006-01-02 15:04"), fmtTime(t.LastUsedAt), fmtTime(t.RevokedAt))
+func cmdTokenList(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
 		}
-	})
+		ts, err := s.ListTokens(ctx, *team)
+		if err != nil {
+			return err
+		}
+		vs := make([]tokenView, len(ts))
+		for i, t := range ts {
+			vs[i] = tokenViewOf(t)
+		}
+		return e.output(e.format, vs, func(w *tabwriter.Writer) {
+			fmt.Fprintln(w, "ID\tKIND\tPREFIX\tCREATED\tLAST USED\tREVOKED")
+			for _, t := range vs {
+				fmt.Fprintf(w, "%s\t%s\t%s…\t%s\t%s\t%s\n", t.ID, t.Kind, t.Prefix, t.CreatedAt.Format("2006-01-02 15:04"), fmtTime(t.LastUsedAt), fmtTime(t.RevokedAt))
+			}
+		})
+	}
 }
 
-func cmdTokenRevoke(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("token revoke")
-	team := fs.String("team", "", "team id")
-	id := fs.String("id", "", "token id")
-	if err := parseFlags(fs, args, true); err != nil {
-		return err
+func cmdTokenRevoke(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	id := fs.String("id", "", "token id (or give it as the argument)")
+	return func(ctx context.Context, e *env, args []string) error {
+		switch {
+		case len(args) > 1:
+			return usagef("unexpected argument %q", args[1])
+		case len(args) == 1 && *id != "" && *id != args[0]:
+			return usagef("give the token id once (--id or the argument)")
+		case len(args) == 1:
+			*id = args[0]
+		}
+		if err := required(fs, "team", "id"); err != nil {
+			return err
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		if err := s.RevokeToken(ctx, *team, *id, e.operator()); err != nil {
+			return err
+		}
+		ts, err := s.ListTokens(ctx, *team)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if t.ID == *id {
+				return e.confirm(tokenViewOf(t), "revoked token %s", t.ID)
+			}
+		}
+		return e.confirm(map[string]string{"id": *id}, "revoked token %s", *id)
 	}
-	if *id == "" && fs.NArg() == 1 {
-		*id = fs.Arg(0)
-	}
-	if err := required(fs, "team", "id"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	return s.RevokeToken(ctx, *team, *id, e.operator())
 }
 
-func cmdAudit(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("audit")
-	team := fs.String("team", "", "team id")
+func cmdAudit(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	limit := fs.Int("limit", 100, "entries to show")
 	before := fs.Int64("before", 0, "show entries older than this id")
-	o := outputFlag(fs)
-	s, err := e.teamStore(ctx, fs, args, team)
-	if err != nil {
-		return err
-	}
-	es, err := s.ListAudit(ctx, *team, db.AuditQuery{Limit: *limit, BeforeID: *before})
-	if err != nil {
-		return err
-	}
-	vs := make([]auditView, len(es))
-	for i, a := range es {
-		vs[i] = auditViewOf(a)
-	}
-	return e.output(*o, vs, func(w *tabwriter.Writer) {
-		fmt.Fprintln(w, "ID\tAT\tACTOR\tACTION\tTARGET\tDETAILS")
-		for _, a := range vs {
-			fmt.Fprintf(w, "%d\t%s\t%s:%s\t%s\t%s:%s\t%s\n", a.ID, a.At.Format("2006-01-02 15:04:05"), a.ActorKind, a.ActorName, a.Action, a.TargetKind, a.TargetID, a.Details)
+	return func(ctx context.Context, e *env, args []string) error {
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
 		}
-	})
+		es, err := s.ListAudit(ctx, *team, db.AuditQuery{Limit: *limit, BeforeID: *before})
+		if err != nil {
+			return err
+		}
+		vs := make([]auditView, len(es))
+		for i, a := range es {
+			vs[i] = auditViewOf(a)
+		}
+		return e.output(e.format, vs, func(w *tabwriter.Writer) {
+			fmt.Fprintln(w, "ID\tAT\tACTOR\tACTION\tTARGET\tDETAILS")
+			for _, a := range vs {
+				fmt.Fprintf(w, "%d\t%s\t%s:%s\t%s\t%s:%s\t%s\n", a.ID, a.At.Format("2006-01-02 15:04:05"), a.ActorKind, a.ActorName, a.Action, a.TargetKind, a.TargetID, a.Details)
+			}
+		})
+	}
 }

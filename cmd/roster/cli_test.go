@@ -19,8 +19,13 @@ type cli struct {
 	env map[string]string
 }
 
+// newCLI makes a CLI on a fresh, migrated SQLite file (commands other than
+// serve and migrate refuse a database file that does not exist).
 func newCLI(t *testing.T) *cli {
-	return &cli{t: t, dsn: filepath.Join(t.TempDir(), "roster.db"), env: map[string]string{}}
+	t.Helper()
+	c := &cli{t: t, dsn: filepath.Join(t.TempDir(), "roster.db"), env: map[string]string{}}
+	c.ok(nil, "migrate")
+	return c
 }
 
 func (c *cli) run(args ...string) (stdout, stderr string, code int) {

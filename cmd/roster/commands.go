@@ -4,42 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/db/gormdb"
 )
-
-// command is one subcommand, addressed by its words ("team create").
-type command struct {
-	Path    string
-	Summary string
-	Run     func(ctx context.Context, e *env, args []string) error
-}
-
-var (
-	commandsMu sync.Mutex
-	commands   = map[string]command{}
-)
-
-// registerCommand adds a subcommand; feature files call it from init.
-func registerCommand(c command) {
-	commandsMu.Lock()
-	defer commandsMu.Unlock()
-	if _, dup := commands[c.Path]; dup {
-		panic("duplicate command " + c.Path)
-	}
-	commands[c.Path] = c
-}
 
 // env is what a command runs with: streams, configuration, store and clock.
 type env struct {
@@ -49,6 +26,8 @@ type env struct {
 	Now            func() time.Time
 
 	configPath, databaseFlag string
+	format                   string // -o: table or json
+	create                   bool   // --create, serve and migrate: a missing SQLite file is created
 	cfg                      *Config
 	store                    *gormdb.Store
 	warnings                 []string
@@ -86,12 +65,41 @@ func (e *env) Store(ctx context.Context) (*gormdb.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.checkDatabaseExists(cfg); err != nil {
+		return nil, err
+	}
 	s, err := openStore(ctx, cfg, e.Log, false)
 	if err != nil {
 		return nil, err
 	}
 	e.store = s
 	return s, nil
+}
+
+// checkDatabaseExists refuses a SQLite database file that does not exist,
+// unless the command creates databases (serve, migrate) or --create is
+// given: a mistyped path must not silently become a fresh empty database
+// (issue 10 #5).
+func (e *env) checkDatabaseExists(cfg *Config) error {
+	if e.create {
+		return nil
+	}
+	d, path, err := gormdb.ParseDSN(cfg.Database)
+	if err != nil || d != gormdb.SQLite {
+		return nil // the store reports a bad DSN; servers exist or not on their own
+	}
+	if strings.Contains(path, "mode=memory") {
+		return nil
+	}
+	path = strings.TrimPrefix(path, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return db.Errorf(db.ErrNotFound, "database_not_found",
+			"database file %s does not exist (create it with `roster migrate`, `roster serve` or --create)", path)
+	}
+	return nil
 }
 
 // settingBaseURL is the settings key under which serve records its base URL.
@@ -144,37 +152,8 @@ func (e *env) operator() db.Actor {
 	return db.Actor{Kind: db.ActorOperator, ID: "cli", Name: name}
 }
 
-// newFlags makes a flag set for a command that reports errors instead of exiting.
-func newFlags(path string) *flag.FlagSet {
-	fs := flag.NewFlagSet("roster "+path, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
-}
-
-// outputFlag adds -o/--output (table or json).
-func outputFlag(fs *flag.FlagSet) *string {
-	o := new(string)
-	fs.StringVar(o, "o", "table", "output format: table or json")
-	fs.StringVar(o, "output", "table", "output format: table or json")
-	return o
-}
-
-// parseFlags parses and rejects stray positional arguments unless allowed.
-func parseFlags(fs *flag.FlagSet, args []string, positional bool) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return usagef("usage: %s", flagUsage(fs))
-		}
-		return usagef("%v", err)
-	}
-	if !positional && fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
-	return nil
-}
-
 // required checks that the named flags were given a non-empty value.
-func required(fs *flag.FlagSet, names ...string) error {
+func required(fs *pflag.FlagSet, names ...string) error {
 	for _, n := range names {
 		f := fs.Lookup(n)
 		if f == nil || strings.TrimSpace(f.Value.String()) == "" {
@@ -182,18 +161,6 @@ func required(fs *flag.FlagSet, names ...string) error {
 		}
 	}
 	return nil
-}
-
-func flagUsage(fs *flag.FlagSet) string {
-	var b strings.Builder
-	b.WriteString(fs.Name())
-	fs.VisitAll(func(f *flag.Flag) {
-		if f.Name == "output" {
-			return
-		}
-		fmt.Fprintf(&b, " [--%s]", f.Name)
-	})
-	return b.String()
 }
 
 // output writes v as indented JSON, or calls table to write a readable table.
@@ -230,7 +197,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		e.Log, err = newLogger(e, stderr)
 	}
 	if err == nil {
-		err = e.dispatch(ctx, rest)
+		root := newRootCmd(e)
+		root.SetArgs(goStyleFlags(root, rest))
+		err = root.ExecuteContext(ctx)
 	}
 	if e.store != nil {
 		e.store.Close()
@@ -295,70 +264,64 @@ func newLogger(e *env, w io.Writer) (*slog.Logger, error) {
 	return buildLogger(w, format, level), nil
 }
 
-func (e *env) dispatch(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
-		e.help()
-		if len(args) == 0 {
-			return usagef("a command is required")
-		}
-		return nil
-	}
-	if args[0] == "version" || args[0] == "--version" {
-		fmt.Fprintln(e.Stdout, "roster "+version)
-		return nil
-	}
-	commandsMu.Lock()
-	var c command
-	var ok bool
-	n := 0
-	for words := min(3, len(args)); words >= 1 && !ok; words-- {
-		c, ok = commands[strings.Join(args[:words], " ")]
-		n = words
-	}
-	commandsMu.Unlock()
-	if !ok {
-		return usagef("unknown command %q (see roster help)", strings.Join(args[:min(2, len(args))], " "))
-	}
-	return c.Run(ctx, e, args[n:])
-}
-
-func (e *env) help() {
-	fmt.Fprintln(e.Stdout, "roster: account administration (SCIM, directory sync, SAML SSO, role policy)\n\nusage: roster [--config FILE] [--database DSN] COMMAND [flags]\n\ncommands:")
-	commandsMu.Lock()
-	paths := make([]string, 0, len(commands))
-	for p := range commands {
-		paths = append(paths, p)
-	}
-	commandsMu.Unlock()
-	sort.Strings(paths)
-	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
-	for _, p := range paths {
-		fmt.Fprintf(tw, "  %s\t%s\n", p, commands[p].Summary)
-	}
-	tw.Flush()
-}
-
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-var _ = os.Stdout
+// confirm reports a change: a human line in table mode, the changed object
+// as JSON in json mode. It goes to stdout, like every command's output.
+func (e *env) confirm(v any, format string, args ...any) error {
+	return e.output(e.format, v, func(w *tabwriter.Writer) { fmt.Fprintf(w, format+"\n", args...) })
+}
 
-// teamStore is the common start of a team-scoped command: it parses the
-// flags (no positional arguments), requires --team and the other named flags,
-// opens the store and checks that the team exists.
-func (e *env) teamStore(ctx context.Context, fs *flag.FlagSet, args []string, team *string, requiredFlags ...string) (*gormdb.Store, error) {
-	if err := parseFlags(fs, args, false); err != nil {
-		return nil, err
-	}
-	if err := required(fs, append([]string{"team"}, requiredFlags...)...); err != nil {
+// teamStore is the common start of a team-scoped command: it requires
+// --team, opens the store and resolves the team, given by id or by unique
+// name, rewriting *team to the team's id (issue 10 #5).
+func (e *env) teamStore(ctx context.Context, fs *pflag.FlagSet, team *string) (*gormdb.Store, error) {
+	if err := required(fs, "team"); err != nil {
 		return nil, err
 	}
 	s, err := e.Store(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.GetTeam(ctx, *team); err != nil {
+	id, err := resolveTeam(ctx, s, *team)
+	if err != nil {
 		return nil, err
 	}
+	*team = id
 	return s, nil
+}
+
+// resolveTeam returns the id of the team whose id or (exact, unique) name is
+// ref. A name several teams share is an error listing their ids.
+func resolveTeam(ctx context.Context, s db.Store, ref string) (string, error) {
+	t, err := s.GetTeam(ctx, ref)
+	if err == nil {
+		return t.ID, nil
+	}
+	if !errors.Is(err, db.ErrNotFound) {
+		return "", err
+	}
+	teams, lerr := s.ListTeams(ctx)
+	if lerr != nil {
+		return "", lerr
+	}
+	var ids []string
+	for _, t := range teams {
+		if t.Name == ref {
+			ids = append(ids, t.ID)
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return "", err
+	case 1:
+		return ids[0], nil
+	}
+	return "", db.Errorf(db.ErrConflict, "team_ambiguous", "%d teams are named %q (%s); give --team the id", len(ids), ref, strings.Join(ids, ", "))
+}
+
+// teamFlag adds --team, which takes a team's id or its unique name.
+func teamFlag(fs *pflag.FlagSet) *string {
+	return fs.String("team", "", "the team: its id, or its name when no other team has that name")
 }

@@ -10,19 +10,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/directory"
 )
-
-func init() {
-	registerCommand(command{Path: "directory add", Summary: "connect a team to an LDAP / Active Directory directory", Run: cmdDirectoryAdd})
-	registerCommand(command{Path: "directory list", Summary: "list a team's directory connections", Run: cmdDirectoryList})
-	registerCommand(command{Path: "directory remove", Summary: "remove a directory connection (synced users stay)", Run: cmdDirectoryRemove})
-	registerCommand(command{Path: "directory status", Summary: "last sync run of a team's directories", Run: cmdDirectoryStatus})
-	registerCommand(command{Path: "directory groups", Summary: "a team's groups with their (flattened) member emails", Run: cmdDirectoryGroups})
-	registerCommand(command{Path: "sync", Summary: "sync a team's directories now", Run: cmdSync})
-	registerService(service{Name: "directory", Start: startDirectoryService})
-}
 
 func newSyncer(e *env, cfg *Config, st db.DirectoryStore) *directory.Syncer {
 	// The report goes to stdout; the run's log line would be a second copy on stderr.
@@ -78,9 +70,8 @@ func directoryViewOf(c db.DirectoryConnection) directoryView {
 		Interval: c.Interval.String(), Enabled: c.Enabled}
 }
 
-func cmdDirectoryAdd(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("directory add")
-	team := fs.String("team", "", "team id")
+func cmdDirectoryAdd(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	kind := fs.String("kind", "", "ad or openldap")
 	u := fs.String("url", "", "ldaps://host:636, or ldap://host:389 with --start-tls")
 	bindDN := fs.String("bind-dn", "", "DN (or AD user principal name) to bind as")
@@ -94,88 +85,87 @@ func cmdDirectoryAdd(ctx context.Context, e *env, args []string) error {
 	pin := fs.String("tls-pin", "", "SHA-256 of the server's leaf certificate (hex, colons allowed)")
 	interval := fs.Duration("interval", 0, "time between syncs (default: directory.interval, 5m)")
 	deleteLimit := fs.Int("delete-limit", 0, "most users one run may remove without --allow-deletes (default: min(500, 20%))")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team", "kind", "url", "bind-dn", "base-dn"); err != nil {
-		return err
-	}
-	k := db.DirectoryKind(*kind)
-	if !k.Valid() {
-		return usagef("--kind must be ad or openldap")
-	}
-	if (*pwFile == "") == (*pwEnv == "") {
-		return usagef("give exactly one of --bind-password-file and --bind-password-env")
-	}
-	if *caFile != "" && *pin != "" {
-		return usagef("give --ca-file or --tls-pin, not both")
-	}
-	cfg, err := e.Config()
-	if err != nil {
-		return err
-	}
-	c := db.DirectoryConnection{TeamID: *team, Kind: k, URL: strings.TrimSpace(*u), StartTLS: *startTLS, BindDN: *bindDN,
-		BaseDN: *baseDN, UserFilter: *userFilter, GroupFilter: *groupFilter, Interval: *interval, DeleteLimit: *deleteLimit, Enabled: true}
-	if c.Interval == 0 {
-		c.Interval = cfg.Directory.Interval
-	}
-	if _, err := directory.CheckURL(c.URL, c.StartTLS); err != nil {
-		return err
-	}
-	for _, f := range []string{c.UserFilter, c.GroupFilter} {
-		if err := directory.ValidateFilter(f); err != nil {
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "kind", "url", "bind-dn", "base-dn"); err != nil {
 			return err
 		}
-	}
-	if *pin != "" {
-		if c.TLSPin, err = directory.NormalizePin(*pin); err != nil {
-			return err
+		k := db.DirectoryKind(*kind)
+		if !k.Valid() {
+			return usagef("--kind must be ad or openldap")
 		}
-	}
-	if *caFile != "" {
-		b, err := os.ReadFile(*caFile)
-		if err != nil {
-			return fmt.Errorf("read --ca-file: %w", err)
+		if (*pwFile == "") == (*pwEnv == "") {
+			return usagef("give exactly one of --bind-password-file and --bind-password-env")
 		}
-		c.CAPEM = string(b)
-		if _, err := directory.TLSConfig(c, "check"); err != nil {
-			return err
+		if *caFile != "" && *pin != "" {
+			return usagef("give --ca-file or --tls-pin, not both")
 		}
-	}
-	switch {
-	case *pwEnv != "":
-		c.PasswordRef = "env:" + *pwEnv
-	case cfg.Directory.SecretKey != "":
-		pw, err := directory.ResolvePassword("file:"+*pwFile, nil, e.Getenv)
+		cfg, err := e.Config()
 		if err != nil {
 			return err
 		}
-		sealed, err := directory.EncryptSecret(cfg.Directory.key(), pw)
+		c := db.DirectoryConnection{TeamID: *team, Kind: k, URL: strings.TrimSpace(*u), StartTLS: *startTLS, BindDN: *bindDN,
+			BaseDN: *baseDN, UserFilter: *userFilter, GroupFilter: *groupFilter, Interval: *interval, DeleteLimit: *deleteLimit, Enabled: true}
+		if c.Interval == 0 {
+			c.Interval = cfg.Directory.Interval
+		}
+		if _, err := directory.CheckURL(c.URL, c.StartTLS); err != nil {
+			return err
+		}
+		for _, f := range []string{c.UserFilter, c.GroupFilter} {
+			if err := directory.ValidateFilter(f); err != nil {
+				return err
+			}
+		}
+		if *pin != "" {
+			if c.TLSPin, err = directory.NormalizePin(*pin); err != nil {
+				return err
+			}
+		}
+		if *caFile != "" {
+			b, err := os.ReadFile(*caFile)
+			if err != nil {
+				return fmt.Errorf("read --ca-file: %w", err)
+			}
+			c.CAPEM = string(b)
+			if _, err := directory.TLSConfig(c, "check"); err != nil {
+				return err
+			}
+		}
+		switch {
+		case *pwEnv != "":
+			c.PasswordRef = "env:" + *pwEnv
+		case cfg.Directory.SecretKey != "":
+			pw, err := directory.ResolvePassword("file:"+*pwFile, nil, e.Getenv)
+			if err != nil {
+				return err
+			}
+			sealed, err := directory.EncryptSecret(cfg.Directory.key(), pw)
+			if err != nil {
+				return err
+			}
+			c.PasswordRef = "enc:" + sealed
+		default:
+			abs, err := filepath.Abs(*pwFile)
+			if err != nil {
+				return err
+			}
+			if _, err := directory.ResolvePassword("file:"+abs, nil, e.Getenv); err != nil {
+				return err
+			}
+			c.PasswordRef = "file:" + abs
+		}
+		s, err := e.teamStore(ctx, fs, team)
 		if err != nil {
 			return err
 		}
-		c.PasswordRef = "enc:" + sealed
-	default:
-		abs, err := filepath.Abs(*pwFile)
+		c.TeamID = *team // the id, when --team named the team
+		c, err = s.CreateDirectoryConnection(ctx, c, e.operator())
 		if err != nil {
 			return err
 		}
-		if _, err := directory.ResolvePassword("file:"+abs, nil, e.Getenv); err != nil {
-			return err
-		}
-		c.PasswordRef = "file:" + abs
+		v := directoryViewOf(c)
+		return e.output(e.format, v, func(w *tabwriter.Writer) { directoryTable(w, []directoryView{v}) })
 	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	c, err = s.CreateDirectoryConnection(ctx, c, e.operator())
-	if err != nil {
-		return err
-	}
-	v := directoryViewOf(c)
-	return e.output(*o, v, func(w *tabwriter.Writer) { directoryTable(w, []directoryView{v}) })
 }
 
 func directoryTable(w *tabwriter.Writer, vs []directoryView) {
@@ -185,40 +175,46 @@ func directoryTable(w *tabwriter.Writer, vs []directoryView) {
 	}
 }
 
-func cmdDirectoryList(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("directory list")
-	team := fs.String("team", "", "team id")
-	o := outputFlag(fs)
-	s, err := e.teamStore(ctx, fs, args, team)
-	if err != nil {
-		return err
+func cmdDirectoryList(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		cs, err := s.ListDirectoryConnections(ctx, *team)
+		if err != nil {
+			return err
+		}
+		vs := []directoryView{}
+		for _, c := range cs {
+			vs = append(vs, directoryViewOf(c))
+		}
+		return e.output(e.format, vs, func(w *tabwriter.Writer) { directoryTable(w, vs) })
 	}
-	cs, err := s.ListDirectoryConnections(ctx, *team)
-	if err != nil {
-		return err
-	}
-	vs := []directoryView{}
-	for _, c := range cs {
-		vs = append(vs, directoryViewOf(c))
-	}
-	return e.output(*o, vs, func(w *tabwriter.Writer) { directoryTable(w, vs) })
 }
 
-func cmdDirectoryRemove(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("directory remove")
-	team := fs.String("team", "", "team id")
+func cmdDirectoryRemove(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	id := fs.String("directory", "", "directory connection id")
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "directory"); err != nil {
+			return err
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		c, err := s.GetDirectoryConnection(ctx, *team, *id)
+		if err != nil {
+			return err
+		}
+		if err := s.DeleteDirectoryConnection(ctx, *team, *id, e.operator()); err != nil {
+			return err
+		}
+		v := directoryViewOf(c)
+		return e.confirm(v, "removed directory connection %s (%s); its synced users stay", v.ID, v.URL)
 	}
-	if err := required(fs, "team", "directory"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	return s.DeleteDirectoryConnection(ctx, *team, *id, e.operator())
 }
 
 // runView is one run in `directory status`.
@@ -240,49 +236,49 @@ type statusView struct {
 	Directories []runView `json:"directories"`
 }
 
-func cmdDirectoryStatus(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("directory status")
-	team := fs.String("team", "", "team id")
+func cmdDirectoryStatus(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	only := fs.String("directory", "", "one directory connection id")
-	o := outputFlag(fs)
-	s, err := e.teamStore(ctx, fs, args, team)
-	if err != nil {
-		return err
-	}
-	cs, err := s.ListDirectoryConnections(ctx, *team)
-	if err != nil {
-		return err
-	}
-	out := statusView{Team: *team, Directories: []runView{}}
-	for _, c := range cs {
-		if *only != "" && c.ID != *only {
-			continue
-		}
-		rv := runView{Directory: c.ID, Kind: string(c.Kind), URL: c.URL}
-		runs, err := s.ListDirectoryRuns(ctx, *team, c.ID, 1)
+	return func(ctx context.Context, e *env, args []string) error {
+		s, err := e.teamStore(ctx, fs, team)
 		if err != nil {
 			return err
 		}
-		if len(runs) == 1 {
-			r := runs[0]
-			at := r.StartedAt
-			rv.LastRun, rv.Mode, rv.DryRun, rv.DurationMS, rv.DirectoryCounts, rv.Error = &at, r.Mode, r.DryRun, r.Duration.Milliseconds(), r.Counts, r.Error
+		cs, err := s.ListDirectoryConnections(ctx, *team)
+		if err != nil {
+			return err
 		}
-		out.Directories = append(out.Directories, rv)
-		if rv.LastRun != nil && (out.LastRun == nil || rv.LastRun.After(*out.LastRun)) {
-			out.runView = rv
+		out := statusView{Team: *team, Directories: []runView{}}
+		for _, c := range cs {
+			if *only != "" && c.ID != *only {
+				continue
+			}
+			rv := runView{Directory: c.ID, Kind: string(c.Kind), URL: c.URL}
+			runs, err := s.ListDirectoryRuns(ctx, *team, c.ID, 1)
+			if err != nil {
+				return err
+			}
+			if len(runs) == 1 {
+				r := runs[0]
+				at := r.StartedAt
+				rv.LastRun, rv.Mode, rv.DryRun, rv.DurationMS, rv.DirectoryCounts, rv.Error = &at, r.Mode, r.DryRun, r.Duration.Milliseconds(), r.Counts, r.Error
+			}
+			out.Directories = append(out.Directories, rv)
+			if rv.LastRun != nil && (out.LastRun == nil || rv.LastRun.After(*out.LastRun)) {
+				out.runView = rv
+			}
 		}
+		if *only != "" && len(out.Directories) == 0 {
+			return db.Errorf(db.ErrNotFound, "directory_not_found", "directory connection %q does not exist in this team", *only)
+		}
+		return e.output(e.format, out, func(w *tabwriter.Writer) {
+			fmt.Fprintln(w, "DIRECTORY\tLAST RUN\tMODE\tDURATION\tCREATED\tUPDATED\tDEACTIVATED\tDELETED\tUNCHANGED\tERROR")
+			for _, r := range out.Directories {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%dms\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Directory, fmtTime(r.LastRun), r.Mode, r.DurationMS,
+					r.Created, r.Updated, r.Deactivated, r.Deleted, r.Unchanged, r.Error)
+			}
+		})
 	}
-	if *only != "" && len(out.Directories) == 0 {
-		return db.Errorf(db.ErrNotFound, "directory_not_found", "directory connection %q does not exist in this team", *only)
-	}
-	return e.output(*o, out, func(w *tabwriter.Writer) {
-		fmt.Fprintln(w, "DIRECTORY\tLAST RUN\tMODE\tDURATION\tCREATED\tUPDATED\tDEACTIVATED\tDELETED\tUNCHANGED\tERROR")
-		for _, r := range out.Directories {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%dms\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Directory, fmtTime(r.LastRun), r.Mode, r.DurationMS,
-				r.Created, r.Updated, r.Deactivated, r.Deleted, r.Unchanged, r.Error)
-		}
-	})
 }
 
 // syncView is the output of `roster sync`: the totals, then each run.
@@ -296,81 +292,75 @@ type syncView struct {
 	Runs           []directory.Report   `json:"runs"`
 }
 
-func cmdSync(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("sync")
-	team := fs.String("team", "", "team id")
+func cmdSync(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	only := fs.String("directory", "", "sync only this directory connection")
 	dry := fs.Bool("dry-run", false, "report the planned changes, apply nothing")
 	allow := fs.Bool("allow-deletes", false, "confirm removals above the deletion threshold")
 	full := fs.Bool("full", false, "ignore the incremental cursor and read everything")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	cfg, err := e.Config()
-	if err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := s.GetTeam(ctx, *team); err != nil {
-		return err
-	}
-	var cs []db.DirectoryConnection
-	if *only != "" {
-		c, err := s.GetDirectoryConnection(ctx, *team, *only)
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team"); err != nil {
+			return err
+		}
+		cfg, err := e.Config()
 		if err != nil {
 			return err
 		}
-		cs = []db.DirectoryConnection{c}
-	} else if cs, err = s.ListDirectoryConnections(ctx, *team); err != nil {
-		return err
-	}
-	if len(cs) == 0 {
-		return db.Errorf(db.ErrNotFound, "directory_not_found", "team %s has no directory connection (roster directory add)", *team)
-	}
-	syncer := newSyncer(e, cfg, s)
-	out := syncView{Team: *team, DryRun: *dry, Runs: []directory.Report{}}
-	var errs []error
-	for _, c := range cs {
-		unlock, ok, err := s.TryLockDirectory(ctx, c.ID)
+		s, err := e.teamStore(ctx, fs, team)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			errs = append(errs, fmt.Errorf("directory %s: another worker is syncing it right now", c.ID))
-			continue
+		var cs []db.DirectoryConnection
+		if *only != "" {
+			c, err := s.GetDirectoryConnection(ctx, *team, *only)
+			if err != nil {
+				return err
+			}
+			cs = []db.DirectoryConnection{c}
+		} else if cs, err = s.ListDirectoryConnections(ctx, *team); err != nil {
+			return err
 		}
-		rep, err := syncer.Run(ctx, c, directory.Options{DryRun: *dry, AllowDeletes: *allow, Full: *full})
-		unlock()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("directory %s: %w", c.ID, err))
+		if len(cs) == 0 {
+			return db.Errorf(db.ErrNotFound, "directory_not_found", "team %s has no directory connection (roster directory add)", *team)
 		}
-		out.DirectoryCounts.Add(rep.DirectoryCounts)
-		out.PendingDeletes += rep.PendingDeletes
-		out.Changes = append(out.Changes, rep.Changes...)
-		rep.Changes = nil
-		out.Runs = append(out.Runs, rep)
-	}
-	runErr := errors.Join(errs...)
-	if runErr != nil {
-		out.Error = runErr.Error()
-	}
-	if perr := e.output(*o, out, func(w *tabwriter.Writer) {
-		fmt.Fprintln(w, "CREATED\tUPDATED\tDEACTIVATED\tDELETED\tUNCHANGED\tSKIPPED\tCONFLICTS")
-		fmt.Fprintf(w, "%d\t%d\t%d\t%d\t%d\t%d\t%d\n", out.Created, out.Updated, out.Deactivated, out.Deleted, out.Unchanged, out.Skipped, out.Conflicts)
-		for _, c := range out.Changes {
-			fmt.Fprintf(w, "  %s %s %s%s %s\n", c.Action, c.Kind, c.Email, c.Name, c.Detail)
+		syncer := newSyncer(e, cfg, s)
+		out := syncView{Team: *team, DryRun: *dry, Runs: []directory.Report{}}
+		var errs []error
+		for _, c := range cs {
+			unlock, ok, err := s.TryLockDirectory(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				errs = append(errs, fmt.Errorf("directory %s: another worker is syncing it right now", c.ID))
+				continue
+			}
+			rep, err := syncer.Run(ctx, c, directory.Options{DryRun: *dry, AllowDeletes: *allow, Full: *full})
+			unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("directory %s: %w", c.ID, err))
+			}
+			out.DirectoryCounts.Add(rep.DirectoryCounts)
+			out.PendingDeletes += rep.PendingDeletes
+			out.Changes = append(out.Changes, rep.Changes...)
+			rep.Changes = nil
+			out.Runs = append(out.Runs, rep)
 		}
-	}); perr != nil {
-		return perr
+		runErr := errors.Join(errs...)
+		if runErr != nil {
+			out.Error = runErr.Error()
+		}
+		if perr := e.output(e.format, out, func(w *tabwriter.Writer) {
+			fmt.Fprintln(w, "CREATED\tUPDATED\tDEACTIVATED\tDELETED\tUNCHANGED\tSKIPPED\tCONFLICTS")
+			fmt.Fprintf(w, "%d\t%d\t%d\t%d\t%d\t%d\t%d\n", out.Created, out.Updated, out.Deactivated, out.Deleted, out.Unchanged, out.Skipped, out.Conflicts)
+			for _, c := range out.Changes {
+				fmt.Fprintf(w, "  %s %s %s%s %s\n", c.Action, c.Kind, c.Email, c.Name, c.Detail)
+			}
+		}); perr != nil {
+			return perr
+		}
+		return runErr
 	}
-	return runErr
 }
 
 type groupView struct {
@@ -383,46 +373,46 @@ type groupView struct {
 
 // cmdDirectoryGroups lists the team's groups and member emails, to check
 // what a sync produced (nested directory groups arrive flattened).
-func cmdDirectoryGroups(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("directory groups")
-	team := fs.String("team", "", "team id")
-	o := outputFlag(fs)
-	s, err := e.teamStore(ctx, fs, args, team)
-	if err != nil {
-		return err
-	}
-	vs := []groupView{}
-	for after := ""; ; {
-		gs, err := s.ListGroups(ctx, *team, db.Page{After: after, Limit: 500})
+func cmdDirectoryGroups(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		s, err := e.teamStore(ctx, fs, team)
 		if err != nil {
 			return err
 		}
-		for _, g := range gs {
-			v := groupView{ID: g.ID, DisplayName: g.DisplayName, Source: string(g.Source), MemberCount: g.MemberCount, Members: []string{}}
-			for mafter := ""; ; {
-				ms, err := s.ListMembers(ctx, *team, g.ID, db.Page{After: mafter, Limit: 5000})
-				if err != nil {
-					return err
-				}
-				for _, m := range ms {
-					v.Members = append(v.Members, m.Email)
-				}
-				if len(ms) < 5000 {
-					break
-				}
-				mafter = ms[len(ms)-1].UserID
+		vs := []groupView{}
+		for after := ""; ; {
+			gs, err := s.ListGroups(ctx, *team, db.Page{After: after, Limit: 500})
+			if err != nil {
+				return err
 			}
-			vs = append(vs, v)
+			for _, g := range gs {
+				v := groupView{ID: g.ID, DisplayName: g.DisplayName, Source: string(g.Source), MemberCount: g.MemberCount, Members: []string{}}
+				for mafter := ""; ; {
+					ms, err := s.ListMembers(ctx, *team, g.ID, db.Page{After: mafter, Limit: 5000})
+					if err != nil {
+						return err
+					}
+					for _, m := range ms {
+						v.Members = append(v.Members, m.Email)
+					}
+					if len(ms) < 5000 {
+						break
+					}
+					mafter = ms[len(ms)-1].UserID
+				}
+				vs = append(vs, v)
+			}
+			if len(gs) < 500 {
+				break
+			}
+			after = gs[len(gs)-1].ID
 		}
-		if len(gs) < 500 {
-			break
-		}
-		after = gs[len(gs)-1].ID
+		return e.output(e.format, vs, func(w *tabwriter.Writer) {
+			fmt.Fprintln(w, "ID\tNAME\tSOURCE\tMEMBERS")
+			for _, v := range vs {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", v.ID, v.DisplayName, v.Source, strings.Join(v.Members, ","))
+			}
+		})
 	}
-	return e.output(*o, vs, func(w *tabwriter.Writer) {
-		fmt.Fprintln(w, "ID\tNAME\tSOURCE\tMEMBERS")
-		for _, v := range vs {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", v.ID, v.DisplayName, v.Source, strings.Join(v.Members, ","))
-		}
-	})
 }

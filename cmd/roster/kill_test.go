@@ -97,6 +97,7 @@ func TestKill9MidLoadSQLite(t *testing.T) {
 	}
 	dsn := filepath.Join(dir, "roster.db")
 	c := &cli{t: t, dsn: dsn, env: map[string]string{}}
+	c.ok(nil, "migrate")
 	team := c.team("Acme", "pat@acme.test")
 	var tok map[string]string
 	c.ok(&tok, "token", "create", "--team", team, "-o", "json")

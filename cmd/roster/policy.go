@@ -13,6 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/rolepolicy"
 )
@@ -23,18 +25,9 @@ import (
 // wired into the store (wiring.go); everything here goes through
 // db.PolicyStore, whose queries run in the database.
 
-func init() {
-	registerCommand(command{Path: "policy set", Summary: "set a team's role policy: --mode default|domain [--domains a,b] [--dry-run]", Run: cmdPolicySet})
-	registerCommand(command{Path: "policy domains", Summary: "add or remove approved domains: [--add a,b] [--remove c] (one must remain)", Run: cmdPolicyDomains})
-	registerCommand(command{Path: "policy show", Summary: "show a team's role policy and its exception counts", Run: cmdPolicyShow})
-	registerCommand(command{Path: "policy exceptions", Summary: "list users whose type differs from the policy's (--type all|standard|external)", Run: cmdPolicyExceptions})
-	registerCommand(command{Path: "policy revert", Summary: "set users (or --all exceptions) to the type the policy expects", Run: cmdPolicyRevert})
-	registerCommand(command{Path: "users set-type", Summary: "set the type of one or many users: --type standard|external EMAIL...", Run: cmdUsersSetType})
-	registerCommand(command{Path: "report usage", Summary: "export the usage report with the external flag (--format csv|json)", Run: cmdReportUsage})
-	registerService(service{Name: "policy", Start: func(_ context.Context, a *app) error {
-		mountPolicyAPI(a)
-		return nil
-	}})
+func startPolicy(_ context.Context, a *app) error {
+	mountPolicyAPI(a)
+	return nil
 }
 
 // policyView is a team's policy as the CLI and the admin API show it.
@@ -219,126 +212,108 @@ func actingAdmin(ctx context.Context, e *env, s db.Store, teamID, as string) (db
 	return db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, nil
 }
 
-// positionalArgs parses flags that may be interleaved with positional
-// arguments ("set-type EMAIL --type x EMAIL") and returns the positionals,
-// splitting comma-separated lists.
-func positionalArgs(fs interface {
-	Parse([]string) error
-	Args() []string
-}, args []string, parse func([]string) error) ([]string, error) {
-	var pos []string
-	for {
-		if err := parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		for _, p := range strings.Split(args[0], ",") {
+// splitList returns the positional arguments, splitting comma-separated
+// lists ("a@x,b@x c@x").
+func splitList(args []string) []string {
+	var out []string
+	for _, a := range args {
+		for _, p := range strings.Split(a, ",") {
 			if p = strings.TrimSpace(p); p != "" {
-				pos = append(pos, p)
+				out = append(out, p)
 			}
 		}
-		args = args[1:]
 	}
-	return pos, nil
+	return out
 }
 
-func cmdPolicySet(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("policy set")
-	team := fs.String("team", "", "team id")
+func cmdPolicySet(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	mode := fs.String("mode", "", "default or domain (R-POL-1)")
 	domains := fs.String("domains", "", "the exact list of approved email domains, comma-separated")
 	dry := fs.Bool("dry-run", false, "show which users would become exceptions; change nothing")
 	limit := fs.Int("limit", 100, "with --dry-run: how many of the users that would become exceptions to list")
 	as := fs.String("as", "", "the email of the admin making the change (for the audit log)")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team", "mode"); err != nil {
-		return err
-	}
-	m, err := parseMode(*mode)
-	if err != nil {
-		return usagef("--mode must be default or domain")
-	}
-	ds, err := parseDomains([]string{*domains})
-	if err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	p := db.Policy{Mode: m, Domains: ds}
-	if *dry {
-		pv, err := s.PreviewPolicy(ctx, *team, p, db.Page{Limit: *limit})
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "mode"); err != nil {
+			return err
+		}
+		m, err := parseMode(*mode)
+		if err != nil {
+			return usagef("--mode must be default or domain")
+		}
+		ds, err := parseDomains([]string{*domains})
 		if err != nil {
 			return err
 		}
-		v := previewViewOf(*team, pv, *limit)
-		return e.output(*o, v, func(w *tabwriter.Writer) {
-			fmt.Fprintf(w, "DRY RUN\tnothing changed\nMODE\t%s\nDOMAINS\t%s\nEXCEPTIONS\t%d (%d new, %d cleared)\n\n",
-				v.Mode, strings.Join(v.Domains, ", "), v.Exceptions.Total, v.Exceptions.Becoming, v.Exceptions.Cleared)
-			exceptionTable(w, v.Users)
-		})
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		p := db.Policy{Mode: m, Domains: ds}
+		if *dry {
+			pv, err := s.PreviewPolicy(ctx, *team, p, db.Page{Limit: *limit})
+			if err != nil {
+				return err
+			}
+			v := previewViewOf(*team, pv, *limit)
+			return e.output(e.format, v, func(w *tabwriter.Writer) {
+				fmt.Fprintf(w, "DRY RUN\tnothing changed\nMODE\t%s\nDOMAINS\t%s\nEXCEPTIONS\t%d (%d new, %d cleared)\n\n",
+					v.Mode, strings.Join(v.Domains, ", "), v.Exceptions.Total, v.Exceptions.Becoming, v.Exceptions.Cleared)
+				exceptionTable(w, v.Users)
+			})
+		}
+		by, err := actingAdmin(ctx, e, s, *team, *as)
+		if err != nil {
+			return err
+		}
+		if _, err := s.SetPolicy(ctx, *team, p, by); err != nil {
+			return err
+		}
+		v, err := policyViewOf(ctx, s, *team)
+		if err != nil {
+			return err
+		}
+		return e.output(e.format, v, func(w *tabwriter.Writer) { policyTable(w, v) })
 	}
-	by, err := actingAdmin(ctx, e, s, *team, *as)
-	if err != nil {
-		return err
-	}
-	if _, err := s.SetPolicy(ctx, *team, p, by); err != nil {
-		return err
-	}
-	v, err := policyViewOf(ctx, s, *team)
-	if err != nil {
-		return err
-	}
-	return e.output(*o, v, func(w *tabwriter.Writer) { policyTable(w, v) })
 }
 
-func cmdPolicyDomains(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("policy domains")
-	team := fs.String("team", "", "team id")
+func cmdPolicyDomains(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	add := fs.String("add", "", "domains to approve, comma-separated")
 	remove := fs.String("remove", "", "domains to remove, comma-separated (R-POL-6: one must remain)")
 	as := fs.String("as", "", "the email of the admin making the change (for the audit log)")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team"); err != nil {
+			return err
+		}
+		addN, err := parseDomains([]string{*add})
+		if err != nil {
+			return err
+		}
+		remN, err := parseDomains([]string{*remove})
+		if err != nil {
+			return err
+		}
+		if len(addN)+len(remN) == 0 {
+			return usagef("give --add or --remove")
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		by, err := actingAdmin(ctx, e, s, *team, *as)
+		if err != nil {
+			return err
+		}
+		if _, err := s.ModifyPolicyDomains(ctx, *team, addN, remN, by); err != nil {
+			return err
+		}
+		v, err := policyViewOf(ctx, s, *team)
+		if err != nil {
+			return err
+		}
+		return e.output(e.format, v, func(w *tabwriter.Writer) { policyTable(w, v) })
 	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	addN, err := parseDomains([]string{*add})
-	if err != nil {
-		return err
-	}
-	remN, err := parseDomains([]string{*remove})
-	if err != nil {
-		return err
-	}
-	if len(addN)+len(remN) == 0 {
-		return usagef("give --add or --remove")
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	by, err := actingAdmin(ctx, e, s, *team, *as)
-	if err != nil {
-		return err
-	}
-	if _, err := s.ModifyPolicyDomains(ctx, *team, addN, remN, by); err != nil {
-		return err
-	}
-	v, err := policyViewOf(ctx, s, *team)
-	if err != nil {
-		return err
-	}
-	return e.output(*o, v, func(w *tabwriter.Writer) { policyTable(w, v) })
 }
 
 func previewViewOf(teamID string, pv db.PolicyPreview, limit int) policyPreviewView {
@@ -355,64 +330,58 @@ func previewViewOf(teamID string, pv db.PolicyPreview, limit int) policyPreviewV
 	return v
 }
 
-func cmdPolicyShow(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("policy show")
-	team := fs.String("team", "", "team id")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	v, err := policyViewOf(ctx, s, *team)
-	if err != nil {
-		return err
-	}
-	return e.output(*o, v, func(w *tabwriter.Writer) { policyTable(w, v) })
-}
-
-func cmdPolicyExceptions(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("policy exceptions")
-	team := fs.String("team", "", "team id")
-	typ := fs.String("type", "all", "filter on the current type: all, standard or external")
-	limit := fs.Int("limit", 0, "list at most this many (0: all)")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	t, err := parseTypeFilter(*typ)
-	if err != nil {
-		return usagef("--type must be all, standard or external")
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	all := []exceptionView{}
-	q := db.ExceptionQuery{Type: t, Limit: 1000}
-	for {
-		if *limit > 0 {
-			q.Limit = min(1000, *limit-len(all))
+func cmdPolicyShow(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team"); err != nil {
+			return err
 		}
-		es, err := s.ListExceptions(ctx, *team, q)
+		s, err := e.teamStore(ctx, fs, team)
 		if err != nil {
 			return err
 		}
-		all = append(all, exceptionViews(es)...)
-		if len(es) < q.Limit || (*limit > 0 && len(all) >= *limit) {
-			break
+		v, err := policyViewOf(ctx, s, *team)
+		if err != nil {
+			return err
 		}
-		q.After = es[len(es)-1].UserID
+		return e.output(e.format, v, func(w *tabwriter.Writer) { policyTable(w, v) })
 	}
-	return e.output(*o, all, func(w *tabwriter.Writer) { exceptionTable(w, all) })
+}
+
+func cmdPolicyExceptions(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	typ := fs.String("type", "all", "filter on the current type: all, standard or external")
+	limit := fs.Int("limit", 0, "list at most this many (0: all)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team"); err != nil {
+			return err
+		}
+		t, err := parseTypeFilter(*typ)
+		if err != nil {
+			return usagef("--type must be all, standard or external")
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		all := []exceptionView{}
+		q := db.ExceptionQuery{Type: t, Limit: 1000}
+		for {
+			if *limit > 0 {
+				q.Limit = min(1000, *limit-len(all))
+			}
+			es, err := s.ListExceptions(ctx, *team, q)
+			if err != nil {
+				return err
+			}
+			all = append(all, exceptionViews(es)...)
+			if len(es) < q.Limit || (*limit > 0 && len(all) >= *limit) {
+				break
+			}
+			q.After = es[len(es)-1].UserID
+		}
+		return e.output(e.format, all, func(w *tabwriter.Writer) { exceptionTable(w, all) })
+	}
 }
 
 // userIDsByEmail resolves emails to the team's user ids (a precise error for
@@ -449,116 +418,111 @@ func (e *env) typeChangeOutput(format string, tc db.TypeChange) error {
 	})
 }
 
-func cmdUsersSetType(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("users set-type")
-	team := fs.String("team", "", "team id")
+func cmdUsersSetType(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	typ := fs.String("type", "", "standard or external (all given users get the same type)")
 	as := fs.String("as", "", "the email of the admin making the change (for the audit log)")
-	o := outputFlag(fs)
-	emails, err := positionalArgs(fs, args, func(a []string) error { return parseFlags(fs, a, true) })
-	if err != nil {
-		return err
+	return func(ctx context.Context, e *env, args []string) error {
+		emails := splitList(args)
+		if err := required(fs, "team", "type"); err != nil {
+			return err
+		}
+		t, err := parseUserType(*typ)
+		if err != nil {
+			return usagef("--type must be standard or external")
+		}
+		if len(emails) == 0 {
+			return usagef("give the emails of the users to change")
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		by, err := actingAdmin(ctx, e, s, *team, *as)
+		if err != nil {
+			return err
+		}
+		ids, err := userIDsByEmail(ctx, s, *team, emails)
+		if err != nil {
+			return err
+		}
+		tc, err := s.ChangeUserTypes(ctx, *team, ids, t, by)
+		if err != nil {
+			return err
+		}
+		return e.typeChangeOutput(e.format, tc)
 	}
-	if err := required(fs, "team", "type"); err != nil {
-		return err
-	}
-	t, err := parseUserType(*typ)
-	if err != nil {
-		return usagef("--type must be standard or external")
-	}
-	if len(emails) == 0 {
-		return usagef("give the emails of the users to change")
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	by, err := actingAdmin(ctx, e, s, *team, *as)
-	if err != nil {
-		return err
-	}
-	ids, err := userIDsByEmail(ctx, s, *team, emails)
-	if err != nil {
-		return err
-	}
-	tc, err := s.ChangeUserTypes(ctx, *team, ids, t, by)
-	if err != nil {
-		return err
-	}
-	return e.typeChangeOutput(*o, tc)
 }
 
-func cmdPolicyRevert(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("policy revert")
-	team := fs.String("team", "", "team id")
+func cmdPolicyRevert(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	all := fs.Bool("all", false, "revert every exception of the team")
 	as := fs.String("as", "", "the email of the admin making the change (for the audit log)")
-	o := outputFlag(fs)
-	emails, err := positionalArgs(fs, args, func(a []string) error { return parseFlags(fs, a, true) })
-	if err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	if *all == (len(emails) > 0) {
-		return usagef("give the emails of the users to revert, or --all")
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	by, err := actingAdmin(ctx, e, s, *team, *as)
-	if err != nil {
-		return err
-	}
-	var ids []string
-	if *all {
-		q := db.ExceptionQuery{Limit: 1000}
-		for {
-			es, err := s.ListExceptions(ctx, *team, q)
-			if err != nil {
-				return err
-			}
-			for _, x := range es {
-				ids = append(ids, x.UserID)
-			}
-			if len(es) < q.Limit {
-				break
-			}
-			q.After = es[len(es)-1].UserID
+	return func(ctx context.Context, e *env, args []string) error {
+		emails := splitList(args)
+		if err := required(fs, "team"); err != nil {
+			return err
 		}
-		if len(ids) == 0 {
-			return e.typeChangeOutput(*o, db.TypeChange{})
+		if *all == (len(emails) > 0) {
+			return usagef("give the emails of the users to revert, or --all")
 		}
-	} else if ids, err = userIDsByEmail(ctx, s, *team, emails); err != nil {
-		return err
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		by, err := actingAdmin(ctx, e, s, *team, *as)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		if *all {
+			q := db.ExceptionQuery{Limit: 1000}
+			for {
+				es, err := s.ListExceptions(ctx, *team, q)
+				if err != nil {
+					return err
+				}
+				for _, x := range es {
+					ids = append(ids, x.UserID)
+				}
+				if len(es) < q.Limit {
+					break
+				}
+				q.After = es[len(es)-1].UserID
+			}
+			if len(ids) == 0 {
+				return e.typeChangeOutput(e.format, db.TypeChange{})
+			}
+		} else if ids, err = userIDsByEmail(ctx, s, *team, emails); err != nil {
+			return err
+		}
+		tc, err := s.RevertExceptions(ctx, *team, ids, by)
+		if err != nil {
+			return err
+		}
+		return e.typeChangeOutput(e.format, tc)
 	}
-	tc, err := s.RevertExceptions(ctx, *team, ids, by)
-	if err != nil {
-		return err
-	}
-	return e.typeChangeOutput(*o, tc)
 }
 
-func cmdReportUsage(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("report usage")
-	team := fs.String("team", "", "team id")
-	format := fs.String("format", "csv", "csv or json")
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
+func cmdReportUsage(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	format := fs.String("format", "csv", "csv or json (-o json without --format also gives json)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team"); err != nil {
+			return err
+		}
+		if !fs.Changed("format") && e.format == "json" {
+			*format = "json"
+		}
+		if *format != "csv" && *format != "json" {
+			return usagef("--format must be csv or json")
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		return writeUsageReport(ctx, s, *team, *format, e.Stdout)
 	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	if *format != "csv" && *format != "json" {
-		return usagef("--format must be csv or json")
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return err
-	}
-	return writeUsageReport(ctx, s, *team, *format, e.Stdout)
 }
 
 // usageColumns are the usage report's columns, in CSV order and JSON names.

@@ -36,6 +36,9 @@ type polEnv struct {
 func newPolEnv(t *testing.T) *polEnv {
 	t.Helper()
 	p := &polEnv{t: t, dbPath: filepath.Join(t.TempDir(), "roster.db")}
+	if _, errOut, code := p.run("migrate"); code != 0 {
+		t.Fatalf("roster migrate: exit %d: %s", code, errOut)
+	}
 	var team struct {
 		ID string `json:"id"`
 	}

@@ -9,7 +9,10 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/roster-dev/roster/db/gormdb"
 )
@@ -35,16 +38,15 @@ type service struct {
 	Start func(ctx context.Context, a *app) error
 }
 
-var (
-	servicesMu sync.Mutex
-	services   []service
-)
-
-// registerService adds a serve-time service; feature files call it from init.
-func registerService(s service) {
-	servicesMu.Lock()
-	defer servicesMu.Unlock()
-	services = append(services, s)
+// services are the parts of `roster serve`, in start order: one explicit
+// list, no init() registry (issue 10 #4).
+func services() []service {
+	return []service{
+		{Name: "directory", Start: startDirectoryService},
+		{Name: "policy", Start: startPolicy},
+		{Name: "scim", Start: startSCIM},
+		{Name: "sso", Start: startSSO},
+	}
 }
 
 // Go runs f in the background; serve waits for it before exiting.
@@ -53,34 +55,28 @@ func (a *app) Go(f func()) {
 	go func() { defer a.bg.Done(); f() }()
 }
 
-func init() {
-	registerCommand(command{Path: "serve", Summary: "run the HTTP server (admin API, SCIM, SSO, directory sync)", Run: cmdServe})
-	registerCommand(command{Path: "migrate", Summary: "apply pending database migrations", Run: cmdMigrate})
-}
-
-func cmdServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("serve")
-	listen := fs.String("listen", "", "listen address (overrides ROSTER_LISTEN)")
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
+func cmdServe(fs *pflag.FlagSet) runFunc {
+	listen := fs.String("listen", "", "listen address (overrides ROSTER_LISTEN and listen in the config file)")
+	return func(ctx context.Context, e *env, args []string) error {
+		cfg, err := e.Config()
+		if err != nil {
+			return err
+		}
+		if *listen != "" {
+			cfg.Listen = *listen
+		}
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		}
+		return serve(ctx, e, cfg, ln)
 	}
-	cfg, err := e.Config()
-	if err != nil {
-		return err
-	}
-	if *listen != "" {
-		cfg.Listen = *listen
-	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
-	return serve(ctx, e, cfg, ln)
 }
 
 // serve runs the server on ln until ctx is cancelled, then shuts down
 // gracefully: no new connections, in-flight requests finish (up to 15 s).
 func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
+	e.create = true // serve creates its database
 	store, err := e.Store(ctx)
 	if err != nil {
 		ln.Close()
@@ -111,10 +107,7 @@ func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
 	mountAdminAPI(a)
 	svcCtx, stopServices := context.WithCancel(ctx)
 	defer stopServices()
-	servicesMu.Lock()
-	svcs := append([]service(nil), services...)
-	servicesMu.Unlock()
-	for _, s := range svcs {
+	for _, s := range services() {
 		if err := s.Start(svcCtx, a); err != nil {
 			ln.Close()
 			return fmt.Errorf("start %s: %w", s.Name, err)
@@ -219,36 +212,41 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger, skipMigrate b
 	return s, nil
 }
 
-func cmdMigrate(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("migrate")
+func cmdMigrate(fs *pflag.FlagSet) runFunc {
 	status := fs.Bool("status", false, "list pending migrations without applying them")
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	cfg, err := e.Config()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, e.Log, true)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if *status {
-		p, err := s.Pending(ctx)
+	return func(ctx context.Context, e *env, args []string) error {
+		cfg, err := e.Config() // migrate creates a missing SQLite file
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.Stdout, "%d pending migrations\n", len(p))
-		for _, id := range p {
-			fmt.Fprintln(e.Stdout, "  "+id)
+		s, err := openStore(ctx, cfg, e.Log, true)
+		if err != nil {
+			return err
 		}
-		return nil
+		defer s.Close()
+		if *status {
+			p, err := s.Pending(ctx)
+			if err != nil {
+				return err
+			}
+			return e.output(e.format, map[string][]string{"pending": nonNil(p)}, func(w *tabwriter.Writer) {
+				fmt.Fprintf(w, "%d pending migrations\n", len(p))
+				for _, id := range p {
+					fmt.Fprintln(w, "  "+id)
+				}
+			})
+		}
+		ran, err := s.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		return e.confirm(map[string][]string{"applied": nonNil(ran)}, "applied %d migrations", len(ran))
 	}
-	ran, err := s.Migrate(ctx)
-	if err != nil {
-		return err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
 	}
-	fmt.Fprintf(e.Stdout, "applied %d migrations\n", len(ran))
-	return nil
+	return s
 }

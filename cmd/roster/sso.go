@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/sso"
@@ -20,16 +21,6 @@ import (
 
 // ssoAdmins is R-ADM-7: only the primary admin and SSO admins manage SSO.
 var ssoAdmins = []db.Role{db.RolePrimary, db.RoleSSO}
-
-func init() {
-	registerCommand(command{Path: "sso set", Summary: "configure a team's SAML SSO (IdP metadata file or URL, domains, JIT, IdP-initiated)", Run: cmdSSOSet})
-	registerCommand(command{Path: "sso show", Summary: "show a team's SAML SSO configuration, SP URLs and warnings", Run: cmdSSOShow})
-	registerCommand(command{Path: "sso verify-domain", Summary: "check a domain's DNS TXT record and mark it verified", Run: cmdSSOVerifyDomain})
-	registerCommand(command{Path: "sso rotate-key", Summary: "add a new SP key pair (the old one stays published until retired)", Run: cmdSSORotateKey})
-	registerCommand(command{Path: "sso retire-key", Summary: "remove an old SP key pair", Run: cmdSSORetireKey})
-	registerCommand(command{Path: "sso refresh", Summary: "fetch a team's IdP metadata URL again", Run: cmdSSORefresh})
-	registerService(service{Name: "sso", Start: startSSO})
-}
 
 // newSSOService builds the sso package's service from the configuration.
 func newSSOService(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time) (*sso.Service, error) {
@@ -151,16 +142,18 @@ func ssoActor(ctx context.Context, e *env, s *gormdb.Store, team, as string) (db
 	return db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, nil
 }
 
-func ssoSetup(ctx context.Context, e *env, team, as string) (*sso.Service, db.Actor, error) {
+// ssoSetup resolves --team (rewriting *team to the id) and --as, and builds
+// the sso service the sso commands call.
+func ssoSetup(ctx context.Context, e *env, fs *pflag.FlagSet, team *string, as string) (*sso.Service, db.Actor, error) {
 	cfg, err := e.Config()
 	if err != nil {
 		return nil, db.Actor{}, err
 	}
-	s, err := e.Store(ctx)
+	s, err := e.teamStore(ctx, fs, team)
 	if err != nil {
 		return nil, db.Actor{}, err
 	}
-	by, err := ssoActor(ctx, e, s, team, as)
+	by, err := ssoActor(ctx, e, s, *team, as)
 	if err != nil {
 		return nil, db.Actor{}, err
 	}
@@ -175,9 +168,8 @@ func ssoSetup(ctx context.Context, e *env, team, as string) (*sso.Service, db.Ac
 	return svc, by, err
 }
 
-func cmdSSOSet(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("sso set")
-	team := fs.String("team", "", "team id")
+func cmdSSOSet(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
 	md := fs.String("idp-metadata", "", "IdP metadata: a file path, or an http(s) URL to fetch and refresh")
 	domains := fs.String("domains", "", "comma-separated email domains of the connection")
 	jit := fs.Bool("jit", false, "provision unknown users at their first sign-in")
@@ -188,68 +180,66 @@ func cmdSSOSet(ctx context.Context, e *env, args []string) error {
 	skew := fs.Int("clock-skew", 0, "tolerated clock skew with the IdP in seconds (0-180)")
 	addCert := fs.String("add-cert", "", "a PEM file with an extra trusted IdP certificate (rollover)")
 	as := fs.String("as", "", "optional: the email of the primary or SSO admin making the change (R-ADM-7); default: operator")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
-	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var in sso.Settings
-	if m := strings.TrimSpace(*md); m != "" {
-		if strings.Contains(m, "://") { // a URL; the fetcher allows only http(s)
-			in.MetadataURL = &m
-		} else {
-			x, err := readSmallFile(m, 4<<20)
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team"); err != nil {
+			return err
+		}
+		set := map[string]bool{}
+		fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
+		var in sso.Settings
+		if m := strings.TrimSpace(*md); m != "" {
+			if strings.Contains(m, "://") { // a URL; the fetcher allows only http(s)
+				in.MetadataURL = &m
+			} else {
+				x, err := readSmallFile(m, 4<<20)
+				if err != nil {
+					return err
+				}
+				in.MetadataXML = &x
+			}
+		}
+		if set["domains"] {
+			ds := []string{}
+			for _, d := range strings.Split(*domains, ",") {
+				if strings.TrimSpace(d) != "" {
+					ds = append(ds, strings.TrimSpace(d))
+				}
+			}
+			in.Domains = &ds
+		}
+		boolFlag := func(name string, v *bool) *bool {
+			if set[name] {
+				return v
+			}
+			return nil
+		}
+		in.JIT = boolFlag("jit", jit)
+		in.AllowIdPInitiated = boolFlag("allow-idp-initiated", idpInit)
+		in.EnforceSSO = boolFlag("enforce-sso", enforce)
+		in.AllowSHA1 = boolFlag("allow-sha1", sha1)
+		if set["attribute-preset"] {
+			in.AttributePreset = preset
+		}
+		if set["clock-skew"] {
+			in.ClockSkewSeconds = skew
+		}
+		if *addCert != "" {
+			p, err := readSmallFile(*addCert, 64<<10)
 			if err != nil {
 				return err
 			}
-			in.MetadataXML = &x
+			in.AddCerts = []string{p}
 		}
-	}
-	if set["domains"] {
-		ds := []string{}
-		for _, d := range strings.Split(*domains, ",") {
-			if strings.TrimSpace(d) != "" {
-				ds = append(ds, strings.TrimSpace(d))
-			}
-		}
-		in.Domains = &ds
-	}
-	boolFlag := func(name string, v *bool) *bool {
-		if set[name] {
-			return v
-		}
-		return nil
-	}
-	in.JIT = boolFlag("jit", jit)
-	in.AllowIdPInitiated = boolFlag("allow-idp-initiated", idpInit)
-	in.EnforceSSO = boolFlag("enforce-sso", enforce)
-	in.AllowSHA1 = boolFlag("allow-sha1", sha1)
-	if set["attribute-preset"] {
-		in.AttributePreset = preset
-	}
-	if set["clock-skew"] {
-		in.ClockSkewSeconds = skew
-	}
-	if *addCert != "" {
-		p, err := readSmallFile(*addCert, 64<<10)
+		svc, by, err := ssoSetup(ctx, e, fs, team, *as)
 		if err != nil {
 			return err
 		}
-		in.AddCerts = []string{p}
+		v, err := svc.Update(ctx, *team, by, in)
+		if err != nil {
+			return err
+		}
+		return e.output(e.format, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
 	}
-	svc, by, err := ssoSetup(ctx, e, *team, *as)
-	if err != nil {
-		return err
-	}
-	v, err := svc.Update(ctx, *team, by, in)
-	if err != nil {
-		return err
-	}
-	return e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
 }
 
 func readSmallFile(path string, max int64) (string, error) {
@@ -271,10 +261,9 @@ func readSmallFile(path string, max int64) (string, error) {
 // ssoAction builds the simple sso subcommands: --team, an optional --as
 // (the acting primary or SSO admin, R-ADM-7), at most one more required flag,
 // one Service call, and the resulting configuration as output.
-func ssoAction(path, extra, extraUsage string, call func(ctx context.Context, svc *sso.Service, team, extra string, by db.Actor) (sso.View, error)) func(context.Context, *env, []string) error {
-	return func(ctx context.Context, e *env, args []string) error {
-		fs := newFlags(path)
-		team := fs.String("team", "", "team id")
+func ssoAction(extra, extraUsage string, call func(ctx context.Context, svc *sso.Service, team, extra string, by db.Actor) (sso.View, error)) func(*pflag.FlagSet) runFunc {
+	return func(fs *pflag.FlagSet) runFunc {
+		team := teamFlag(fs)
 		as := fs.String("as", "", "optional: the email of the primary or SSO admin (R-ADM-7)")
 		var extraVal *string
 		need := []string{"team"}
@@ -282,70 +271,65 @@ func ssoAction(path, extra, extraUsage string, call func(ctx context.Context, sv
 			extraVal = fs.String(extra, "", extraUsage)
 			need = append(need, extra)
 		}
-		o := outputFlag(fs)
-		if err := parseFlags(fs, args, false); err != nil {
-			return err
+		return func(ctx context.Context, e *env, args []string) error {
+			if err := required(fs, need...); err != nil {
+				return err
+			}
+			svc, by, err := ssoSetup(ctx, e, fs, team, *as)
+			if err != nil {
+				return err
+			}
+			x := ""
+			if extraVal != nil {
+				x = *extraVal
+			}
+			v, err := call(ctx, svc, *team, x, by)
+			if err != nil {
+				return err
+			}
+			return e.output(e.format, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
 		}
-		if err := required(fs, need...); err != nil {
-			return err
-		}
-		svc, by, err := ssoSetup(ctx, e, *team, *as)
-		if err != nil {
-			return err
-		}
-		x := ""
-		if extraVal != nil {
-			x = *extraVal
-		}
-		v, err := call(ctx, svc, *team, x, by)
-		if err != nil {
-			return err
-		}
-		return e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
 	}
 }
 
 var (
-	cmdSSOShow = ssoAction("sso show", "", "", func(ctx context.Context, svc *sso.Service, team, _ string, by db.Actor) (sso.View, error) {
+	cmdSSOShow = ssoAction("", "", func(ctx context.Context, svc *sso.Service, team, _ string, by db.Actor) (sso.View, error) {
 		return svc.Show(ctx, team, by)
 	})
-	cmdSSOVerifyDomain = ssoAction("sso verify-domain", "domain", "the domain whose TXT record to check", func(ctx context.Context, svc *sso.Service, team, domain string, by db.Actor) (sso.View, error) {
+	cmdSSOVerifyDomain = ssoAction("domain", "the domain whose TXT record to check", func(ctx context.Context, svc *sso.Service, team, domain string, by db.Actor) (sso.View, error) {
 		return svc.VerifyDomain(ctx, team, domain, by)
 	})
-	cmdSSORotateKey = ssoAction("sso rotate-key", "", "", func(ctx context.Context, svc *sso.Service, team, _ string, by db.Actor) (sso.View, error) {
+	cmdSSORotateKey = ssoAction("", "", func(ctx context.Context, svc *sso.Service, team, _ string, by db.Actor) (sso.View, error) {
 		return svc.RotateKey(ctx, team, by)
 	})
-	cmdSSORetireKey = ssoAction("sso retire-key", "key", "the SP key id to retire (see sso show)", func(ctx context.Context, svc *sso.Service, team, key string, by db.Actor) (sso.View, error) {
+	cmdSSORetireKey = ssoAction("key", "the SP key id to retire (see sso show)", func(ctx context.Context, svc *sso.Service, team, key string, by db.Actor) (sso.View, error) {
 		return svc.RetireKey(ctx, team, key, by)
 	})
 )
 
-func cmdSSORefresh(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("sso refresh")
-	team := fs.String("team", "", "team id")
-	o := outputFlag(fs)
-	if err := parseFlags(fs, args, false); err != nil {
-		return err
+func cmdSSORefresh(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team"); err != nil {
+			return err
+		}
+		svc, by, err := ssoSetup(ctx, e, fs, team, "")
+		if err != nil {
+			return err
+		}
+		rerr := svc.Refresh(ctx, *team)
+		v, err := svc.Show(ctx, *team, by)
+		if err != nil {
+			return err
+		}
+		if err := e.output(e.format, v, func(w *tabwriter.Writer) { ssoTable(w, v) }); err != nil {
+			return err
+		}
+		if rerr != nil {
+			return db.Errorf(db.ErrInvalid, "idp_metadata_refresh_failed", "metadata refresh failed; the last good metadata stays in use: %v", rerr)
+		}
+		return nil
 	}
-	if err := required(fs, "team"); err != nil {
-		return err
-	}
-	svc, by, err := ssoSetup(ctx, e, *team, "")
-	if err != nil {
-		return err
-	}
-	rerr := svc.Refresh(ctx, *team)
-	v, err := svc.Show(ctx, *team, by)
-	if err != nil {
-		return err
-	}
-	if err := e.output(*o, v, func(w *tabwriter.Writer) { ssoTable(w, v) }); err != nil {
-		return err
-	}
-	if rerr != nil {
-		return db.Errorf(db.ErrInvalid, "idp_metadata_refresh_failed", "metadata refresh failed; the last good metadata stays in use: %v", rerr)
-	}
-	return nil
 }
 
 func ssoTable(w *tabwriter.Writer, v sso.View) {
