@@ -97,11 +97,19 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 }
 
 // Pending lists the migrations not yet applied, by name (00001_baseline on a
-// legacy database is one: Migrate records it).
+// legacy database is one: Migrate records it). It writes nothing.
 func (s *Store) Pending(ctx context.Context) ([]string, error) {
 	p, _, err := s.provider()
 	if err != nil {
 		return nil, err
+	}
+	if !s.db.WithContext(ctx).Migrator().HasTable(gooseTable) {
+		// goose's Status would create its table; nothing is applied yet.
+		var out []string
+		for _, src := range p.ListSources() {
+			out = append(out, migrationName(src))
+		}
+		return out, nil
 	}
 	st, err := p.Status(ctx)
 	if err != nil {

@@ -203,3 +203,62 @@ func TestMigrateRefusesIncompleteLegacyDatabase(t *testing.T) {
 		})
 	}
 }
+
+// TestMySQLDSNForcesBinaryCollation: the connection collation is utf8mb4_bin
+// even when the DSN asks for another, so literals compare case-exactly like
+// every column. issue 10 #3
+func TestMySQLDSNForcesBinaryCollation(t *testing.T) {
+	for _, dsn := range []string{
+		"mysql://roster@db:3306/roster",
+		"mysql://roster@db:3306/roster?collation=utf8mb4_general_ci",
+		"mariadb://roster@db:3306/roster?collation=utf8mb4_unicode_ci&charset=latin1",
+	} {
+		_, raw, err := gormdb.ParseDSN(dsn)
+		if err != nil {
+			t.Fatalf("%s: %v", dsn, err)
+		}
+		if !strings.Contains(raw, "collation=utf8mb4_bin") || strings.Count(raw, "collation=") != 1 ||
+			!strings.Contains(raw, "charset=utf8mb4") {
+			t.Errorf("ParseDSN(%q) = %q, want charset utf8mb4 and collation utf8mb4_bin only", dsn, raw)
+		}
+	}
+}
+
+// TestConcurrentMigrateOnce: replicas starting together on one new database
+// all open it, and each migration is applied once, because Migrate runs
+// under the PostgreSQL advisory lock or the MariaDB named lock. issue 10 #3
+func TestConcurrentMigrateOnce(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range gormdbtest.Dialects() {
+		if d == gormdb.SQLite {
+			continue // one process owns a SQLite file
+		}
+		t.Run(gormdbtest.Name(d), func(t *testing.T) {
+			dsn := gormdbtest.DSN(t, d)
+			const replicas = 4
+			errs := make(chan error, replicas)
+			for range replicas {
+				go func() {
+					s, err := gormdb.Open(ctx, gormdb.Config{DSN: dsn})
+					if err == nil {
+						s.Close()
+					}
+					errs <- err
+				}()
+			}
+			for range replicas {
+				if err := <-errs; err != nil {
+					t.Errorf("replica open: %v", err)
+				}
+			}
+			conn, _ := gormdbtest.RawDB(t, dsn)
+			var n, distinct int
+			if err := conn.QueryRow(`SELECT COUNT(*), COUNT(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&n, &distinct); err != nil {
+				t.Fatal(err)
+			}
+			if n != distinct || n == 0 {
+				t.Errorf("goose_db_version has %d rows for %d versions; want each version once", n, distinct)
+			}
+		})
+	}
+}
