@@ -1,5 +1,5 @@
--- The legacy schema gave 11 tables the database's default collation
--- (utf8mb4_general_ci on a stock MariaDB), so externalId, anchors, SSO ids and
+-- The legacy schema gave 10 tables (and its schema_migrations) the database's default collation
+-- (utf8mb4_general_ci on a stock MariaDB), so directory anchors, SSO ids and
 -- the email index compared case-insensitively there and case-exactly on
 -- SQLite and PostgreSQL. Convert them to utf8mb4_bin like the rest; unique
 -- keys stay valid (values only become more distinct). The database default
