@@ -14,20 +14,18 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-func init() {
-	Register("core", func(t *testing.T, s db.Store) {
-		t.Run("Teams", func(t *testing.T) { testTeams(t, s) })
-		t.Run("Users", func(t *testing.T) { testUsers(t, s) })
-		t.Run("UpdateUser", func(t *testing.T) { testUpdateUser(t, s) })
-		t.Run("TenantIsolation", func(t *testing.T) { testTenantIsolation(t, s) })
-		t.Run("AdminRoles", func(t *testing.T) { testAdminRoles(t, s) })
-		t.Run("ConcurrentPrimaryChange", func(t *testing.T) { testConcurrentPrimary(t, s) })
-		t.Run("ConcurrentCreate", func(t *testing.T) { testConcurrentCreate(t, s) })
-		t.Run("Groups", func(t *testing.T) { testGroups(t, s) })
-		t.Run("Tokens", func(t *testing.T) { testTokens(t, s) })
-		t.Run("Audit", func(t *testing.T) { testAudit(t, s) })
-		t.Run("Contracts", func(t *testing.T) { testContracts(t, s) })
-	})
+func testCore(t *testing.T, s db.Store) {
+	t.Run("Teams", func(t *testing.T) { testTeams(t, s) })
+	t.Run("Users", func(t *testing.T) { testUsers(t, s) })
+	t.Run("UpdateUser", func(t *testing.T) { testUpdateUser(t, s) })
+	t.Run("TenantIsolation", func(t *testing.T) { testTenantIsolation(t, s) })
+	t.Run("AdminRoles", func(t *testing.T) { testAdminRoles(t, s) })
+	t.Run("ConcurrentPrimaryChange", func(t *testing.T) { testConcurrentPrimary(t, s) })
+	t.Run("ConcurrentCreate", func(t *testing.T) { testConcurrentCreate(t, s) })
+	t.Run("Groups", func(t *testing.T) { testGroups(t, s) })
+	t.Run("Tokens", func(t *testing.T) { testTokens(t, s) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, s) })
+	t.Run("Contracts", func(t *testing.T) { testContracts(t, s) })
 }
 
 var ctx = context.Background()

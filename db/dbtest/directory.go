@@ -9,17 +9,15 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-func init() {
-	Register("directory", func(t *testing.T, s db.Store) {
-		ds, ok := s.(db.DirectoryStore)
-		if !ok {
-			t.Skip("store does not implement db.DirectoryStore")
-		}
-		t.Run("Connections", func(t *testing.T) { testDirConnections(t, s, ds) })
-		t.Run("Batch", func(t *testing.T) { testDirBatch(t, s, ds) })
-		t.Run("DryRun", func(t *testing.T) { testDirDryRun(t, s, ds) })
-		t.Run("RunsAndLocks", func(t *testing.T) { testDirRunsLocks(t, s, ds) })
-	})
+func testDirectory(t *testing.T, s db.Store) {
+	ds, ok := s.(db.DirectoryStore)
+	if !ok {
+		missing(t, "it does not implement db.DirectoryStore")
+	}
+	t.Run("Connections", func(t *testing.T) { testDirConnections(t, s, ds) })
+	t.Run("Batch", func(t *testing.T) { testDirBatch(t, s, ds) })
+	t.Run("DryRun", func(t *testing.T) { testDirDryRun(t, s, ds) })
+	t.Run("RunsAndLocks", func(t *testing.T) { testDirRunsLocks(t, s, ds) })
 }
 
 func newDirConn(t *testing.T, s db.Store, ds db.DirectoryStore) (db.Team, db.DirectoryConnection) {

@@ -9,17 +9,13 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-func init() {
-	Register("emails_index", testEmailIndex)
-}
-
 // A SCIM client (Entra ID) matches users with emails[type eq "work"].value eq
 // "x". Users that other paths added must be found too, or the IdP creates a
 // duplicate; an email change keeps them findable; a delete leaves nothing.
 func testEmailIndex(t *testing.T, s db.Store) {
 	ss, ok := s.(db.SCIMStore)
 	if !ok {
-		t.Skip("store has no SCIM queries")
+		missing(t, "it has no SCIM queries")
 	}
 	team, _ := NewTeam(t, s, "")
 	find := func(email string) []db.User {
@@ -54,48 +50,42 @@ func testEmailIndex(t *testing.T, s db.Store) {
 	}
 }
 
-func init() {
-	Register("emails_index_directory", func(t *testing.T, s db.Store) {
-		ss, ok1 := s.(db.SCIMStore)
-		ds, ok2 := s.(db.DirectoryStore)
-		if !ok1 || !ok2 {
-			t.Skip("store has no SCIM queries or directory sync")
-		}
-		// Directory sync writes users in batches of its own; they must be
-		// indexed the same way (created, renamed, deleted).
-		team, c := newDirConn(t, s, ds)
-		by := db.Actor{Kind: db.ActorDirectory, ID: c.ID, Name: "directory test"}
-		count := func(email string) int {
-			t.Helper()
-			q := db.Query{Limit: 10, Filter: &db.Expr{Op: db.ExprAny, Multi: "emails", Args: []*db.Expr{
-				{Op: db.ExprCmp, Field: db.FieldEmailValue, Cmp: db.CmpEq, Value: email}}}}
-			us, _, err := ss.SearchUsers(ctx, team.ID, q)
-			WantErr(t, err, nil, "")
-			return len(us)
-		}
-		u := dirUser("e1", Email("erin", "example.test"))
-		_, err := ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{Users: []db.DirectoryUser{u}}, by)
+func testEmailIndexDirectory(t *testing.T, s db.Store) {
+	ss, ok1 := s.(db.SCIMStore)
+	ds, ok2 := s.(db.DirectoryStore)
+	if !ok1 || !ok2 {
+		missing(t, "it has no SCIM queries or directory sync")
+	}
+	// Directory sync writes users in batches of its own; they must be
+	// indexed the same way (created, renamed, deleted).
+	team, c := newDirConn(t, s, ds)
+	by := db.Actor{Kind: db.ActorDirectory, ID: c.ID, Name: "directory test"}
+	count := func(email string) int {
+		t.Helper()
+		q := db.Query{Limit: 10, Filter: &db.Expr{Op: db.ExprAny, Multi: "emails", Args: []*db.Expr{
+			{Op: db.ExprCmp, Field: db.FieldEmailValue, Cmp: db.CmpEq, Value: email}}}}
+		us, _, err := ss.SearchUsers(ctx, team.ID, q)
 		WantErr(t, err, nil, "")
-		if count(u.Email) != 1 {
-			t.Fatalf("a synced user is not found by its email")
-		}
-		renamed := u
-		renamed.Email, renamed.Hash = Email("erin.new", "example.test"), "h2"
-		_, err = ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{Users: []db.DirectoryUser{renamed}}, by)
-		WantErr(t, err, nil, "")
-		if count(u.Email) != 0 || count(renamed.Email) != 1 {
-			t.Fatalf("after an email change: old %d, new %d", count(u.Email), count(renamed.Email))
-		}
-		_, err = ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{DeleteUsers: []string{"e1"}}, by)
-		WantErr(t, err, nil, "")
-		if count(renamed.Email) != 0 {
-			t.Fatalf("a deleted synced user is still found")
-		}
-	})
-}
-
-func init() {
-	Register("emails_index_every_path", testEmailIndexEveryPath)
+		return len(us)
+	}
+	u := dirUser("e1", Email("erin", "example.test"))
+	_, err := ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{Users: []db.DirectoryUser{u}}, by)
+	WantErr(t, err, nil, "")
+	if count(u.Email) != 1 {
+		t.Fatalf("a synced user is not found by its email")
+	}
+	renamed := u
+	renamed.Email, renamed.Hash = Email("erin.new", "example.test"), "h2"
+	_, err = ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{Users: []db.DirectoryUser{renamed}}, by)
+	WantErr(t, err, nil, "")
+	if count(u.Email) != 0 || count(renamed.Email) != 1 {
+		t.Fatalf("after an email change: old %d, new %d", count(u.Email), count(renamed.Email))
+	}
+	_, err = ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{DeleteUsers: []string{"e1"}}, by)
+	WantErr(t, err, nil, "")
+	if count(renamed.Email) != 0 {
+		t.Fatalf("a deleted synced user is still found")
+	}
 }
 
 // testEmailIndexEveryPath walks every store path that creates a user or
@@ -107,7 +97,7 @@ func testEmailIndexEveryPath(t *testing.T, s db.Store) {
 	ss, ok1 := s.(db.SCIMStore)
 	ds, ok2 := s.(db.DirectoryStore)
 	if !ok1 || !ok2 {
-		t.Skip("store has no SCIM queries or directory sync")
+		missing(t, "it has no SCIM queries or directory sync")
 	}
 	team, c := newDirConn(t, s, ds)
 	primary, err := s.GetUser(ctx, team.ID, team.PrimaryUserID)

@@ -12,8 +12,6 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-func init() { Register("policy", PolicySuite) }
-
 // PolicySuite checks a db.Store that also implements db.PolicyStore: policy
 // changes, exceptions computed by the database, dry runs, type changes and
 // the usage report (R-POL-5..R-POL-9). It sets users' types explicitly, so it
@@ -22,7 +20,7 @@ func init() { Register("policy", PolicySuite) }
 func PolicySuite(t *testing.T, s db.Store) {
 	ps, ok := s.(db.PolicyStore)
 	if !ok {
-		t.Skip("store does not implement db.PolicyStore")
+		missing(t, "it does not implement db.PolicyStore")
 	}
 	tests := []struct {
 		name string

@@ -9,15 +9,13 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-func init() { Register("scim", testSCIM) }
-
 // testSCIM checks db.SCIMStore: filters run by the database (case rules,
 // value filters on the email index, injection-proof binding), sorting,
 // paging, tenant isolation and atomic group patches.
 func testSCIM(t *testing.T, st db.Store) {
 	s, ok := st.(db.SCIMStore)
 	if !ok {
-		t.Skip("store does not implement db.SCIMStore")
+		missing(t, "it does not implement db.SCIMStore")
 	}
 	ctx := context.Background()
 	actor := db.Actor{Kind: db.ActorSCIMToken, ID: "tok", Name: "tok"}

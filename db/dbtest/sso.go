@@ -12,18 +12,16 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-func init() {
-	Register("sso", func(t *testing.T, s db.Store) {
-		ss, ok := s.(db.SSOStore)
-		if !ok {
-			t.Skip("store does not implement db.SSOStore")
-		}
-		t.Run("Config", func(t *testing.T) { testSSOConfig(t, s, ss) })
-		t.Run("Keys", func(t *testing.T) { testSSOKeys(t, s, ss) })
-		t.Run("RequestsSingleUse", func(t *testing.T) { testSSORequests(t, s, ss) })
-		t.Run("ReplayCache", func(t *testing.T) { testSSOReplay(t, s, ss) })
-		t.Run("Sessions", func(t *testing.T) { testSSOSessions(t, s, ss) })
-	})
+func testSSO(t *testing.T, s db.Store) {
+	ss, ok := s.(db.SSOStore)
+	if !ok {
+		missing(t, "it does not implement db.SSOStore")
+	}
+	t.Run("Config", func(t *testing.T) { testSSOConfig(t, s, ss) })
+	t.Run("Keys", func(t *testing.T) { testSSOKeys(t, s, ss) })
+	t.Run("RequestsSingleUse", func(t *testing.T) { testSSORequests(t, s, ss) })
+	t.Run("ReplayCache", func(t *testing.T) { testSSOReplay(t, s, ss) })
+	t.Run("Sessions", func(t *testing.T) { testSSOSessions(t, s, ss) })
 }
 
 var ssoNow = time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)

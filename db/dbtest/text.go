@@ -8,8 +8,6 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-func init() { Register("invalid_text", testInvalidText) }
-
 // testInvalidText is issue 9 #11: a NUL or invalid UTF-8 in any value the
 // store is given (written, looked up, filtered on, paged after) is ErrInvalid
 // "invalid_text" on every backend, and nothing is written. PostgreSQL used to

@@ -79,12 +79,6 @@ type dirRunRow struct {
 
 func (dirRunRow) TableName() string { return "directory_runs" }
 
-func init() {
-	register(migration{ID: "0200_directory", Up: func(tx *gorm.DB, _ Dialect) error {
-		return tx.AutoMigrate(&dirConnRow{}, &dirCursorRow{}, &dirAnchorRow{}, &dirRunRow{})
-	}})
-}
-
 func dnHash(dn string) string {
 	h := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(dn))))
 	return hex.EncodeToString(h[:])

@@ -44,16 +44,6 @@ func Settle(ctx context.Context, s *Store) error {
 	return s.conn(ctx).Exec("ANALYZE").Error
 }
 
-// UndoPrimaryAdminIndex puts a database back in the state before migration
-// 0103: the primary admins of its teams unindexed, the migration not applied.
-func UndoPrimaryAdminIndex(ctx context.Context, s *Store) error {
-	g := s.conn(ctx)
-	if err := g.Exec("DELETE FROM user_emails WHERE user_id IN (SELECT primary_user_id FROM teams)").Error; err != nil {
-		return err
-	}
-	return g.Exec("DELETE FROM schema_migrations WHERE id = ?", "0103_primary_admin_emails_backfill").Error
-}
-
 // Redact and DSNSecrets expose the error scrubbing of Open to tests.
 var (
 	Redact     = redact

@@ -294,9 +294,9 @@ func mysqlDSN(raw string) (string, error) {
 	q := u.Query()
 	q.Set("parseTime", "true")
 	q.Set("charset", "utf8mb4")
-	if q.Get("collation") == "" {
-		q.Set("collation", "utf8mb4_bin")
-	}
+	// Always binary, whatever the DSN asks: string literals then compare
+	// case-exactly too, as every column does (issue 10 #3).
+	q.Set("collation", "utf8mb4_bin")
 	q.Set("loc", "UTC")
 	return fmt.Sprintf("%s@tcp(%s)/%s?%s", cred, host, strings.TrimPrefix(u.Path, "/"), q.Encode()), nil
 }

@@ -15,19 +15,6 @@ import (
 
 var _ db.PolicyStore = (*Store)(nil)
 
-func init() {
-	register(migration{ID: "0400_policy", Up: func(tx *gorm.DB, _ Dialect) error {
-		// The policy index: a team's users in id order with every column the
-		// expected-type expression reads, so counting exceptions, a dry run
-		// and the first page of exceptions read the index only (the table
-		// only for the page's rows), never the whole table.
-		if tx.Migrator().HasIndex(&userRow{}, "idx_users_policy") {
-			return nil
-		}
-		return tx.Exec("CREATE INDEX idx_users_policy ON users (team_id, id, admin_role, type, source, email_domain)").Error
-	}})
-}
-
 // expectedStored is the SQL expression of the type the team's stored policy
 // expects for the user row u of team @team. It encodes rolepolicy.Classify's
 // table for non-admins: in domain mode standard iff the email domain is one

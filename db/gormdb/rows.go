@@ -4,8 +4,6 @@ import (
 	"encoding/hex"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/roster-dev/roster/db"
 )
 
@@ -133,13 +131,6 @@ type contractRow struct {
 }
 
 func (contractRow) TableName() string { return "contracts" }
-
-func init() {
-	register(migration{ID: "0001_core", Up: func(tx *gorm.DB, d Dialect) error {
-		return autoMigrate(tx, d, &accountRow{}, &teamRow{}, &teamDomainRow{}, &userRow{}, &adminPersonRow{},
-			&groupRow{}, &memberRow{}, &tokenRow{}, &auditRow{}, &contractRow{})
-	}})
-}
 
 func (r *userRow) toDomain() db.User {
 	return db.User{

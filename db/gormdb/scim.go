@@ -30,51 +30,6 @@ type userEmailRow struct {
 
 func (userEmailRow) TableName() string { return "user_emails" }
 
-func init() {
-	register(migration{ID: "0100_scim_user_emails", Up: func(tx *gorm.DB, _ Dialect) error {
-		return tx.AutoMigrate(&userEmailRow{})
-	}})
-	// Users added before every path indexed its primary email (see
-	// insertUserTx), and rows orphaned by deletes before deleteUserTx removed them.
-	register(migration{ID: "0102_user_emails_backfill", Up: func(tx *gorm.DB, _ Dialect) error {
-		if err := tx.Exec(`DELETE FROM user_emails WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = user_emails.user_id)`).Error; err != nil {
-			return err
-		}
-		return tx.Exec(`INSERT INTO user_emails (user_id, position, team_id, value_lower, type_lower, value, type, is_primary)
-			SELECT u.id, 0, u.team_id, u.email_lower, 'work', u.email, 'work', TRUE FROM users u
-			WHERE NOT EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id)`).Error
-	}})
-	// CreateTeam did not index the primary admin it created (issue 9 #12), so
-	// every team's primary admin created after 0102 ran is missing.
-	register(migration{ID: "0103_primary_admin_emails_backfill", Up: func(tx *gorm.DB, _ Dialect) error {
-		return tx.Exec(`INSERT INTO user_emails (user_id, position, team_id, value_lower, type_lower, value, type, is_primary)
-			SELECT u.id, 0, u.team_id, u.email_lower, 'work', u.email, 'work', TRUE FROM users u
-			WHERE u.source <> 'scim' AND NOT EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id)`).Error
-	}})
-	// Sorting and paging a team by these columns needs them indexed with the team.
-	register(migration{ID: "0101_scim_sort_indexes", Up: func(tx *gorm.DB, _ Dialect) error {
-		m := tx.Migrator()
-		for _, ix := range []struct{ name, table, cols string }{
-			{"idx_users_team_id", "users", "team_id, id"},
-			{"idx_users_team_created", "users", "team_id, created_at"},
-			{"idx_groups_team_id", "groups", "team_id, id"},
-		} {
-			var row any = &userRow{}
-			if ix.table == "groups" {
-				row = &groupRow{}
-			}
-			if m.HasIndex(row, ix.name) {
-				continue
-			}
-			q := fmt.Sprintf("CREATE INDEX %s ON %s (%s)", ix.name, quoteTable(dialectOf(tx), ix.table), ix.cols)
-			if err := tx.Exec(q).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	}})
-}
-
 func dialectOf(tx *gorm.DB) Dialect {
 	switch tx.Dialector.Name() {
 	case "postgres":

@@ -23,12 +23,6 @@ type settingRow struct {
 
 func (settingRow) TableName() string { return "settings" }
 
-func init() {
-	register(migration{ID: "0002_settings", Up: func(tx *gorm.DB, d Dialect) error {
-		return autoMigrate(tx, d, &settingRow{})
-	}})
-}
-
 // Setting returns the value stored under key, or ErrNotFound.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 	var r settingRow

@@ -81,12 +81,6 @@ type ssoSessionRow struct {
 
 func (ssoSessionRow) TableName() string { return "sso_sessions" }
 
-func init() {
-	register(migration{ID: "0300_sso", Up: func(tx *gorm.DB, _ Dialect) error {
-		return tx.AutoMigrate(&ssoConfigRow{}, &ssoKeyRow{}, &ssoRequestRow{}, &ssoAssertionRow{}, &ssoSessionRow{})
-	}})
-}
-
 func ssoConfigFromRow(r ssoConfigRow) (db.SSOConfig, error) {
 	c := db.SSOConfig{TeamID: r.TeamID, IdPMetadataXML: r.IdPMetadataXML, IdPMetadataURL: r.IdPMetadataURL,
 		IdPEntityID: r.IdPEntityID, MetadataRefreshedAt: utcPtr(r.MetadataRefreshedAt), MetadataError: r.MetadataError,
