@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/domain"
 	"github.com/roster-dev/roster/rolepolicy"
 )
 
@@ -123,10 +124,11 @@ func sqlLiteral(v string) string {
 func (s *Store) normalizeDomains(in []string) ([]string, error) {
 	out := make([]string, 0, len(in))
 	for _, raw := range in {
-		d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(raw), "."))
-		if s.normDom != nil && d != "" {
-			d = s.normDom(d)
+		d, err := domain.Normalize(raw)
+		if err != nil {
+			return nil, err
 		}
+		d = s.normDom(d)
 		if !plausibleDomain(d) {
 			return nil, db.Errorf(db.ErrInvalid, "domain_invalid", "domain %q is not a valid domain name", raw)
 		}
