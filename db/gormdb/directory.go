@@ -647,7 +647,7 @@ func (a *dirApply) user(u db.DirectoryUser, policy teamClassifier, anchors map[s
 		return err
 	}
 	takenNames[lower(nu.UserName)] = true
-	byEmail[db.NormalizeEmail(nu.Email)] = a.s.userRowFrom(nu)
+	byEmail[db.NormalizeEmail(nu.Email)] = userRow{ID: nu.ID} // pending: a second entry with this email is skipped
 	a.res.Counts.Created++
 	a.change(db.DirectoryChange{Action: "create", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: string(nu.Type)})
 	a.newAnchors = append(a.newAnchors, dirAnchorRow{ConnectionID: a.conn.ID, Anchor: u.Anchor, Kind: "user", TargetID: nu.ID,
