@@ -65,14 +65,7 @@ func init() {
 		// indexed the same way (created, renamed, deleted).
 		team, c := newDirConn(t, s, ds)
 		by := db.Actor{Kind: db.ActorDirectory, ID: c.ID, Name: "directory test"}
-		count := func(email string) int {
-			t.Helper()
-			q := db.Query{Limit: 10, Filter: &db.Expr{Op: db.ExprAny, Multi: "emails", Args: []*db.Expr{
-				{Op: db.ExprCmp, Field: db.FieldEmailValue, Cmp: db.CmpEq, Value: email}}}}
-			us, _, err := ss.SearchUsers(ctx, team.ID, q)
-			WantErr(t, err, nil, "")
-			return len(us)
-		}
+		count := func(email string) int { t.Helper(); return indexed(t, ss, team.ID, email) }
 		u := dirUser("e1", Email("erin", "example.test"))
 		_, err := ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{Users: []db.DirectoryUser{u}}, by)
 		WantErr(t, err, nil, "")

@@ -223,14 +223,7 @@ func testWriterEmailIndex(t *testing.T, s db.Store) {
 		t.Skip("store has no mutation applier or SCIM queries")
 	}
 	team, _ := NewTeam(t, s, "")
-	count := func(email string) int {
-		t.Helper()
-		q := db.Query{Limit: 10, Filter: &db.Expr{Op: db.ExprAny, Multi: "emails", Args: []*db.Expr{
-			{Op: db.ExprCmp, Field: db.FieldEmailValue, Cmp: db.CmpEq, Value: email}}}}
-		us, _, err := ss.SearchUsers(ctx, team.ID, q)
-		WantErr(t, err, nil, "")
-		return len(us)
-	}
+	count := func(email string) int { t.Helper(); return indexed(t, ss, team.ID, email) }
 	email := Email("applied", "acme.test")
 	out, err := w.Apply(ctx, team.ID, db.UserCreate{User: db.NewUser{Email: email, FirstName: "A", LastName: "P", Source: db.SourceProduct}, By: Operator})
 	WantErr(t, err, nil, "")
@@ -272,4 +265,14 @@ func testWriterAtomic(t *testing.T, s db.Store) {
 	WantErr(t, err, db.ErrConflict, "email_taken")
 	_, err = w.Apply(ctx, team.ID, nil)
 	WantErr(t, err, db.ErrInvalid, "mutation_invalid")
+}
+
+// indexed counts the team's users an emails[value eq email] filter finds.
+func indexed(t *testing.T, ss db.SCIMStore, teamID, email string) int {
+	t.Helper()
+	q := db.Query{Limit: 10, Filter: &db.Expr{Op: db.ExprAny, Multi: "emails", Args: []*db.Expr{
+		{Op: db.ExprCmp, Field: db.FieldEmailValue, Cmp: db.CmpEq, Value: email}}}}
+	us, _, err := ss.SearchUsers(ctx, teamID, q)
+	WantErr(t, err, nil, "")
+	return len(us)
 }
