@@ -34,7 +34,7 @@ func init() {
 		return tx.AutoMigrate(&userEmailRow{})
 	}})
 	// Users added before every path indexed its primary email (see
-	// the writer's queueUser), and rows orphaned by deletes before the writer's deleteUser removed them.
+	// insertUserTx), and rows orphaned by deletes before deleteUserTx removed them.
 	register(migration{ID: "0102_user_emails_backfill", Up: func(tx *gorm.DB, _ Dialect) error {
 		if err := tx.Exec(`DELETE FROM user_emails WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = user_emails.user_id)`).Error; err != nil {
 			return err
