@@ -276,3 +276,33 @@ func indexed(t *testing.T, ss db.SCIMStore, teamID, email string) int {
 	WantErr(t, err, nil, "")
 	return len(us)
 }
+
+func init() { Register("directory_bad_text", testDirBadText) }
+
+// testDirBadText: an entry whose anchor or DN is not text (a NUL, invalid
+// UTF-8: FuzzLDAPEntry's binary anchor) is a per-entry skip, not a failed
+// batch; the batch's other entries apply. (Bad text in a mapped attribute
+// stays the batch's invalid_text error: see the invalid_text suite.)
+func testDirBadText(t *testing.T, s db.Store) {
+	ds, ok := s.(db.DirectoryStore)
+	if !ok {
+		t.Skip("store has no directory sync")
+	}
+	team, c := newDirConn(t, s, ds)
+	by := db.Actor{Kind: db.ActorDirectory, ID: c.ID, Name: "directory test"}
+	good := dirUser("ok1", Email("good", "example.test"))
+	badAnchor := dirUser("x\x00\xff", Email("anchor", "example.test"))
+	badDN := dirUser("bn1", Email("name", "example.test"))
+	badDN.DN = "uid=\xff,dc=example,dc=test"
+	res, err := ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{Users: []db.DirectoryUser{badAnchor, good, badDN},
+		Groups: []db.DirectoryGroup{
+			{Anchor: "g-\x00", DN: "cn=bad,dc=example,dc=test", DisplayName: "bad", Hash: "g"},
+			{Anchor: "g-ok", DN: "cn=ok,dc=example,dc=test", DisplayName: "ok group", Members: []string{"ok1", "\x00"}, Hash: "g"}},
+		DeleteUsers: []string{"\xff"}}, by)
+	WantErr(t, err, nil, "")
+	if res.Counts.Created != 1 || res.Counts.Skipped != 2 || res.Counts.GroupsCreated != 1 || res.Counts.MembersAdded != 1 {
+		t.Fatalf("counts %+v, want 1 created, 2 skipped, 1 group with 1 member", res.Counts)
+	}
+	_, err = s.FindUser(ctx, team.ID, db.UserKey{Email: good.Email})
+	WantErr(t, err, nil, "")
+}

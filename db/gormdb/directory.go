@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -477,6 +478,31 @@ func (a *dirApply) run(b db.DirectoryBatch) error {
 	if err != nil {
 		return err
 	}
+	// An entry whose anchor or DN is not text (a NUL, invalid UTF-8: a
+	// binary identifier) can never be linked: it is a per-entry skip, where
+	// the anchor lookup would fail the whole batch. Bad text in a mapped
+	// attribute is still the batch's ErrInvalid "invalid_text" (issue 9 #11).
+	users := b.Users[:0:0]
+	for _, u := range b.Users {
+		if err := checkTexts("the entry's", map[string]string{"anchor": u.Anchor, "DN": u.DN}); err != nil {
+			a.res.Counts.Skipped++
+			a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: printable(u.Anchor), Detail: err.Error()})
+			continue
+		}
+		users = append(users, u)
+	}
+	b.Users = users
+	groups := b.Groups[:0:0]
+	for _, g := range b.Groups {
+		if err := checkTexts("the group's", map[string]string{"anchor": g.Anchor, "DN": g.DN}); err != nil {
+			a.change(db.DirectoryChange{Action: "skip", Kind: "group", Anchor: printable(g.Anchor), Detail: err.Error()})
+			continue
+		}
+		g.Members = validTexts(g.Members) // an anchor that is not text was never stored
+		groups = append(groups, g)
+	}
+	b.Groups = groups
+	b.DeleteUsers, b.DeleteGroups = validTexts(b.DeleteUsers), validTexts(b.DeleteGroups)
 	batchEmails := make([]string, len(b.Users))
 	for i, u := range b.Users {
 		batchEmails[i] = u.Email
@@ -583,6 +609,35 @@ func (a *dirApply) run(b db.DirectoryBatch) error {
 		}
 	}
 	return nil
+}
+
+// printable is an identifier that is not text, made safe to report.
+func printable(v string) string { return strings.ToValidUTF8(strings.ReplaceAll(v, "\x00", ""), "?") }
+
+// checkTexts checks named values with db.CheckText, in name order.
+func checkTexts(of string, fields map[string]string) error {
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if err := db.CheckText(of+" "+n, fields[n]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validTexts drops the values db.CheckText refuses.
+func validTexts(vs []string) []string {
+	out := vs[:0:0]
+	for _, v := range vs {
+		if db.CheckText("", v) == nil {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func statusOf(u db.DirectoryUser) db.Status {
