@@ -97,16 +97,16 @@ func (m Mapping) anchorOf(e *ldap.Entry) string {
 // entry has no anchor.
 func (m Mapping) MapUser(e *ldap.Entry) (db.DirectoryUser, bool) {
 	u := db.DirectoryUser{Anchor: m.anchorOf(e), DN: normDN(e.DN),
-		Email:     strings.TrimSpace(e.GetAttributeValue(m.Email)),
-		UserName:  strings.TrimSpace(e.GetAttributeValue(m.UserName)),
-		FirstName: strings.TrimSpace(e.GetAttributeValue(m.FirstName)),
-		LastName:  strings.TrimSpace(e.GetAttributeValue(m.LastName)),
+		Email:     attrText(e.GetAttributeValue(m.Email)),
+		UserName:  attrText(e.GetAttributeValue(m.UserName)),
+		FirstName: attrText(e.GetAttributeValue(m.FirstName)),
+		LastName:  attrText(e.GetAttributeValue(m.LastName)),
 	}
 	if u.UserName == "" && m.UserName2 != "" {
-		u.UserName = strings.TrimSpace(e.GetAttributeValue(m.UserName2))
+		u.UserName = attrText(e.GetAttributeValue(m.UserName2))
 	}
 	if u.FirstName == "" || u.LastName == "" {
-		fillNames(&u, e.GetAttributeValue(m.FullName))
+		fillNames(&u, attrText(e.GetAttributeValue(m.FullName)))
 	}
 	if m.Disabled != "" {
 		if v := e.GetAttributeValue(m.Disabled); v != "" {
@@ -121,6 +121,16 @@ func (m Mapping) MapUser(e *ldap.Entry) (db.DirectoryUser, bool) {
 	}
 	u.Hash = hashStrings(u.Email, u.UserName, u.FirstName, u.LastName, strconv.FormatBool(u.Disabled))
 	return u, u.Anchor != ""
+}
+
+// attrText is an attribute value as text every database stores alike: LDAP
+// strings are UTF-8 (RFC 4517), so bytes that are not are replaced with
+// U+FFFD and NULs dropped, then the value is trimmed. A mangled attribute
+// thus maps to a value the store accepts (or, for an email, validates and
+// skips per entry) rather than failing the whole batch with invalid_text.
+func attrText(v string) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	return strings.TrimSpace(strings.ReplaceAll(v, "\x00", ""))
 }
 
 func hashStrings(parts ...string) string {

@@ -167,3 +167,27 @@ func TestMapUserRules(t *testing.T) {
 		t.Error("a move changes the attribute hash")
 	}
 }
+
+// TestMapUserInvalidUTF8Attribute: an attribute value that is not UTF-8 or
+// holds a NUL (FuzzLDAPEntry corpus 2433fbfaf775c03d: sn "000\xce\xce")
+// maps to text the store accepts, so the batch applies instead of failing
+// with invalid_text (issue 9 #11 fuzzing, found while working issue 10).
+func TestMapUserInvalidUTF8Attribute(t *testing.T) {
+	m := MappingFor(db.DirectoryConnection{Kind: db.DirectoryOpenLDAP})
+	e := ldap.NewEntry("uid=jane,dc=example,dc=org", map[string][]string{
+		"entryUUID": {"7f0c2c3e-1111-4222-8333-444455556666"}, "mail": {"jane@example.org"},
+		"givenName": {"Ja\x00ne"}, "sn": {"000\xce\xce  "}, "uid": {"jane"},
+	})
+	u, ok := m.MapUser(e)
+	if !ok {
+		t.Fatal("entry not mapped")
+	}
+	for _, v := range []string{u.FirstName, u.LastName} {
+		if err := db.CheckText("name", v); err != nil {
+			t.Errorf("mapped %q: %v", v, err)
+		}
+	}
+	if u.FirstName != "Jane" || u.LastName != "000\uFFFD" {
+		t.Errorf("names %q %q, want Jane and 000\uFFFD", u.FirstName, u.LastName)
+	}
+}

@@ -277,7 +277,7 @@ func (s *Syncer) readGroups(ctx context.Context, lc *ldap.Conn, c db.DirectoryCo
 	attrs := []string{m.Anchor, m.GroupName, "objectClass", "member"}
 	err := s.paged(ctx, lc, c.BaseDN, GroupFilter(c), attrs, func(es []*ldap.Entry) error {
 		for _, e := range es {
-			g := &rawGroup{anchor: m.anchorOf(e), dn: normDN(e.DN), name: e.GetAttributeValue(m.GroupName)}
+			g := &rawGroup{anchor: m.anchorOf(e), dn: normDN(e.DN), name: attrText(e.GetAttributeValue(m.GroupName))}
 			if g.anchor == "" {
 				continue
 			}

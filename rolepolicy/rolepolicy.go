@@ -1,9 +1,10 @@
 // Package rolepolicy is the user role policy engine (R-POL-1..R-POL-10): it
 // decides whether a new user is standard or external from the team's policy,
 // the user's email domain, the path that added the user and whether the user
-// is an admin. It is pure: no I/O, no clock, no state. The store calls
-// Classify (as a db.Classifier) inside the transaction that adds a user, and
-// computes exceptions with an SQL expression that encodes the same table:
+// is an admin. It is pure: no I/O, no clock, no state. The table below is
+// data (Rules): Classify evaluates it, and the store derives the SQL
+// expression it computes exceptions with from the same rows (issue 10 #2),
+// so there is one source of truth:
 //
 //	policy   path (source)            email domain          type
 //	default  product                  any                   external  (R-POL-2)
@@ -22,16 +23,70 @@
 package rolepolicy
 
 import (
-	"fmt"
-	"slices"
 	"strings"
 
-	"golang.org/x/net/idna"
-
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/domain"
 )
 
 var _ db.Classifier = Classify
+
+// DomainMatch is how a rule looks at the user's email domain.
+type DomainMatch int
+
+// The domain matches a rule may ask for.
+const (
+	AnyDomain      DomainMatch = iota // the domain is not looked at
+	ApprovedDomain                    // the domain is one of the policy's approved domains (exact)
+	OtherDomain                       // the domain is not approved
+)
+
+// Rule is one row of the classification table. Empty Mode or Source and
+// AnyDomain match anything; Admin rows match only admins, the others only
+// non-admins. The first matching row decides.
+type Rule struct {
+	Mode   db.PolicyMode
+	Source db.Source
+	Domain DomainMatch
+	Admin  bool
+	Type   db.UserType
+	Why    string // the domain rule it encodes
+}
+
+// Rules is the classification table (see the package comment). The last
+// non-admin row matches everything, so every user gets a type.
+var Rules = []Rule{
+	{Admin: true, Type: db.TypeStandard, Why: "R-POL-4"},
+	{Mode: db.PolicyDomain, Domain: ApprovedDomain, Type: db.TypeStandard, Why: "R-POL-3"},
+	{Mode: db.PolicyDomain, Domain: OtherDomain, Type: db.TypeExternal, Why: "R-POL-3, R-POL-10"},
+	{Source: db.SourceProduct, Type: db.TypeExternal, Why: "R-POL-2"},
+	{Type: db.TypeStandard, Why: "R-POL-2"},
+}
+
+// Match reports whether r applies to a user added by src, with an approved
+// (or not) email domain, under a policy of mode, admin or not.
+func (r Rule) Match(mode db.PolicyMode, src db.Source, approved, isAdmin bool) bool {
+	if r.Admin != isAdmin || r.Mode != "" && r.Mode != mode || r.Source != "" && r.Source != src {
+		return false
+	}
+	switch r.Domain {
+	case ApprovedDomain:
+		return approved
+	case OtherDomain:
+		return !approved
+	}
+	return true
+}
+
+// TypeFor evaluates Rules: the type of the first matching row.
+func TypeFor(mode db.PolicyMode, src db.Source, approved, isAdmin bool) db.UserType {
+	for _, r := range Rules {
+		if r.Match(mode, src, approved, isAdmin) {
+			return r.Type
+		}
+	}
+	return db.TypeStandard
+}
 
 // Classify returns the type a new user gets under policy p (R-POL-2,
 // R-POL-3). email is the user's address; its domain is normalised with
@@ -43,20 +98,8 @@ var _ db.Classifier = Classify
 // returns standard, the type an organisation's own administrator has, and
 // the store never reports an admin as an exception whatever its type.
 func Classify(p db.Policy, email string, src db.Source, isAdmin bool) db.UserType {
-	if isAdmin {
-		return db.TypeStandard
-	}
-	if p.Mode == db.PolicyDomain {
-		if Approved(p, email) {
-			return db.TypeStandard
-		}
-		return db.TypeExternal
-	}
-	// default policy (and any unknown mode, which the store never stores)
-	if src == db.SourceProduct {
-		return db.TypeExternal
-	}
-	return db.TypeStandard
+	approved := !isAdmin && p.Mode == db.PolicyDomain && Approved(p, email)
+	return TypeFor(p.Mode, src, approved, isAdmin)
 }
 
 // Approved reports whether email's domain is one of p's approved domains
@@ -78,81 +121,18 @@ func Approved(p db.Policy, email string) bool {
 	return false
 }
 
-// NormalizeDomain returns the canonical form of an email domain: trimmed,
-// lower-cased, without a trailing dot, internationalised labels converted to
-// their ASCII (punycode) form. It rejects anything that is not a plausible
-// DNS host name of at least two labels: empty input, addresses ("a@b.c"),
-// wildcards, spaces, URLs, labels longer than 63 or names longer than 253
-// octets. The error is a *db.Error (db.ErrInvalid, "domain_invalid").
-func NormalizeDomain(d string) (string, error) {
-	s := strings.TrimSpace(d)
-	s = strings.TrimSuffix(s, ".")
-	if s == "" {
-		return "", domainErr(d, "it is empty")
-	}
-	a, err := idna.Lookup.ToASCII(s)
-	if err != nil {
-		return "", domainErr(d, "it is not a valid domain name")
-	}
-	a = strings.ToLower(a)
-	if len(a) > 253 {
-		return "", domainErr(d, "it is longer than 253 characters")
-	}
-	labels := strings.Split(a, ".")
-	if len(labels) < 2 {
-		return "", domainErr(d, "it needs at least two labels, like example.com")
-	}
-	for _, l := range labels {
-		if l == "" || len(l) > 63 {
-			return "", domainErr(d, "each label must be 1 to 63 characters")
-		}
-		for i := 0; i < len(l); i++ {
-			c := l[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return "", domainErr(d, "it may contain only letters, digits, hyphens and dots")
-			}
-		}
-		if l[0] == '-' || l[len(l)-1] == '-' {
-			return "", domainErr(d, "a label may not start or end with a hyphen")
-		}
-	}
-	if tld := labels[len(labels)-1]; strings.Trim(tld, "0123456789") == "" {
-		return "", domainErr(d, "the top-level label cannot be numeric")
-	}
-	return a, nil
-}
+// NormalizeDomain returns the canonical form of an email domain (see
+// domain.Normalize, the one normaliser): trimmed, lower-cased, without a
+// trailing dot, internationalised labels in ASCII (punycode) form. Anything
+// that is not a plausible DNS host name of at least two labels is a
+// *db.Error (db.ErrInvalid, "domain_invalid").
+func NormalizeDomain(d string) (string, error) { return domain.Normalize(d) }
 
 // NormalizeDomains normalises, de-duplicates and sorts a list of domains,
 // failing on the first invalid one.
-func NormalizeDomains(ds []string) ([]string, error) {
-	seen := make(map[string]bool, len(ds))
-	out := make([]string, 0, len(ds))
-	for _, d := range ds {
-		n, err := NormalizeDomain(d)
-		if err != nil {
-			return nil, err
-		}
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, n)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
-}
+func NormalizeDomains(ds []string) ([]string, error) { return domain.NormalizeList(ds) }
 
 // EmailDomain returns the normalised domain of an email address, or the
 // lower-cased raw domain if it cannot be normalised (it then matches no
-// approved domain). It fits gormdb.Config.NormalizeDomain's shape for
-// computing users.email_domain.
-func EmailDomain(domain string) string {
-	if n, err := NormalizeDomain(domain); err == nil {
-		return n
-	}
-	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(domain), "."))
-}
-
-func domainErr(d, why string) error {
-	return &db.Error{Kind: db.ErrInvalid, Code: "domain_invalid",
-		Message: fmt.Sprintf("domain %q is not valid: %s", d, why)}
-}
+// approved domain); see domain.EmailDomain.
+func EmailDomain(d string) string { return domain.EmailDomain(d) }

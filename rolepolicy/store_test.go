@@ -100,3 +100,82 @@ func TestStoreAgreesWithClassify(t *testing.T) {
 		})
 	}
 }
+
+// TestRulesAgreeWithSQL: the store's exception SQL is derived from Rules
+// (issue 10 #2). On every dialect, for every combination of policy mode,
+// path and domain match (so every non-admin row of the table is hit), the
+// type the SQL expects, for the stored policy (ListExceptions) and for a
+// proposed one (PreviewPolicy), is the type Classify gives.
+func TestRulesAgreeWithSQL(t *testing.T) {
+	sources := []db.Source{db.SourceSCIM, db.SourceDirectory, db.SourceSSO, db.SourceAdmin, db.SourceProduct}
+	for _, d := range gormdbtest.Dialects() {
+		t.Run(gormdbtest.Name(d), func(t *testing.T) {
+			ctx := context.Background()
+			s := gormdbtest.Open(t, d, gormdb.Config{Classify: rolepolicy.Classify, NormalizeDomain: rolepolicy.EmailDomain})
+			op := db.Actor{Kind: db.ActorOperator, ID: "test"}
+			hit := map[int]bool{}
+			n := 0
+			for _, mode := range []db.PolicyMode{db.PolicyDefault, db.PolicyDomain} {
+				p := db.Policy{Mode: mode}
+				if mode == db.PolicyDomain {
+					p.Domains = []string{"approved.test"}
+				}
+				for _, src := range sources {
+					for _, approved := range []bool{true, false} {
+						n++
+						team, _, err := s.CreateTeam(ctx, db.NewTeam{Name: "R", PrimaryEmail: fmt.Sprintf("owner%d@rules.test", n), PrimaryFirstName: "O", PrimaryLastName: "W"}, op)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if _, err := s.SetPolicy(ctx, team.ID, p, op); err != nil {
+							t.Fatal(err)
+						}
+						dom := "other.test"
+						if approved {
+							dom = "APPROVED.test"
+						}
+						// an explicit standard type: the user is an exception exactly when the SQL expects external
+						u, err := s.CreateUser(ctx, team.ID, db.NewUser{Email: "u@" + dom, FirstName: "F", LastName: "L", Source: src, Type: db.TypeStandard}, op)
+						if err != nil {
+							t.Fatal(err)
+						}
+						want := rolepolicy.Classify(p, u.Email, src, false)
+						for i, r := range rolepolicy.Rules {
+							if r.Match(mode, src, approved && mode == db.PolicyDomain, false) {
+								hit[i] = true
+								if r.Type != want {
+									t.Errorf("%s/%s/approved=%v: first matching rule %d says %s, Classify %s", mode, src, approved, i, r.Type, want)
+								}
+								break
+							}
+						}
+						es, err := s.ListExceptions(ctx, team.ID, db.ExceptionQuery{Limit: 10})
+						if err != nil {
+							t.Fatal(err)
+						}
+						stored := db.TypeStandard
+						if len(es) == 1 {
+							stored = es[0].Expected
+						}
+						pv, err := s.PreviewPolicy(ctx, team.ID, p, db.Page{Limit: 10})
+						if err != nil {
+							t.Fatal(err)
+						}
+						proposed := db.TypeStandard
+						if pv.Exceptions == 1 {
+							proposed = db.TypeExternal
+						}
+						if stored != want || proposed != want || len(es) > 1 || pv.Exceptions > 1 {
+							t.Errorf("%s/%s/approved=%v: stored SQL expects %s, proposed SQL %s, Classify %s", mode, src, approved, stored, proposed, want)
+						}
+					}
+				}
+			}
+			for i, r := range rolepolicy.Rules {
+				if !r.Admin && !hit[i] {
+					t.Errorf("rule %d (%+v) was never the first match", i, r)
+				}
+			}
+		})
+	}
+}

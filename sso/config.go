@@ -19,6 +19,7 @@ import (
 	xrv "github.com/mattermost/xml-roundtrip-validator"
 
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/domain"
 )
 
 var b64url = base64.RawURLEncoding
@@ -204,14 +205,9 @@ func certFromPEM(p string) (db.SSOCert, error) {
 	return c, nil
 }
 
-// normalizeDomain lower-cases and checks a domain name.
-func normalizeDomain(d string) (string, error) {
-	d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
-	if d == "" || len(d) > 253 || !strings.Contains(d, ".") || strings.ContainsAny(d, " @/:*") {
-		return "", db.Errorf(db.ErrInvalid, "domain_invalid", "%q is not a domain name", d)
-	}
-	return d, nil
-}
+// normalizeDomain is the one domain normaliser (IDN to punycode, lower
+// case, checked), so a verified domain compares equal to a policy's.
+func normalizeDomain(d string) (string, error) { return domain.Normalize(d) }
 
 // Update applies settings to the team's SSO configuration as by, who must be
 // the primary admin or an SSO admin (R-ADM-7). The change is audited.

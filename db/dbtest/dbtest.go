@@ -27,6 +27,7 @@ var suites = []struct {
 }{
 	{"core", testCore},
 	{"directory", testDirectory},
+	{"directory_bad_text", testDirBadText},
 	{"emails_index", testEmailIndex},
 	{"emails_index_directory", testEmailIndexDirectory},
 	{"emails_index_every_path", testEmailIndexEveryPath},
@@ -39,6 +40,11 @@ var suites = []struct {
 	{"scim_paging", testSCIMPaging},
 	{"scimSortByOtherKindsField", testSCIMSortByOtherKindsField},
 	{"sso", testSSO},
+	{"writer_atomic", testWriterAtomic},
+	{"writer_audit_shape", testWriterAuditShape},
+	{"writer_email_index", testWriterEmailIndex},
+	{"writer_idn_domains", testWriterIDNDomains},
+	{"writer_version_cas", testWriterVersionCAS},
 	{"unavailable", testUnavailable}, // closes its store: keep it last
 }
 

@@ -107,7 +107,7 @@ func testInvalidText(t *testing.T, s db.Store) {
 					return fmt.Errorf("directory batch counts = %+v, want one skip", res.Counts)
 				}
 				for _, c := range res.Changes {
-					if c.Action == "skip" && strings.HasPrefix(c.Detail, "a directory value ") && db.CheckText("skip detail", c.Detail) == nil {
+					if c.Action == "skip" && strings.HasPrefix(c.Detail, "a directory value:") && db.CheckText("skip detail", c.Detail) == nil {
 						return db.CheckText("first name", bad.s) // the reported reason: invalid_text
 					}
 				}

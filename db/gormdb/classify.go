@@ -18,9 +18,6 @@ import (
 type teamClassifier struct {
 	mode     db.PolicyMode
 	approved map[string]bool
-	// full is the whole policy, used when the store has no domain
-	// normaliser: then only the Classifier knows how to match domains.
-	full *db.Policy
 }
 
 // classifierFor prepares the classification of the users with the given
@@ -29,11 +26,6 @@ func (s *Store) classifierFor(tx *gorm.DB, teamID string, mode db.PolicyMode, em
 	c := teamClassifier{mode: mode}
 	if mode != db.PolicyDomain {
 		return c, nil
-	}
-	if s.normDom == nil {
-		p, err := loadPolicy(tx, &teamRow{ID: teamID, PolicyMode: string(mode)})
-		c.full = &p
-		return c, err
 	}
 	doms := make([]string, 0, len(emails))
 	for _, e := range emails {
@@ -56,9 +48,6 @@ func (s *Store) classifierFor(tx *gorm.DB, teamID string, mode db.PolicyMode, em
 
 // classifyWith runs the store's Classifier for a new, non-admin user.
 func (s *Store) classifyWith(c teamClassifier, email string, src db.Source) db.UserType {
-	if c.full != nil {
-		return s.classify(*c.full, email, src, false)
-	}
 	p := db.Policy{Mode: c.mode}
 	if c.mode == db.PolicyDomain {
 		if d := s.emailDomain(email); c.approved[d] {

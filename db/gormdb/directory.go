@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -422,16 +423,18 @@ func (s *Store) TryLockDirectory(ctx context.Context, connID string) (func(), bo
 
 var errDryRun = errors.New("dry run: roll back")
 
-// ApplyDirectoryBatch implements db.DirectoryStore. Users are created with
-// insertUserTx (so the role policy classifies them exactly as on every other
-// path, R-POL-2/R-POL-3), removed with deleteUserTx, group membership goes
-// through modifyMembers, and the cursor is written last, all in one
+// ApplyDirectoryBatch implements db.DirectoryStore. Every user and group
+// change goes through the store's one writer (writer.go): users are created
+// by its bulk queue (so the role policy classifies them exactly as on every
+// other path, R-POL-2/R-POL-3), updated under its row lock and version
+// compare-and-swap, removed by its delete; groups are created, renamed,
+// diffed and deleted by it. The cursor is written last, all in one
 // transaction: a failure leaves nothing half-applied.
 func (s *Store) ApplyDirectoryBatch(ctx context.Context, conn db.DirectoryConnection, b db.DirectoryBatch, by db.Actor) (db.DirectoryResult, error) {
 	var res db.DirectoryResult
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		res = db.DirectoryResult{}
-		a := dirApply{s: s, tx: tx, conn: conn, by: by, res: &res}
+		a := dirApply{s: s, tx: tx, w: &writer{s: s, tx: tx, teamID: conn.TeamID}, conn: conn, by: by, res: &res}
 		if err := a.run(b); err != nil {
 			return err
 		}
@@ -452,27 +455,50 @@ func (s *Store) ApplyDirectoryBatch(ctx context.Context, conn db.DirectoryConnec
 type dirApply struct {
 	s    *Store
 	tx   *gorm.DB
+	w    *writer // the one write path; anchors and the cursor are the batch's own
 	conn db.DirectoryConnection
 	by   db.Actor
 	res  *db.DirectoryResult
 
-	// new users, their audit entries and anchors, written in bulk (see flushNew)
-	newUsers   []userRow
-	newAudits  []auditRow
-	newEmails  []userEmailRow
+	// anchors of the users queued in w, written in bulk after them (see flushNew)
 	newAnchors []dirAnchorRow
-	pending    map[string]bool // ids of users in newUsers
 }
 
 func (a *dirApply) change(c db.DirectoryChange) { a.res.Changes = append(a.res.Changes, c) }
 
 func (a *dirApply) run(b db.DirectoryBatch) error {
-	b = a.dropUnstorable(b)
 	tx, teamID := a.tx, a.conn.TeamID
 	_, mode, err := teamMode(tx, teamID)
 	if err != nil {
 		return err
 	}
+	// An entry with a value the database cannot hold (a NUL, invalid UTF-8:
+	// a binary identifier, a mangled name) is a per-entry skip, reported; it
+	// must not fail the whole batch, so the rest of the directory still syncs
+	// (issue 9 #11). The LDAP mapping already cleans attribute text; this
+	// guards every caller of the store.
+	users := b.Users[:0:0]
+	for _, u := range b.Users {
+		if err := checkTexts("a directory value:", map[string]string{"anchor": u.Anchor, "DN": u.DN,
+			"email": u.Email, "userName": u.UserName, "first name": u.FirstName, "last name": u.LastName}); err != nil {
+			a.res.Counts.Skipped++
+			a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: printable(u.Anchor), Email: printable(u.Email), Detail: err.Error()})
+			continue
+		}
+		users = append(users, u)
+	}
+	b.Users = users
+	groups := b.Groups[:0:0]
+	for _, g := range b.Groups {
+		if err := checkTexts("a directory value: the group's", map[string]string{"anchor": g.Anchor, "DN": g.DN, "name": g.DisplayName}); err != nil {
+			a.change(db.DirectoryChange{Action: "skip", Kind: "group", Anchor: printable(g.Anchor), Detail: err.Error()})
+			continue
+		}
+		g.Members = validTexts(g.Members) // an anchor that is not text was never stored
+		groups = append(groups, g)
+	}
+	b.Groups = groups
+	b.DeleteUsers, b.DeleteGroups = validTexts(b.DeleteUsers), validTexts(b.DeleteGroups)
 	batchEmails := make([]string, len(b.Users))
 	for i, u := range b.Users {
 		batchEmails[i] = u.Email
@@ -581,6 +607,35 @@ func (a *dirApply) run(b db.DirectoryBatch) error {
 	return nil
 }
 
+// printable is an identifier that is not text, made safe to report.
+func printable(v string) string { return strings.ToValidUTF8(strings.ReplaceAll(v, "\x00", ""), "?") }
+
+// checkTexts checks named values with db.CheckText, in name order.
+func checkTexts(of string, fields map[string]string) error {
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if err := db.CheckText(of+" "+n, fields[n]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validTexts drops the values db.CheckText refuses.
+func validTexts(vs []string) []string {
+	out := vs[:0:0]
+	for _, v := range vs {
+		if db.CheckText("", v) == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func statusOf(u db.DirectoryUser) db.Status {
 	if u.Disabled {
 		return db.StatusInactive
@@ -620,7 +675,7 @@ func (a *dirApply) user(u db.DirectoryUser, policy teamClassifier, anchors map[s
 		return a.update(u, cur, "update", &r)
 	}
 	if r, ok := byEmail[db.NormalizeEmail(u.Email)]; ok {
-		if a.pending[r.ID] {
+		if a.w.pending[r.ID] {
 			a.res.Counts.Skipped++
 			a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: "another directory entry has this email"})
 			return nil
@@ -639,11 +694,11 @@ func (a *dirApply) user(u db.DirectoryUser, policy teamClassifier, anchors map[s
 		a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: err.Error()})
 		return nil
 	}
-	if err := a.queueUser(policy, &nu); err != nil {
+	if err := a.w.queueUser(&nu, nil, a.by, &policy); err != nil {
 		return err
 	}
 	takenNames[lower(nu.UserName)] = true
-	byEmail[db.NormalizeEmail(nu.Email)] = a.s.userRowFrom(nu)
+	byEmail[db.NormalizeEmail(nu.Email)] = userRow{ID: nu.ID} // pending: a second entry with this email is skipped
 	a.res.Counts.Created++
 	a.change(db.DirectoryChange{Action: "create", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: string(nu.Type)})
 	a.newAnchors = append(a.newAnchors, dirAnchorRow{ConnectionID: a.conn.ID, Anchor: u.Anchor, Kind: "user", TargetID: nu.ID,
@@ -651,42 +706,10 @@ func (a *dirApply) user(u db.DirectoryUser, policy teamClassifier, anchors map[s
 	return nil
 }
 
-// queueUser is insertUserTx for a batch: the same classification (the
-// store's Classifier, as a new user, R-POL-2/R-POL-3), the same row and the
-// same "user.create" audit entry, but written by flushNew in multi-row
-// INSERTs, because one INSERT per user and per audit entry capped a full
-// sync at a few hundred users per second.
-func (a *dirApply) queueUser(policy teamClassifier, u *db.User) error {
-	if u.Type == "" {
-		u.Type = a.s.classifyWith(policy, u.Email, u.Source)
-	}
-	d, err := json.Marshal(map[string]string{"email": u.Email, "source": string(u.Source), "type": string(u.Type)})
-	if err != nil {
-		return err
-	}
-	if a.pending == nil {
-		a.pending = map[string]bool{}
-	}
-	a.pending[u.ID] = true
-	a.newUsers = append(a.newUsers, a.s.userRowFrom(*u))
-	a.newEmails = append(a.newEmails, *primaryEmailRow(u.TeamID, u.ID, u.Email))
-	a.newAudits = append(a.newAudits, auditRow{TeamID: u.TeamID, At: a.s.nowUTC(), ActorKind: string(a.by.Kind), ActorID: a.by.ID,
-		ActorName: a.by.Name, Action: "user.create", TargetKind: "user", TargetID: u.ID, Details: string(d)})
-	return nil
-}
-
-// flushNew writes the queued users, audit entries and anchors.
+// flushNew writes the users queued in the writer, then their anchors.
 func (a *dirApply) flushNew() error {
-	if len(a.newUsers) > 0 {
-		if err := a.tx.CreateInBatches(a.newUsers, 200).Error; err != nil {
-			return err
-		}
-		if err := a.tx.CreateInBatches(a.newAudits, 200).Error; err != nil {
-			return err
-		}
-		if err := a.tx.CreateInBatches(a.newEmails, 200).Error; err != nil {
-			return err
-		}
+	if err := a.w.flush(); err != nil {
+		return err
 	}
 	if len(a.newAnchors) > 0 {
 		if err := a.tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "connection_id"}, {Name: "anchor"}},
@@ -694,87 +717,54 @@ func (a *dirApply) flushNew() error {
 			return err
 		}
 	}
-	a.newUsers, a.newAudits, a.newEmails, a.newAnchors, a.pending = nil, nil, nil, nil, nil
+	a.newAnchors = nil
 	return nil
 }
 
 // update writes the directory-owned fields (email, names, status) of an
-// existing user. The user's type, admin role, source and SCIM attributes are
-// never touched. The primary admin is never deactivated (R-ADM-1).
+// existing user through the writer (row lock, version compare-and-swap,
+// uniqueness, email index, audit). The user's type, admin role, source and
+// SCIM attributes are never touched. The primary admin is never deactivated
+// (R-ADM-1): the rest of the entry applies and the run reports a conflict. A
+// change the writer refuses (email taken, invalid value) skips the entry.
 func (a *dirApply) update(u db.DirectoryUser, r userRow, action string, prev *dirAnchorRow) error {
-	// Re-read the row under a row lock (PostgreSQL, MariaDB; SQLite writers
-	// are serialised): r was read earlier without one, and writing its
-	// version + 1 after a concurrent SCIM write gave two different states the
-	// same version, so the same ETag (issue 9 race tests). Minimal until the
-	// one write path of the next issue.
-	q := a.tx
-	if a.s.dialect != SQLite {
-		q = q.Clauses(forUpdate())
-	}
-	if err := q.Take(&r, "id = ?", r.ID).Error; err != nil {
-		return err
-	}
-	before := r.toDomain()
-	after := before
-	after.Email, after.FirstName, after.LastName = strings.TrimSpace(u.Email), strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName)
-	// R-ADM-1: the primary admin stays active whatever the directory says;
-	// the run reports the conflict and the audit log records it.
+	var before db.User
 	keptPrimary := false
-	if st := statusOf(u); before.AdminRole != db.RolePrimary {
-		after.Status = st
-	} else if st != db.StatusActive && before.Status == db.StatusActive {
-		keptPrimary = true
-	}
-	// the directory owns userName only of the users it created
-	if before.Source == db.SourceDirectory && u.UserName != "" && lower(u.UserName) != lower(before.UserName) {
-		var n int64
-		if err := a.tx.Model(&userRow{}).Where("team_id = ? AND user_name_lower = ? AND id <> ?", r.TeamID, lower(u.UserName), r.ID).Count(&n).Error; err != nil {
-			return err
+	after, changed, err := a.w.updateUser(r.ID, 0, a.by, func(cur *db.User, _ *[]db.UserEmail) error {
+		before = *cur
+		cur.Email, cur.FirstName, cur.LastName = strings.TrimSpace(u.Email), strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName)
+		if st := statusOf(u); before.AdminRole != db.RolePrimary {
+			cur.Status = st
+		} else if st != db.StatusActive && before.Status == db.StatusActive {
+			keptPrimary = true
 		}
-		if n == 0 {
-			after.UserName = strings.TrimSpace(u.UserName)
-		}
-	}
-	if db.NormalizeEmail(after.Email) != db.NormalizeEmail(before.Email) {
-		var n int64
-		if err := a.tx.Model(&userRow{}).Where("team_id = ? AND email_lower = ? AND id <> ?", r.TeamID, db.NormalizeEmail(after.Email), r.ID).Count(&n).Error; err != nil {
-			return err
-		}
-		if n > 0 {
-			a.res.Counts.Skipped++
-			a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: "email taken by another user"})
-			return a.keepDN(prev, u)
-		}
-		// userName follows the email when it was the email
-		if lower(before.UserName) == db.NormalizeEmail(before.Email) {
-			after.UserName = after.Email
-		}
-	}
-	if err := validateUser(&after); err != nil {
-		a.res.Counts.Skipped++
-		a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: err.Error()})
-		return a.keepDN(prev, u)
-	}
-	changed := changedUserFields(before, after)
-	if len(changed) > 0 {
-		after.Version = before.Version + 1
-		after.UpdatedAt = a.s.nowUTC()
-		nr := a.s.userRowFrom(after)
-		if err := a.tx.Model(&userRow{}).Where("id = ?", r.ID).Updates(map[string]any{
-			"email": nr.Email, "email_lower": nr.EmailLower, "email_domain": nr.EmailDomain,
-			"user_name": nr.UserName, "user_name_lower": nr.UserNameLower, "first_name": nr.FirstName,
-			"last_name": nr.LastName, "status": nr.Status, "version": nr.Version, "updated_at": nr.UpdatedAt,
-		}).Error; err != nil {
-			return err
-		}
-		if nr.EmailLower != r.EmailLower {
-			if err := renameIndexedEmail(a.tx, r.TeamID, r.ID, db.Source(r.Source), r.EmailLower, nr.Email); err != nil {
+		// the directory owns userName only of the users it created
+		if before.Source == db.SourceDirectory && u.UserName != "" && lower(u.UserName) != lower(before.UserName) {
+			t, err := a.w.taken("user_name_lower", lower(u.UserName), before.ID)
+			if err != nil {
 				return err
 			}
+			if !t {
+				cur.UserName = strings.TrimSpace(u.UserName)
+			}
 		}
-		if err := a.s.audit(a.tx, r.TeamID, a.by, "user.update", "user", r.ID, map[string]any{"fields": changed, "dn": u.DN}); err != nil {
-			return err
+		// userName follows the email when it was the email
+		if db.NormalizeEmail(cur.Email) != db.NormalizeEmail(before.Email) && lower(before.UserName) == db.NormalizeEmail(before.Email) {
+			cur.UserName = cur.Email
 		}
+		return nil
+	})
+	if de := (*db.Error)(nil); errors.As(err, &de) && (de.Kind == db.ErrConflict || de.Kind == db.ErrInvalid) {
+		detail := err.Error()
+		if de.Code == "email_taken" {
+			detail = "email taken by another user"
+		}
+		a.res.Counts.Skipped++
+		a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: detail})
+		return a.keepDN(prev, u)
+	}
+	if err != nil {
+		return err
 	}
 	if keptPrimary {
 		a.res.Counts.Conflicts++
@@ -822,7 +812,7 @@ func (a *dirApply) deleteUser(r dirAnchorRow) error {
 		a.res.Counts.Skipped++
 		a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: r.Anchor, Email: ur.Email, Detail: "admin kept; unlinked"})
 	default:
-		if err := a.s.deleteUserTx(a.tx, a.conn.TeamID, r.TargetID, a.by); err != nil {
+		if err := a.w.deleteUser(r.TargetID, a.by); err != nil {
 			return err
 		}
 		a.res.Counts.Deleted++
@@ -860,153 +850,67 @@ func (a *dirApply) group(g db.DirectoryGroup) error {
 		case err == nil:
 			a.change(db.DirectoryChange{Action: "group.link", Kind: "group", Anchor: g.Anchor, Name: name})
 		case errors.Is(err, gorm.ErrRecordNotFound):
-			now := a.s.nowUTC()
-			gr = groupRow{ID: newID(), TeamID: teamID, DisplayName: name, DisplayNameLower: lower(name),
-				Source: string(db.SourceDirectory), Version: 1, CreatedAt: now, UpdatedAt: now}
-			dg := gr.toDomain()
-			if err := validateGroup(&dg); err != nil {
+			ng, err := a.w.createGroup(db.NewGroup{DisplayName: name, Source: db.SourceDirectory}, a.by)
+			if de := (*db.Error)(nil); errors.As(err, &de) && de.Kind == db.ErrInvalid {
 				a.change(db.DirectoryChange{Action: "skip", Kind: "group", Anchor: g.Anchor, Name: name, Detail: err.Error()})
 				return nil
 			}
-			if err := tx.Create(&gr).Error; err != nil {
+			if err != nil {
 				return err
 			}
-			if err := a.s.audit(tx, teamID, a.by, "group.create", "group", gr.ID, map[string]any{"displayName": name, "dn": g.DN}); err != nil {
-				return err
-			}
+			gr.ID = ng.ID
 			a.res.Counts.GroupsCreated++
 			a.change(db.DirectoryChange{Action: "group.create", Kind: "group", Anchor: g.Anchor, Name: name})
 		default:
 			return err
 		}
 	} else if gr.DisplayName != name {
-		var n int64
-		if err := tx.Model(&groupRow{}).Where("team_id = ? AND display_name_lower = ? AND id <> ?", teamID, lower(name), gr.ID).Count(&n).Error; err != nil {
+		_, err := a.w.renameGroup(gr.ID, 0, a.by, func(cur *db.Group) error { cur.DisplayName = name; return nil })
+		switch de := (*db.Error)(nil); {
+		case errors.As(err, &de) && (de.Kind == db.ErrConflict || de.Kind == db.ErrInvalid):
+			// another group has the name (or it is not valid): keep the current name
+		case err != nil:
 			return err
-		}
-		if n == 0 {
-			if err := tx.Model(&groupRow{}).Where("id = ?", gr.ID).Updates(map[string]any{"display_name": name,
-				"display_name_lower": lower(name), "version": gorm.Expr("version + 1"), "updated_at": a.s.nowUTC()}).Error; err != nil {
-				return err
-			}
-			if err := a.s.audit(tx, teamID, a.by, "group.update", "group", gr.ID, map[string]any{"displayName": name}); err != nil {
-				return err
-			}
+		default:
 			a.res.Counts.GroupsUpdated++
 			a.change(db.DirectoryChange{Action: "group.rename", Kind: "group", Anchor: g.Anchor, Name: name})
 		}
 	}
-	// members: resolve user anchors to user ids, diff against the current set
-	want := map[string]bool{}
+	// members: resolve user anchors to user ids; the writer diffs them
+	var want []string
 	for _, part := range chunks(dedupe(g.Members), 1000) {
 		var ids []string
 		if err := tx.Model(&dirAnchorRow{}).Where("connection_id = ? AND kind = ? AND anchor IN ?", a.conn.ID, "user", part).Pluck("target_id", &ids).Error; err != nil {
 			return err
 		}
-		for _, id := range ids {
-			want[id] = true
-		}
+		want = append(want, ids...)
 	}
-	var have []string
-	if err := tx.Model(&memberRow{}).Where("group_id = ?", gr.ID).Pluck("user_id", &have).Error; err != nil {
+	_, added, removed, err := a.w.setMembers(gr.ID, want, a.by)
+	if err != nil {
 		return err
 	}
-	haveSet := make(map[string]bool, len(have))
-	var remove []string
-	for _, id := range have {
-		haveSet[id] = true
-		if !want[id] {
-			remove = append(remove, id)
-		}
-	}
-	var add []string
-	for id := range want {
-		if !haveSet[id] {
-			add = append(add, id)
-		}
-	}
-	if len(add) > 0 || len(remove) > 0 {
-		if _, err := a.s.modifyMembers(tx, teamID, gr.ID, add, remove, a.by); err != nil {
-			return err
-		}
+	if added > 0 || removed > 0 {
 		if linked {
 			a.res.Counts.GroupsUpdated++
 		}
-		a.res.Counts.MembersAdded += len(add)
-		a.res.Counts.MembersRemoved += len(remove)
+		a.res.Counts.MembersAdded += added
+		a.res.Counts.MembersRemoved += removed
 		a.change(db.DirectoryChange{Action: "group.members", Kind: "group", Anchor: g.Anchor, Name: name,
-			Detail: fmt.Sprintf("+%d -%d", len(add), len(remove))})
+			Detail: fmt.Sprintf("+%d -%d", added, removed)})
 	}
 	return a.saveAnchor(g.Anchor, "group", gr.ID, g.DN, g.Hash)
 }
 
 func (a *dirApply) deleteGroup(r dirAnchorRow) error {
-	var gr groupRow
-	err := a.tx.Take(&gr, "team_id = ? AND id = ?", a.conn.TeamID, r.TargetID).Error
-	if err == nil {
-		if err := a.tx.Where("group_id = ?", gr.ID).Delete(&memberRow{}).Error; err != nil {
-			return err
-		}
-		if err := a.tx.Delete(&groupRow{}, "id = ?", gr.ID).Error; err != nil {
-			return err
-		}
-		if err := a.s.audit(a.tx, a.conn.TeamID, a.by, "group.delete", "group", gr.ID, map[string]string{"displayName": gr.DisplayName}); err != nil {
-			return err
-		}
-		a.res.Counts.GroupsDeleted++
-		a.change(db.DirectoryChange{Action: "group.delete", Kind: "group", Anchor: r.Anchor, Name: gr.DisplayName})
-	} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+	name, err := a.w.deleteGroup(r.TargetID, a.by)
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		// already gone
+	case err != nil:
 		return err
+	default:
+		a.res.Counts.GroupsDeleted++
+		a.change(db.DirectoryChange{Action: "group.delete", Kind: "group", Anchor: r.Anchor, Name: name})
 	}
 	return a.tx.Where("connection_id = ? AND anchor = ?", a.conn.ID, r.Anchor).Delete(&dirAnchorRow{}).Error
 }
-
-// dropUnstorable skips, and reports, every entry with a value the database
-// cannot hold (a NUL, bytes that are not UTF-8; issue 9 #11): one such entry
-// in a directory must not fail the whole batch.
-func (a *dirApply) dropUnstorable(b db.DirectoryBatch) db.DirectoryBatch {
-	users := b.Users[:0:0]
-	for _, u := range b.Users {
-		if err := directoryText(u.Anchor, u.DN, u.Email, u.UserName, u.FirstName, u.LastName); err != nil {
-			a.res.Counts.Skipped++
-			a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: storable(u.Anchor), Email: storable(u.Email), Detail: err.Error()})
-			continue
-		}
-		users = append(users, u)
-	}
-	groups := b.Groups[:0:0]
-	for _, g := range b.Groups {
-		if err := directoryText(append([]string{g.Anchor, g.DN, g.DisplayName}, g.Members...)...); err != nil {
-			a.change(db.DirectoryChange{Action: "skip", Kind: "group", Anchor: storable(g.Anchor), Name: storable(g.DisplayName), Detail: err.Error()})
-			continue
-		}
-		groups = append(groups, g)
-	}
-	var deletes []string
-	for _, d := range b.DeleteUsers {
-		if directoryText(d) == nil { // an anchor Roster never stored cannot be deleted
-			deletes = append(deletes, d)
-		}
-	}
-	var groupDeletes []string
-	for _, d := range b.DeleteGroups {
-		if directoryText(d) == nil {
-			groupDeletes = append(groupDeletes, d)
-		}
-	}
-	b.Users, b.Groups, b.DeleteUsers, b.DeleteGroups = users, groups, deletes, groupDeletes
-	return b
-}
-
-// directoryText is db.CheckText over an entry's fields.
-func directoryText(fields ...string) error {
-	for _, f := range fields {
-		if err := db.CheckText("a directory value", f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// storable makes a refused value safe to report: NULs dropped, bad bytes "?".
-func storable(s string) string { return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "?") }

@@ -27,6 +27,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/domain"
 )
 
 // Dialect names the SQL database behind a Store.
@@ -53,7 +54,8 @@ type Config struct {
 	SkipMigrate bool
 	// NormalizeDomain maps the domain part of an email to the form stored in
 	// users.email_domain and matched against a team's approved domains
-	// (rolepolicy.EmailDomain: IDN to ASCII). nil lower-cases only.
+	// (rolepolicy.EmailDomain: IDN to ASCII). nil is domain.EmailDomain, the
+	// same normaliser.
 	NormalizeDomain func(string) string
 
 	// sqliteDialector replaces the SQLite driver (the driver benchmark uses it).
@@ -362,6 +364,9 @@ func open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.normDom == nil {
+		s.normDom = domain.EmailDomain // the one normaliser (issue 10 #2)
+	}
 	if s.classify == nil {
 		s.classify = func(db.Policy, string, db.Source, bool) db.UserType { return db.TypeStandard }
 	}
@@ -381,7 +386,8 @@ func open(ctx context.Context, cfg Config) (*Store, error) {
 }
 
 // emailDomain is the users.email_domain of an email: db.EmailDomain, then
-// the configured NormalizeDomain hook.
+// the configured NormalizeDomain hook (by default domain.EmailDomain, the
+// one IDN normaliser).
 func (s *Store) emailDomain(email string) string {
 	d := db.EmailDomain(email)
 	if s.normDom != nil && d != "" {

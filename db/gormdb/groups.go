@@ -30,45 +30,13 @@ func groupConflict(name string) error {
 	return db.Errorf(db.ErrConflict, "group_name_taken", "a group named %q already exists in this team", name)
 }
 
-// CreateGroup implements db.Store.
+// CreateGroup implements db.Store through the one writer.
 func (s *Store) CreateGroup(ctx context.Context, teamID string, in db.NewGroup, by db.Actor) (db.Group, error) {
-	now := s.nowUTC()
-	g := db.Group{ID: newID(), TeamID: teamID, DisplayName: in.DisplayName, ExternalID: in.ExternalID,
-		Source: in.Source, Attributes: in.Attributes, Version: 1, CreatedAt: now, UpdatedAt: now}
-	if g.Source == "" {
-		g.Source = db.SourceAdmin
-	}
-	if err := validateGroup(&g); err != nil {
-		return db.Group{}, err
-	}
-	members := dedupe(in.Members)
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if _, _, err := teamMode(tx, teamID); err != nil {
-			return err
-		}
-		if err := checkMembers(tx, teamID, members); err != nil {
-			return err
-		}
-		g.MemberCount = len(members)
-		row := groupRow{ID: g.ID, TeamID: teamID, DisplayName: g.DisplayName, DisplayNameLower: lower(g.DisplayName),
-			ExternalID: g.ExternalID, Source: string(g.Source), Attributes: g.Attributes, MemberCount: g.MemberCount,
-			Version: 1, CreatedAt: now, UpdatedAt: now}
-		if err := tx.Create(&row).Error; err != nil {
-			if isUniqueViolation(err) {
-				return groupConflict(g.DisplayName)
-			}
-			return err
-		}
-		if err := insertMembers(tx, teamID, g.ID, members); err != nil {
-			return err
-		}
-		return s.audit(tx, teamID, by, "group.create", "group", g.ID,
-			map[string]any{"displayName": g.DisplayName, "members": len(members)})
-	})
+	a, err := s.apply1(ctx, teamID, db.GroupCreate{Group: in, By: by})
 	if err != nil {
 		return db.Group{}, fmt.Errorf("create group: %w", err)
 	}
-	return g, nil
+	return a.Group, nil
 }
 
 // checkMembers proves every id is a user of the team (no cross-tenant references).
@@ -154,147 +122,40 @@ func (s *Store) ListGroups(ctx context.Context, teamID string, page db.Page) ([]
 	return out, nil
 }
 
-// UpdateGroup implements db.Store.
+// UpdateGroup implements db.Store through the one writer.
 func (s *Store) UpdateGroup(ctx context.Context, teamID, groupID string, ifVersion int64, by db.Actor, change func(*db.Group) error) (db.Group, error) {
-	var out db.Group
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		r, err := s.getGroupRow(tx, teamID, groupID)
-		if err != nil {
-			return err
-		}
-		if ifVersion != 0 && r.Version != ifVersion {
-			return db.Errorf(db.ErrStale, "version_mismatch", "group %q has changed (version %d, expected %d)", groupID, r.Version, ifVersion)
-		}
-		g, err := s.changeGroupTx(tx, teamID, r.toDomain(), by, change)
-		out = g
-		return err
-	})
+	a, err := s.apply1(ctx, teamID, db.GroupRename{GroupID: groupID, IfVersion: ifVersion, Change: change, By: by})
 	if err != nil {
 		return db.Group{}, fmt.Errorf("update group: %w", err)
 	}
-	return out, nil
+	return a.Group, nil
 }
 
-// DeleteGroup implements db.Store.
+// DeleteGroup implements db.Store through the one writer.
 func (s *Store) DeleteGroup(ctx context.Context, teamID, groupID string, by db.Actor) error {
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		r, err := s.getGroupRow(tx, teamID, groupID)
-		if err != nil {
-			return err
-		}
-		if err := tx.Where("group_id = ?", groupID).Delete(&memberRow{}).Error; err != nil {
-			return err
-		}
-		if err := tx.Delete(&groupRow{}, "id = ?", groupID).Error; err != nil {
-			return err
-		}
-		return s.audit(tx, teamID, by, "group.delete", "group", groupID, map[string]string{"displayName": r.DisplayName})
-	})
-	if err != nil {
+	if _, err := s.apply1(ctx, teamID, db.GroupDelete{GroupID: groupID, By: by}); err != nil {
 		return fmt.Errorf("delete group: %w", err)
 	}
 	return nil
 }
 
-// ModifyMembers implements db.Store: removes, then adds, touching only the
-// rows named, so a change costs work proportional to its size, not the group's.
+// ModifyMembers implements db.Store through the one writer: removes, then
+// adds, touching only the rows named.
 func (s *Store) ModifyMembers(ctx context.Context, teamID, groupID string, add, remove []string, by db.Actor) (db.Group, error) {
-	var out db.Group
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		g, err := s.modifyMembers(tx, teamID, groupID, dedupe(add), dedupe(remove), by)
-		out = g
-		return err
-	})
+	a, err := s.apply1(ctx, teamID, db.GroupModifyMembers{GroupID: groupID, Add: add, Remove: remove, By: by})
 	if err != nil {
 		return db.Group{}, fmt.Errorf("modify members: %w", err)
 	}
-	return out, nil
+	return a.Group, nil
 }
 
-func (s *Store) modifyMembers(tx *gorm.DB, teamID, groupID string, add, remove []string, by db.Actor) (db.Group, error) {
-	r, err := s.getGroupRow(tx, teamID, groupID)
-	if err != nil {
-		return db.Group{}, err
-	}
-	if err := checkMembers(tx, teamID, add); err != nil {
-		return db.Group{}, err
-	}
-	removed := 0
-	for _, part := range chunks(remove, 1000) {
-		res := tx.Where("group_id = ? AND user_id IN ?", groupID, part).Delete(&memberRow{})
-		if res.Error != nil {
-			return db.Group{}, res.Error
-		}
-		removed += int(res.RowsAffected)
-	}
-	var fresh []string
-	for _, part := range chunks(add, 1000) {
-		var present []string
-		if err := tx.Model(&memberRow{}).Where("group_id = ? AND user_id IN ?", groupID, part).Pluck("user_id", &present).Error; err != nil {
-			return db.Group{}, err
-		}
-		have := make(map[string]bool, len(present))
-		for _, p := range present {
-			have[p] = true
-		}
-		for _, id := range part {
-			if !have[id] {
-				fresh = append(fresh, id)
-			}
-		}
-	}
-	if err := insertMembers(tx, teamID, groupID, fresh); err != nil {
-		return db.Group{}, err
-	}
-	g := r.toDomain()
-	if removed == 0 && len(fresh) == 0 {
-		return g, nil
-	}
-	g.MemberCount += len(fresh) - removed
-	g.Version++
-	g.UpdatedAt = s.nowUTC()
-	if err := tx.Model(&groupRow{}).Where("id = ?", groupID).Updates(map[string]any{
-		"member_count": gorm.Expr("member_count + ?", len(fresh)-removed), "version": gorm.Expr("version + 1"), "updated_at": g.UpdatedAt,
-	}).Error; err != nil {
-		return db.Group{}, err
-	}
-	return g, s.audit(tx, teamID, by, "group.members", "group", groupID, map[string]int{"added": len(fresh), "removed": removed})
-}
-
-// ReplaceMembers implements db.Store as a diff against the current members.
+// ReplaceMembers implements db.Store as the writer's member diff.
 func (s *Store) ReplaceMembers(ctx context.Context, teamID, groupID string, members []string, by db.Actor) (db.Group, error) {
-	var out db.Group
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var current []string
-		if err := tx.Model(&memberRow{}).Where("group_id = ? AND team_id = ?", groupID, teamID).Pluck("user_id", &current).Error; err != nil {
-			return err
-		}
-		want := dedupe(members)
-		wantSet := make(map[string]bool, len(want))
-		for _, id := range want {
-			wantSet[id] = true
-		}
-		curSet := make(map[string]bool, len(current))
-		var remove, add []string
-		for _, id := range current {
-			curSet[id] = true
-			if !wantSet[id] {
-				remove = append(remove, id)
-			}
-		}
-		for _, id := range want {
-			if !curSet[id] {
-				add = append(add, id)
-			}
-		}
-		g, err := s.modifyMembers(tx, teamID, groupID, add, remove, by)
-		out = g
-		return err
-	})
+	a, err := s.apply1(ctx, teamID, db.GroupSetMembers{GroupID: groupID, Members: members, By: by})
 	if err != nil {
 		return db.Group{}, fmt.Errorf("replace members: %w", err)
 	}
-	return out, nil
+	return a.Group, nil
 }
 
 // ListMembers implements db.Store.
@@ -323,38 +184,4 @@ func (s *Store) UserGroups(ctx context.Context, teamID, userID string) ([]db.Gro
 		out[i] = rows[i].toDomain()
 	}
 	return out, nil
-}
-
-// changeGroupTx applies change to a group's attributes inside tx: the fields
-// with their own operations are restored, the result validated, and, if
-// anything changed, written with a version compare-and-swap and audited. It
-// returns the group as it now is. UpdateGroup and SCIM's PatchGroup share it.
-func (s *Store) changeGroupTx(tx *gorm.DB, teamID string, before db.Group, by db.Actor, change func(*db.Group) error) (db.Group, error) {
-	g := before
-	if err := change(&g); err != nil {
-		return before, err
-	}
-	g.ID, g.TeamID, g.Source, g.MemberCount, g.Version, g.CreatedAt = before.ID, before.TeamID, before.Source, before.MemberCount, before.Version, before.CreatedAt
-	if err := validateGroup(&g); err != nil {
-		return before, err
-	}
-	if g.DisplayName == before.DisplayName && g.ExternalID == before.ExternalID && string(g.Attributes) == string(before.Attributes) {
-		return before, nil
-	}
-	g.Version++
-	g.UpdatedAt = s.nowUTC()
-	res := tx.Model(&groupRow{}).Where("id = ? AND version = ?", before.ID, before.Version).Updates(map[string]any{
-		"display_name": g.DisplayName, "display_name_lower": lower(g.DisplayName), "external_id": g.ExternalID,
-		"attributes": g.Attributes, "version": g.Version, "updated_at": g.UpdatedAt,
-	})
-	if res.Error != nil {
-		if isUniqueViolation(res.Error) {
-			return before, groupConflict(g.DisplayName)
-		}
-		return before, res.Error
-	}
-	if res.RowsAffected != 1 {
-		return before, db.Errorf(db.ErrStale, "version_mismatch", "group %q changed concurrently", before.ID)
-	}
-	return g, s.audit(tx, teamID, by, "group.update", "group", before.ID, map[string]string{"displayName": g.DisplayName})
 }

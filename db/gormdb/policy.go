@@ -11,37 +11,97 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/domain"
+	"github.com/roster-dev/roster/rolepolicy"
 )
 
 var _ db.PolicyStore = (*Store)(nil)
 
 // expectedStored is the SQL expression of the type the team's stored policy
-// expects for the user row u of team @team. It encodes rolepolicy.Classify's
-// table for non-admins: in domain mode standard iff the email domain is one
-// of team_domains (R-POL-3), in default mode external iff added by a
-// collaboration product (R-POL-2). Its subqueries do not depend on the row,
+// expects for the user row u of team @team. It is derived from
+// rolepolicy.Rules, the table rolepolicy.Classify evaluates (issue 10 #2: one
+// source of truth), for non-admins. Its subqueries do not depend on the row,
 // so the database evaluates them once per statement, and the policy it reads
 // is the one the statement sees, without a separate read.
-const expectedStored = `(CASE WHEN (SELECT tp.policy_mode FROM teams tp WHERE tp.id = @team) = 'domain' THEN ` +
-	`(CASE WHEN u.email_domain IN (SELECT td.domain FROM team_domains td WHERE td.team_id = @team) ` +
-	`THEN 'standard' ELSE 'external' END) ` +
-	`ELSE (CASE WHEN u.source = 'product' THEN 'external' ELSE 'standard' END) END)`
+var expectedStored = expectedSQL(
+	`(SELECT tp.policy_mode FROM teams tp WHERE tp.id = @team)`, "",
+	`u.email_domain IN (SELECT td.domain FROM team_domains td WHERE td.team_id = @team)`)
 
 // expectedProposed is the same expression for a policy that is not stored
 // (a dry run); it adds its parameters (@pd0, @pd1, ...) to args.
 func expectedProposed(p db.Policy, args map[string]any) string {
-	if p.Mode != db.PolicyDomain {
-		return `(CASE WHEN u.source = 'product' THEN 'external' ELSE 'standard' END)`
+	in := `1 = 0` // no approved domain matches
+	if len(p.Domains) > 0 {
+		names := make([]string, len(p.Domains))
+		for i, d := range p.Domains {
+			names[i] = fmt.Sprintf("@pd%d", i)
+			args[names[i][1:]] = d
+		}
+		in = `u.email_domain IN (` + strings.Join(names, ", ") + `)`
 	}
-	if len(p.Domains) == 0 {
-		return `'external'`
+	return expectedSQL("", p.Mode, in)
+}
+
+// expectedSQL turns rolepolicy.Rules into a CASE expression for non-admin
+// users u: one WHEN per rule, in order (first match wins, like TypeFor).
+// modeSQL is the SQL of the policy mode; if it is empty the mode is known
+// (mode) and rules of other modes are left out. approvedSQL is the SQL
+// condition "u's email domain is approved".
+func expectedSQL(modeSQL string, mode db.PolicyMode, approvedSQL string) string {
+	var sb strings.Builder
+	sb.WriteString("(CASE")
+	var prev *rolepolicy.Rule
+	for i := range rolepolicy.Rules {
+		r := rolepolicy.Rules[i]
+		if r.Admin {
+			continue // admins are never exceptions; the queries leave them out
+		}
+		// "not approved" right after the same rule for "approved" is implied
+		// by the order (first match wins): leave it out, so each approved
+		// domain is bound once per expression.
+		implied := r.Domain == rolepolicy.OtherDomain && prev != nil && prev.Domain == rolepolicy.ApprovedDomain &&
+			prev.Mode == r.Mode && prev.Source == r.Source
+		prev = &rolepolicy.Rules[i]
+		var conds []string
+		if r.Mode != "" {
+			if modeSQL == "" {
+				if r.Mode != mode {
+					continue
+				}
+			} else {
+				conds = append(conds, modeSQL+" = "+sqlLiteral(string(r.Mode)))
+			}
+		}
+		if r.Source != "" {
+			conds = append(conds, "u.source = "+sqlLiteral(string(r.Source)))
+		}
+		switch r.Domain {
+		case rolepolicy.ApprovedDomain:
+			conds = append(conds, "("+approvedSQL+")")
+		case rolepolicy.OtherDomain:
+			if !implied {
+				conds = append(conds, "NOT ("+approvedSQL+")")
+			}
+		}
+		if len(conds) == 0 {
+			sb.WriteString(" ELSE " + sqlLiteral(string(r.Type)))
+			break // an unconditional row ends the table
+		}
+		sb.WriteString(" WHEN " + strings.Join(conds, " AND ") + " THEN " + sqlLiteral(string(r.Type)))
 	}
-	names := make([]string, len(p.Domains))
-	for i, d := range p.Domains {
-		names[i] = fmt.Sprintf("@pd%d", i)
-		args[names[i][1:]] = d
+	sb.WriteString(" END)")
+	return sb.String()
+}
+
+// sqlLiteral quotes one of the policy table's constants (modes, sources,
+// types: lower-case words) as an SQL string.
+func sqlLiteral(v string) string {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 'a' || c > 'z' {
+			panic("rolepolicy.Rules holds a constant that is not a lower-case word: " + v)
+		}
 	}
-	return `(CASE WHEN u.email_domain IN (` + strings.Join(names, ", ") + `) THEN 'standard' ELSE 'external' END)`
+	return "'" + v + "'"
 }
 
 // normalizeDomains checks and canonicalises a domain list for storage. The
@@ -51,10 +111,11 @@ func expectedProposed(p db.Policy, args map[string]any) string {
 func (s *Store) normalizeDomains(in []string) ([]string, error) {
 	out := make([]string, 0, len(in))
 	for _, raw := range in {
-		d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(raw), "."))
-		if s.normDom != nil && d != "" {
-			d = s.normDom(d)
+		d, err := domain.Normalize(raw)
+		if err != nil {
+			return nil, err
 		}
+		d = s.normDom(d)
 		if !plausibleDomain(d) {
 			return nil, db.Errorf(db.ErrInvalid, "domain_invalid", "domain %q is not a valid domain name", raw)
 		}

@@ -2,7 +2,6 @@ package gormdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -79,42 +78,24 @@ func insertEmailRows(tx *gorm.DB, rows []userEmailRow) error {
 	return tx.Exec(sb.String(), args...).Error
 }
 
-// CreateSCIMUser implements db.SCIMStore.
+// CreateSCIMUser implements db.SCIMStore through the one writer, indexing
+// the client's emails.
 func (s *Store) CreateSCIMUser(ctx context.Context, teamID string, in db.NewUser, emails []db.UserEmail, by db.Actor) (db.User, error) {
-	u, err := s.prepareUser(teamID, in)
+	a, err := s.apply1(ctx, teamID, db.UserCreate{User: in, Emails: emails, By: by})
 	if err != nil {
-		return db.User{}, err
-	}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		mode, err := policyModeTx(tx, teamID)
-		if err != nil {
-			return err
-		}
-		cl, err := s.classifierFor(tx, teamID, mode, []string{u.Email})
-		if err != nil {
-			return err
-		}
-		if err := s.insertUserTx(tx, cl, &u, by); err != nil {
-			return err
-		}
-		return insertEmailRows(tx, emailRows(teamID, u.ID, emails))
-	})
-	if err != nil {
-		if errors.Is(err, db.ErrConflict) {
-			var de *db.Error
-			if !errors.As(err, &de) {
-				return db.User{}, s.explainUserConflict(ctx, teamID, u)
-			}
-		}
 		return db.User{}, fmt.Errorf("create user: %w", err)
 	}
-	return u, nil
+	return a.User, nil
 }
 
 // UpdateSCIMUser implements db.SCIMStore: UpdateUser that may also replace
 // the user's indexed emails, in the same transaction.
 func (s *Store) UpdateSCIMUser(ctx context.Context, teamID, userID string, ifVersion int64, by db.Actor, change func(*db.User, *[]db.UserEmail) error) (db.User, error) {
-	return s.updateUser(ctx, teamID, userID, ifVersion, by, change)
+	a, err := s.apply1(ctx, teamID, db.UserUpdate{UserID: userID, IfVersion: ifVersion, Change: change, By: by})
+	if err != nil {
+		return db.User{}, fmt.Errorf("update user: %w", err)
+	}
+	return a.User, nil
 }
 
 // UserEmails implements db.SCIMStore.
@@ -160,64 +141,25 @@ func (s *Store) GroupsOfUsers(ctx context.Context, teamID string, userIDs []stri
 	return out, nil
 }
 
-// PatchGroup implements db.SCIMStore.
+// PatchGroup implements db.SCIMStore through the one writer: the
+// attribute change, then the member replacement (one diff) or the adds and
+// removes, in one transaction.
 func (s *Store) PatchGroup(ctx context.Context, teamID, groupID string, ifVersion int64, by db.Actor, change func(*db.Group) error, add, remove []string, replace *[]string) (db.Group, error) {
-	var out db.Group
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		r, err := s.getGroupRow(s.lockable(tx), teamID, groupID)
-		if err != nil {
-			return err
-		}
-		if ifVersion != 0 && r.Version != ifVersion {
-			return db.Errorf(db.ErrStale, "version_mismatch", "group %q has changed (version %d, expected %d)", groupID, r.Version, ifVersion)
-		}
-		out = r.toDomain()
-		if change != nil {
-			g, err := s.changeGroupTx(tx, teamID, out, by, change)
-			if err != nil {
-				return err
-			}
-			out = g
-		}
-		if replace != nil {
-			var current []string
-			if err := tx.Model(&memberRow{}).Where("group_id = ?", groupID).Pluck("user_id", &current).Error; err != nil {
-				return err
-			}
-			want := dedupe(*replace)
-			wantSet := make(map[string]bool, len(want))
-			for _, id := range want {
-				wantSet[id] = true
-			}
-			curSet := make(map[string]bool, len(current))
-			add, remove = nil, nil
-			for _, id := range current {
-				curSet[id] = true
-				if !wantSet[id] {
-					remove = append(remove, id)
-				}
-			}
-			for _, id := range want {
-				if !curSet[id] {
-					add = append(add, id)
-				}
-			}
-		}
-		add, remove = dedupe(add), dedupe(remove)
-		if len(add) == 0 && len(remove) == 0 {
-			return nil
-		}
-		g, err := s.modifyMembers(tx, teamID, groupID, add, remove, by)
-		if err != nil {
-			return err
-		}
-		out.MemberCount, out.Version, out.UpdatedAt = g.MemberCount, g.Version, g.UpdatedAt
-		return nil
-	})
+	if change == nil {
+		change = func(*db.Group) error { return nil }
+	}
+	muts := []db.Mutation{db.GroupRename{GroupID: groupID, IfVersion: ifVersion, Change: change, By: by}}
+	switch {
+	case replace != nil:
+		muts = append(muts, db.GroupSetMembers{GroupID: groupID, Members: *replace, By: by})
+	case len(add) > 0 || len(remove) > 0:
+		muts = append(muts, db.GroupModifyMembers{GroupID: groupID, Add: add, Remove: remove, By: by})
+	}
+	out, err := s.Apply(ctx, teamID, muts...)
 	if err != nil {
 		return db.Group{}, fmt.Errorf("patch group: %w", err)
 	}
-	return out, nil
+	return out[len(out)-1].Group, nil
 }
 
 // SearchUsers implements db.SCIMStore.

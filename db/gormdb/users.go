@@ -34,30 +34,13 @@ func validateUser(u *db.User) error {
 	return nil
 }
 
-// CreateUser implements db.Store.
+// CreateUser implements db.Store through the one writer.
 func (s *Store) CreateUser(ctx context.Context, teamID string, in db.NewUser, by db.Actor) (db.User, error) {
-	u, err := s.prepareUser(teamID, in)
+	a, err := s.apply1(ctx, teamID, db.UserCreate{User: in, By: by})
 	if err != nil {
-		return db.User{}, err
-	}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		_, mode, err := teamMode(tx, teamID)
-		if err != nil {
-			return err
-		}
-		cl, err := s.classifierFor(tx, teamID, mode, []string{u.Email})
-		if err != nil {
-			return err
-		}
-		return s.insertUserTx(tx, cl, &u, by)
-	})
-	if err != nil {
-		if errors.Is(err, db.ErrConflict) {
-			return db.User{}, s.explainUserConflict(ctx, teamID, u)
-		}
 		return db.User{}, fmt.Errorf("create user: %w", err)
 	}
-	return u, nil
+	return a.User, nil
 }
 
 // prepareUser validates in and fills defaults; it does not touch the database.
@@ -83,29 +66,6 @@ func (s *Store) prepareUser(teamID string, in db.NewUser) (db.User, error) {
 		return db.User{}, err
 	}
 	return u, nil
-}
-
-// insertUserTx classifies (unless u.Type is set), inserts and audits a
-// prepared user inside tx. Feature areas reuse it for batches (directory sync)
-// and just-in-time provisioning so every path classifies the same way.
-func (s *Store) insertUserTx(tx *gorm.DB, cl teamClassifier, u *db.User, by db.Actor) error {
-	if u.Type == "" {
-		u.Type = s.classifyWith(cl, u.Email, u.Source)
-	}
-	row := s.userRowFrom(*u)
-	if err := tx.Create(&row).Error; err != nil {
-		return err
-	}
-	// SCIM writes a user's emails itself; every other path indexes the
-	// primary email, so an IdP's emails[type eq "work"].value filter finds
-	// users that an admin, a product, SSO or directory sync added.
-	if u.Source != db.SourceSCIM {
-		if err := tx.Create(primaryEmailRow(u.TeamID, u.ID, u.Email)).Error; err != nil {
-			return err
-		}
-	}
-	return s.audit(tx, u.TeamID, by, "user.create", "user", u.ID,
-		map[string]string{"email": u.Email, "source": string(u.Source), "type": string(u.Type)})
 }
 
 // explainUserConflict turns a unique-index violation into a precise error.
@@ -183,105 +143,14 @@ func (s *Store) CountUsers(ctx context.Context, teamID string) (int, error) {
 	return int(n), nil
 }
 
-// UpdateUser implements db.Store.
+// UpdateUser implements db.Store through the one writer.
 func (s *Store) UpdateUser(ctx context.Context, teamID, userID string, ifVersion int64, by db.Actor, change func(*db.User) error) (db.User, error) {
-	return s.updateUser(ctx, teamID, userID, ifVersion, by, func(u *db.User, _ *[]db.UserEmail) error { return change(u) })
-}
-
-// updateUser is the one read-modify-write of a user: it locks the row
-// (PostgreSQL, MariaDB) so concurrent updates of one user queue instead of
-// failing the version check (SQLite writers are already serialised), lets
-// change edit the user and optionally replace its indexed emails, restores
-// the fields that have their own operations, validates, writes with a version
-// compare-and-swap, keeps the email index in step and audits.
-func (s *Store) updateUser(ctx context.Context, teamID, userID string, ifVersion int64, by db.Actor, change func(*db.User, *[]db.UserEmail) error) (db.User, error) {
-	var out db.User
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		// Lock the row (PostgreSQL, MariaDB) so concurrent PATCHes of one user
-		// queue instead of failing the version check; SQLite writers are
-		// already serialised.
-		lock := ""
-		if s.dialect != SQLite {
-			lock = " FOR UPDATE"
-		}
-		rows, err := tx.Raw("SELECT "+userColumns+" FROM users WHERE users.team_id = ? AND users.id = ?"+lock, teamID, userID).Rows()
-		if err != nil {
-			return err
-		}
-		found, err := scanUsers(rows, 1)
-		if err != nil {
-			return err
-		}
-		if len(found) == 0 {
-			return userNotFound(userID)
-		}
-		before := found[0]
-		if ifVersion != 0 && before.Version != ifVersion {
-			return db.Errorf(db.ErrStale, "version_mismatch", "user %q has changed (version %d, expected %d)", userID, before.Version, ifVersion)
-		}
-		u := before
-		var emails []db.UserEmail
-		if err := change(&u, &emails); err != nil {
-			return err
-		}
-		out = u // for explaining a conflict after rollback
-		u.ID, u.TeamID, u.Type, u.Source, u.AdminRole = before.ID, before.TeamID, before.Type, before.Source, before.AdminRole
-		u.Version, u.CreatedAt = before.Version, before.CreatedAt
-		u.Email, u.UserName = strings.TrimSpace(u.Email), strings.TrimSpace(u.UserName)
-		u.FirstName, u.LastName = strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName)
-		if err := validateUser(&u); err != nil {
-			return err
-		}
-		// R-ADM-1: every path (admin API, CLI, SCIM PUT/PATCH) inherits this.
-		if before.AdminRole == db.RolePrimary && u.Status != db.StatusActive && u.Status != before.Status {
-			return db.PrimaryInactiveError(before.Email)
-		}
-		changed := changedUserFields(before, u)
-		if len(changed) == 0 {
-			out = before
-			return nil
-		}
-		u.Version = before.Version + 1
-		u.UpdatedAt = s.nowUTC()
-		nr := s.userRowFrom(u)
-		res := tx.Model(&userRow{}).Where("id = ? AND version = ?", userID, before.Version).Updates(map[string]any{
-			"email": nr.Email, "email_lower": nr.EmailLower, "email_domain": nr.EmailDomain,
-			"user_name": nr.UserName, "user_name_lower": nr.UserNameLower, "first_name": nr.FirstName,
-			"last_name": nr.LastName, "status": nr.Status, "external_id": nr.ExternalID,
-			"attributes": nr.Attributes, "version": nr.Version, "updated_at": nr.UpdatedAt,
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return db.Errorf(db.ErrStale, "version_mismatch", "user %q changed concurrently", userID)
-		}
-		switch {
-		case emails != nil: // the caller (SCIM) replaces the indexed emails
-			if err := tx.Where("user_id = ?", userID).Delete(&userEmailRow{}).Error; err != nil {
-				return err
-			}
-			if err := insertEmailRows(tx, emailRows(teamID, userID, emails)); err != nil {
-				return err
-			}
-		case nr.EmailLower != db.NormalizeEmail(before.Email):
-			if err := renameIndexedEmail(tx, teamID, userID, before.Source, db.NormalizeEmail(before.Email), nr.Email); err != nil {
-				return err
-			}
-		}
-		out = u
-		return s.audit(tx, teamID, by, "user.update", "user", userID, map[string]any{"fields": changed})
-	})
+	a, err := s.apply1(ctx, teamID, db.UserUpdate{UserID: userID, IfVersion: ifVersion, By: by,
+		Change: func(u *db.User, _ *[]db.UserEmail) error { return change(u) }})
 	if err != nil {
-		if errors.Is(err, db.ErrConflict) {
-			var de *db.Error
-			if !errors.As(err, &de) {
-				return db.User{}, s.explainUserConflict(ctx, teamID, out)
-			}
-		}
 		return db.User{}, fmt.Errorf("update user: %w", err)
 	}
-	return out, nil
+	return a.User, nil
 }
 
 func changedUserFields(a, b db.User) []string {
@@ -303,8 +172,7 @@ func changedUserFields(a, b db.User) []string {
 
 // DeleteUser implements db.Store.
 func (s *Store) DeleteUser(ctx context.Context, teamID, userID string, by db.Actor) error {
-	err := s.tx(ctx, func(tx *gorm.DB) error { return s.deleteUserTx(tx, teamID, userID, by) })
-	if err != nil {
+	if _, err := s.apply1(ctx, teamID, db.UserDelete{UserID: userID, By: by}); err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
 	return nil
@@ -365,39 +233,6 @@ func (s *Store) SetUserTypes(ctx context.Context, teamID string, userIDs []strin
 		return fmt.Errorf("set user types: %w", err)
 	}
 	return nil
-}
-
-// deleteUserTx removes a user from its team and groups inside tx (R-ADM-1:
-// never the primary admin). Feature areas reuse it (directory deletes).
-func (s *Store) deleteUserTx(tx *gorm.DB, teamID, userID string, by db.Actor) error {
-	var r userRow
-	if err := tx.Take(&r, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return userNotFound(userID)
-		}
-		return err
-	}
-	if db.Role(r.AdminRole) == db.RolePrimary {
-		return db.Errorf(db.ErrRule, "primary_admin", "R-ADM-1: %s is the team's primary admin and cannot be removed; make another admin primary first", r.Email)
-	}
-	if err := tx.Exec("UPDATE "+quoteTable(s.dialect, "groups")+" SET member_count = member_count - 1, version = version + 1 WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ?)", userID).Error; err != nil {
-		return err
-	}
-	if err := tx.Where("user_id = ?", userID).Delete(&userEmailRow{}).Error; err != nil {
-		return err
-	}
-	if err := tx.Where("user_id = ?", userID).Delete(&memberRow{}).Error; err != nil {
-		return err
-	}
-	if err := tx.Delete(&userRow{}, "id = ?", userID).Error; err != nil {
-		return err
-	}
-	if db.Role(r.AdminRole).IsAdmin() {
-		if err := releaseAdmin(tx, r.EmailLower); err != nil {
-			return err
-		}
-	}
-	return s.audit(tx, teamID, by, "user.delete", "user", userID, map[string]string{"email": r.Email})
 }
 
 // ExpectedTypes implements db.Store by running the injected classifier on each
