@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,7 +13,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db/gormdb"
+	"github.com/roster-dev/roster/sso"
 )
 
 // app is what serve-time services get: the mux to mount on, the store, the
@@ -26,6 +27,8 @@ type app struct {
 	Log     *slog.Logger
 	BaseURL string
 	Now     func() time.Time
+	// SSO is set by the sso service; the admin API's SSO routes use it.
+	SSO *sso.Service
 
 	bg sync.WaitGroup
 }
@@ -43,7 +46,6 @@ type service struct {
 func services() []service {
 	return []service{
 		{Name: "directory", Start: startDirectoryService},
-		{Name: "policy", Start: startPolicy},
 		{Name: "scim", Start: startSCIM},
 		{Name: "sso", Start: startSSO},
 	}
@@ -91,20 +93,19 @@ func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
 	}
 	a := &app{Mux: http.NewServeMux(), Store: store, Config: cfg, Log: e.Log, BaseURL: cfg.BaseURL, Now: e.Now}
 	a.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		adminapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	a.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := store.Ping(pctx); err != nil {
 			a.Log.Warn("readiness check failed", "err", err)
-			w.Header().Set("Retry-After", retryAfterUnavailable)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+			w.Header().Set("Retry-After", adminapi.RetryAfterUnavailable)
+			adminapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		adminapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mountAdminAPI(a)
 	svcCtx, stopServices := context.WithCancel(ctx)
 	defer stopServices()
 	for _, s := range services() {
@@ -113,6 +114,7 @@ func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
 			return fmt.Errorf("start %s: %w", s.Name, err)
 		}
 	}
+	mountAdminAPI(a)
 	srv := &http.Server{
 		Handler:           recoverer(a.Log, logRequests(a.Log, a.Mux)),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -143,6 +145,23 @@ func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
 	a.Log.Info("stopped")
 	return nil
 }
+
+// mountAdminAPI mounts the admin API (internal/adminapi) on the store, with
+// the sso service's configuration routes when the sso service runs.
+func mountAdminAPI(a *app) {
+	d := adminapi.Deps{Store: a.Store, Log: a.Log, BaseURL: a.BaseURL, Now: a.Now,
+		MaxBody: a.Config.API.MaxBodyBytes, ParseDomains: parseDomains}
+	if a.SSO != nil {
+		d.SSO = ssoAdminAPI{a.SSO}
+	}
+	adminapi.New(d).Register(a.Mux)
+}
+
+// The admin API sees the store and SSO only through the interfaces it declares.
+var (
+	_ adminapi.Store = (*gormdb.Store)(nil)
+	_ adminapi.SSO   = ssoAdminAPI{}
+)
 
 // statusWriter remembers the status code for the request log.
 type statusWriter struct {
@@ -190,17 +209,11 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 					panic(v)
 				}
 				log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v))
-				writeJSON(w, http.StatusInternalServerError, apiErrorBody{Error: apiErrorDetail{Code: "internal", Message: "internal error"}})
+				adminapi.WriteJSON(w, http.StatusInternalServerError, adminapi.ErrorBody{Error: adminapi.ErrorDetail{Code: "internal", Message: "internal error"}})
 			}
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }
 
 // openStore opens the configured database with the role policy wired in.
