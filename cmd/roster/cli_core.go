@@ -203,6 +203,10 @@ func cmdUsersRemove(fs *pflag.FlagSet) runFunc {
 	}
 }
 
+// roleAssigners is R-ADM-4: any admin may assign roles (the store enforces
+// which roles each may give, R-ADM-5).
+var roleAssigners = adminapi.Roles{Allowed: adminapi.AllAdmins.Allowed, Why: "only admins assign roles (R-ADM-4)"}
+
 func cmdAdminSet(fs *pflag.FlagSet) runFunc {
 	team := teamFlag(fs)
 	email := fs.String("email", "", "the user whose role changes")
@@ -220,19 +224,17 @@ func cmdAdminSet(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		acting, err := s.FindUser(ctx, *team, db.UserKey{Email: *as})
+		// The one acting-admin rule (as for the admin API's tokens); the
+		// store checks R-ADM-4/5 again inside its transaction.
+		by, err := actingAdmin(ctx, e, s, *team, *as, roleAssigners)
 		if err != nil {
-			if db.CodeOf(err) == "user_not_found" {
-				return db.Errorf(db.ErrForbidden, "not_admin", "%s is not a user of this team", *as)
-			}
 			return err
 		}
 		target, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
 		if err != nil {
 			return err
 		}
-		by := db.Actor{Kind: db.ActorAdmin, ID: acting.ID, Name: acting.Email}
-		if err := s.SetAdminRole(ctx, *team, acting.ID, target.ID, r, by); err != nil {
+		if err := s.SetAdminRole(ctx, *team, by.ID, target.ID, r, by); err != nil {
 			return err
 		}
 		u, err := s.GetUser(ctx, *team, target.ID)

@@ -46,20 +46,15 @@ func exceptionTable(w *tabwriter.Writer, vs []adminapi.ExceptionView) {
 	}
 }
 
-// actingAdmin resolves --as to the acting admin (R-ADM-6: any admin role);
+// actingAdmin resolves --as to the acting admin with the admin API's rule
+// (adminapi.ActingAdmin: an active admin whose role is among allowed);
 // without --as the operator running the CLI on the database is the actor.
-func actingAdmin(ctx context.Context, e *env, s db.Store, teamID, as string) (db.Actor, error) {
+func actingAdmin(ctx context.Context, e *env, s adminapi.UserLookup, teamID, as string, allowed adminapi.Roles) (db.Actor, error) {
 	if as == "" {
 		return e.operator(), nil
 	}
-	u, err := s.FindUser(ctx, teamID, db.UserKey{Email: as})
-	if err != nil || !u.AdminRole.IsAdmin() {
-		if err != nil && db.CodeOf(err) != "user_not_found" {
-			return db.Actor{}, err
-		}
-		return db.Actor{}, db.Errorf(db.ErrForbidden, "not_admin", "%s is not an admin of this team", as)
-	}
-	if err := db.CheckActingAdmin(u); err != nil {
+	u, err := adminapi.ActingAdmin(ctx, s, teamID, adminapi.AdminRef{Email: as}, allowed)
+	if err != nil {
 		return db.Actor{}, err
 	}
 	return db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, nil
@@ -115,7 +110,7 @@ func cmdPolicySet(fs *pflag.FlagSet) runFunc {
 				exceptionTable(w, v.Users)
 			})
 		}
-		by, err := actingAdmin(ctx, e, s, *team, *as)
+		by, err := actingAdmin(ctx, e, s, *team, *as, adminapi.AllAdmins)
 		if err != nil {
 			return err
 		}
@@ -154,7 +149,7 @@ func cmdPolicyDomains(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		by, err := actingAdmin(ctx, e, s, *team, *as)
+		by, err := actingAdmin(ctx, e, s, *team, *as, adminapi.AllAdmins)
 		if err != nil {
 			return err
 		}
@@ -277,7 +272,7 @@ func cmdUsersSetType(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		by, err := actingAdmin(ctx, e, s, *team, *as)
+		by, err := actingAdmin(ctx, e, s, *team, *as, adminapi.AllAdmins)
 		if err != nil {
 			return err
 		}
@@ -309,7 +304,7 @@ func cmdPolicyRevert(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		by, err := actingAdmin(ctx, e, s, *team, *as)
+		by, err := actingAdmin(ctx, e, s, *team, *as, adminapi.AllAdmins)
 		if err != nil {
 			return err
 		}

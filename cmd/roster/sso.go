@@ -13,13 +13,11 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/sso"
 )
-
-// ssoAdmins is R-ADM-7: only the primary admin and SSO admins manage SSO.
-var ssoAdmins = []db.Role{db.RolePrimary, db.RoleSSO}
 
 // newSSOService builds the sso package's service from the configuration.
 func newSSOService(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time) (*sso.Service, error) {
@@ -48,22 +46,6 @@ func startSSO(ctx context.Context, a *app) error {
 	return nil
 }
 
-// ssoActor is the operator, or the admin named by --as (who must then be the
-// primary admin or an SSO admin, R-ADM-7).
-func ssoActor(ctx context.Context, e *env, s *gormdb.Store, team, as string) (db.Actor, error) {
-	if strings.TrimSpace(as) == "" {
-		return e.operator(), nil
-	}
-	u, err := s.FindUser(ctx, team, db.UserKey{Email: as})
-	if err != nil {
-		if db.CodeOf(err) == "user_not_found" {
-			return db.Actor{}, db.Errorf(db.ErrForbidden, "not_admin", "%s is not a user of this team", as)
-		}
-		return db.Actor{}, err
-	}
-	return db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, nil
-}
-
 // ssoSetup resolves --team (rewriting *team to the id) and --as, and builds
 // the sso service the sso commands call.
 func ssoSetup(ctx context.Context, e *env, fs *pflag.FlagSet, team *string, as string) (*sso.Service, db.Actor, error) {
@@ -75,7 +57,7 @@ func ssoSetup(ctx context.Context, e *env, fs *pflag.FlagSet, team *string, as s
 	if err != nil {
 		return nil, db.Actor{}, err
 	}
-	by, err := ssoActor(ctx, e, s, *team, as)
+	by, err := actingAdmin(ctx, e, s, *team, as, adminapi.SSOAdmins) // R-ADM-7
 	if err != nil {
 		return nil, db.Actor{}, err
 	}

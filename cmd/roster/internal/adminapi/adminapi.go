@@ -32,6 +32,7 @@ type Store interface {
 
 	GetTeam(ctx context.Context, teamID string) (db.Team, error)
 	GetUser(ctx context.Context, teamID, userID string) (db.User, error)
+	FindUser(ctx context.Context, teamID string, key db.UserKey) (db.User, error) // through ActingAdmin's UserLookup
 	ListUsers(ctx context.Context, teamID string, page db.Page) ([]db.User, error)
 	CreateUser(ctx context.Context, teamID string, in db.NewUser, by db.Actor) (db.User, error)
 	UpdateUser(ctx context.Context, teamID, userID string, ifVersion int64, by db.Actor, change func(*db.User) error) (db.User, error)
@@ -129,20 +130,14 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 }
 
-// allAdmins is R-ADM-6: every admin role may manage users and reports.
-var allAdmins = []db.Role{db.RolePrimary, db.RoleSecondary, db.RoleSSO}
-
 // route registers an authenticated admin route under /api/v1. path must start
 // with /teams/{team}; allowed lists the admin roles that may call it.
-func (a *api) route(method, path string, allowed []db.Role, h handler) {
+func (a *api) route(method, path string, allowed Roles, h handler) {
 	a.mux.HandleFunc(method+" /api/v1"+path, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, a.MaxBody)
-		c, err := a.authenticate(r)
+		c, err := a.authenticate(r, allowed)
 		if err == nil {
 			err = checkURLText(r)
-		}
-		if err == nil {
-			err = authorize(c, allowed)
 		}
 		if err == nil {
 			err = h(w, r, c)
@@ -163,9 +158,10 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// authenticate resolves the bearer admin token and the team in the path.
+// authenticate resolves the bearer admin token and the team in the path,
+// and the token's owner as the acting admin with a role among allowed.
 // Another team's id looks exactly like a team that does not exist.
-func (a *api) authenticate(r *http.Request) (call, error) {
+func (a *api) authenticate(r *http.Request, allowed Roles) (call, error) {
 	secret := bearer(r)
 	if secret == "" {
 		return call{}, errUnauthenticated
@@ -186,33 +182,15 @@ func (a *api) authenticate(r *http.Request) (call, error) {
 	if err != nil {
 		return call{}, err
 	}
-	admin, err := a.Store.GetUser(r.Context(), teamID, tok.UserID)
-	if err != nil {
-		if !db.IsClientError(err) {
-			return call{}, err // a store outage is a 503, not a bad token (issue 9 #9)
-		}
-		return call{}, errUnauthenticated
+	admin, err := ActingAdmin(r.Context(), a.Store, teamID, AdminRef{UserID: tok.UserID}, allowed)
+	if admin.ID != "" {
+		_ = a.Store.TouchToken(context.WithoutCancel(r.Context()), tok.ID, a.Now())
 	}
-	_ = a.Store.TouchToken(context.WithoutCancel(r.Context()), tok.ID, a.Now())
+	if err != nil {
+		return call{}, err
+	}
 	return call{Team: team, Admin: admin, Token: tok,
 		Actor: db.Actor{Kind: db.ActorAdmin, ID: admin.ID, Name: admin.Email}}, nil
-}
-
-// authorize checks the admin's current role and status (a demoted or
-// deactivated admin's token loses power at once, issue 9 #1).
-func authorize(c call, allowed []db.Role) error {
-	if err := db.CheckActingAdmin(c.Admin); err != nil && c.Admin.AdminRole.IsAdmin() {
-		return err
-	}
-	for _, r := range allowed {
-		if c.Admin.AdminRole == r {
-			return nil
-		}
-	}
-	if !c.Admin.AdminRole.IsAdmin() {
-		return db.Errorf(db.ErrForbidden, "not_admin", "%s is no longer an admin of this team", c.Admin.Email)
-	}
-	return db.Errorf(db.ErrForbidden, "role_not_allowed", "the %s admin role may not do this", c.Admin.AdminRole)
 }
 
 // statusOf is the one table from domain error to HTTP status.

@@ -10,13 +10,13 @@ import (
 // mountCore registers the core admin API: the team, its users, admin
 // roles, tokens and audit log. policy.go and sso.go add the feature routes.
 func (a *api) mountCore() {
-	a.route("GET", "/teams/{team}", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("GET", "/teams/{team}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		WriteJSON(w, http.StatusOK, TeamViewOf(c.Team))
 		return nil
 	})
-	a.route("GET", "/teams/{team}/users", allAdmins, a.apiListUsers)
-	a.route("POST", "/teams/{team}/users", allAdmins, a.apiCreateUser)
-	a.route("GET", "/teams/{team}/users/{user}", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("GET", "/teams/{team}/users", AllAdmins, a.apiListUsers)
+	a.route("POST", "/teams/{team}/users", AllAdmins, a.apiCreateUser)
+	a.route("GET", "/teams/{team}/users/{user}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		u, err := a.Store.GetUser(r.Context(), c.Team.ID, r.PathValue("user"))
 		if err != nil {
 			return err
@@ -28,16 +28,16 @@ func (a *api) mountCore() {
 		WriteJSON(w, http.StatusOK, v)
 		return nil
 	})
-	a.route("PATCH", "/teams/{team}/users/{user}", allAdmins, a.apiUpdateUser)
-	a.route("DELETE", "/teams/{team}/users/{user}", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("PATCH", "/teams/{team}/users/{user}", AllAdmins, a.apiUpdateUser)
+	a.route("DELETE", "/teams/{team}/users/{user}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		if err := a.Store.DeleteUser(r.Context(), c.Team.ID, r.PathValue("user"), c.Actor); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
-	a.route("PUT", "/teams/{team}/users/{user}/role", allAdmins, a.apiSetRole)
-	a.route("GET", "/teams/{team}/admins", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("PUT", "/teams/{team}/users/{user}/role", AllAdmins, a.apiSetRole)
+	a.route("GET", "/teams/{team}/admins", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		us, err := a.Store.ListAdmins(r.Context(), c.Team.ID)
 		if err != nil {
 			return err
@@ -49,7 +49,7 @@ func (a *api) mountCore() {
 		WriteJSON(w, http.StatusOK, vs)
 		return nil
 	})
-	a.route("GET", "/teams/{team}/tokens", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("GET", "/teams/{team}/tokens", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		ts, err := a.Store.ListTokens(r.Context(), c.Team.ID)
 		if err != nil {
 			return err
@@ -63,8 +63,8 @@ func (a *api) mountCore() {
 		WriteJSON(w, http.StatusOK, vs)
 		return nil
 	})
-	a.route("POST", "/teams/{team}/tokens", allAdmins, a.apiCreateToken)
-	a.route("DELETE", "/teams/{team}/tokens/{token}", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("POST", "/teams/{team}/tokens", AllAdmins, a.apiCreateToken)
+	a.route("DELETE", "/teams/{team}/tokens/{token}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		id := r.PathValue("token")
 		ts, err := a.Store.ListTokens(r.Context(), c.Team.ID)
 		if err != nil {
@@ -82,7 +82,7 @@ func (a *api) mountCore() {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
-	a.route("GET", "/teams/{team}/audit", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("GET", "/teams/{team}/audit", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		q := db.AuditQuery{}
 		if v := r.URL.Query().Get("limit"); v != "" {
 			n, err := strconv.Atoi(v)

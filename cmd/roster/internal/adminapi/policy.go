@@ -11,7 +11,7 @@ import (
 // use it (R-ADM-6: admins manage users and view/export usage reports; the
 // policy is team user management); every change is audited with the admin.
 func (a *api) mountPolicy() {
-	a.route("GET", "/teams/{team}/policy", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("GET", "/teams/{team}/policy", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		v, err := PolicyViewOf(r.Context(), a.Store, c.Team.ID)
 		if err != nil {
 			return err
@@ -19,8 +19,8 @@ func (a *api) mountPolicy() {
 		WriteJSON(w, http.StatusOK, v)
 		return nil
 	})
-	a.route("PUT", "/teams/{team}/policy", allAdmins, a.apiSetPolicy)
-	a.route("POST", "/teams/{team}/policy/preview", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("PUT", "/teams/{team}/policy", AllAdmins, a.apiSetPolicy)
+	a.route("POST", "/teams/{team}/policy/preview", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req setPolicyRequest
 		if err := decodeJSON(r, &req); err != nil {
 			return err
@@ -28,7 +28,7 @@ func (a *api) mountPolicy() {
 		req.DryRun = true
 		return a.setPolicy(w, r, c, req)
 	})
-	a.route("PATCH", "/teams/{team}/policy/domains", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("PATCH", "/teams/{team}/policy/domains", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req struct {
 			Add    []string `json:"add"`
 			Remove []string `json:"remove"`
@@ -54,7 +54,7 @@ func (a *api) mountPolicy() {
 		WriteJSON(w, http.StatusOK, v)
 		return nil
 	})
-	a.route("GET", "/teams/{team}/policy/exceptions", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("GET", "/teams/{team}/policy/exceptions", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		t, err := ParseTypeFilter(r.URL.Query().Get("type"))
 		if err != nil {
 			return err
@@ -74,7 +74,7 @@ func (a *api) mountPolicy() {
 		WriteJSON(w, http.StatusOK, map[string]any{"exceptions": ExceptionViews(es), "next": next})
 		return nil
 	})
-	a.route("POST", "/teams/{team}/policy/exceptions/revert", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("POST", "/teams/{team}/policy/exceptions/revert", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req struct {
 			UserIDs []string `json:"user_ids"`
 		}
@@ -88,7 +88,7 @@ func (a *api) mountPolicy() {
 		WriteJSON(w, http.StatusOK, TypeChangeViewOf(tc))
 		return nil
 	})
-	a.route("POST", "/teams/{team}/users/type", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("POST", "/teams/{team}/users/type", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req struct {
 			Type    string   `json:"type"`
 			UserIDs []string `json:"user_ids"`
@@ -107,7 +107,7 @@ func (a *api) mountPolicy() {
 		WriteJSON(w, http.StatusOK, TypeChangeViewOf(tc))
 		return nil
 	})
-	a.route("GET", "/teams/{team}/reports/usage", allAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("GET", "/teams/{team}/reports/usage", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		format := r.URL.Query().Get("format")
 		if format == "" {
 			format = "csv"

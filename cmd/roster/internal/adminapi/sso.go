@@ -1,17 +1,10 @@
 package adminapi
 
-import (
-	"net/http"
-
-	"github.com/roster-dev/roster/db"
-)
-
-// ssoAdmins is R-ADM-7: only the primary admin and SSO admins manage SSO.
-var ssoAdmins = []db.Role{db.RolePrimary, db.RoleSSO}
+import "net/http"
 
 // mountSSO registers the SSO configuration routes.
 func (a *api) mountSSO() {
-	a.route("GET", "/teams/{team}/sso", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("GET", "/teams/{team}/sso", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		v, err := a.SSO.Show(r.Context(), c.Team.ID, c.Actor)
 		if err != nil {
 			return err
@@ -27,16 +20,16 @@ func (a *api) mountSSO() {
 		WriteJSON(w, http.StatusOK, v)
 		return nil
 	}
-	a.route("PUT", "/teams/{team}/sso", ssoAdmins, update)
-	a.route("PATCH", "/teams/{team}/sso", ssoAdmins, update)
-	a.route("DELETE", "/teams/{team}/sso", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("PUT", "/teams/{team}/sso", SSOAdmins, update)
+	a.route("PATCH", "/teams/{team}/sso", SSOAdmins, update)
+	a.route("DELETE", "/teams/{team}/sso", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		if err := a.SSO.Delete(r.Context(), c.Team.ID, c.Actor); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
-	a.route("POST", "/teams/{team}/sso/domains/{domain}/verify", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("POST", "/teams/{team}/sso/domains/{domain}/verify", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		v, err := a.SSO.VerifyDomain(r.Context(), c.Team.ID, r.PathValue("domain"), c.Actor)
 		if err != nil {
 			return err
@@ -44,7 +37,7 @@ func (a *api) mountSSO() {
 		WriteJSON(w, http.StatusOK, v)
 		return nil
 	})
-	a.route("POST", "/teams/{team}/sso/keys", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("POST", "/teams/{team}/sso/keys", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		v, err := a.SSO.RotateKey(r.Context(), c.Team.ID, c.Actor)
 		if err != nil {
 			return err
@@ -52,7 +45,7 @@ func (a *api) mountSSO() {
 		WriteJSON(w, http.StatusOK, v)
 		return nil
 	})
-	a.route("DELETE", "/teams/{team}/sso/keys/{key}", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("DELETE", "/teams/{team}/sso/keys/{key}", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		v, err := a.SSO.RetireKey(r.Context(), c.Team.ID, r.PathValue("key"), c.Actor)
 		if err != nil {
 			return err
@@ -60,7 +53,7 @@ func (a *api) mountSSO() {
 		WriteJSON(w, http.StatusOK, v)
 		return nil
 	})
-	a.route("POST", "/teams/{team}/sso/refresh", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("POST", "/teams/{team}/sso/refresh", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		if _, err := a.SSO.Show(r.Context(), c.Team.ID, c.Actor); err != nil {
 			return err
 		}
@@ -78,7 +71,7 @@ func (a *api) mountSSO() {
 	})
 	// Test mode: returns where to send the admin's browser; the ACS then
 	// shows the parsed assertion and provisions nothing.
-	a.route("POST", "/teams/{team}/sso/test", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+	a.route("POST", "/teams/{team}/sso/test", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		redirect, form, err := a.SSO.StartTest(r.Context(), c.Team.ID, c.Actor)
 		if err != nil {
 			return err
