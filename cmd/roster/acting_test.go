@@ -45,14 +45,11 @@ func TestActingAdminSameRefusalCLIAndAPI(t *testing.T) {
 	}
 
 	cfg := DefaultConfig()
-	a := &app{Mux: http.NewServeMux(), Store: p.store, Config: &cfg, Log: slog.New(slog.DiscardHandler), BaseURL: "http://roster.test", Now: time.Now}
-	svc, err := newSSOService(&cfg, p.store, a.Log, time.Now)
+	w, err := wire(&cfg, p.store, slog.New(slog.DiscardHandler), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.SSO = svc
-	mountAdminAPI(a)
-	srv := httptest.NewServer(a.Mux)
+	srv := httptest.NewServer(w.handler)
 	t.Cleanup(srv.Close)
 	api := &polAPI{t: t, srv: srv}
 	e := &env{Getenv: polGetenv}

@@ -160,9 +160,11 @@ type polAPI struct {
 
 func (p *polEnv) api() *polAPI {
 	cfg := DefaultConfig()
-	a := &app{Mux: http.NewServeMux(), Store: p.store, Config: &cfg, Log: slog.New(slog.DiscardHandler), BaseURL: "http://roster.test", Now: time.Now}
-	mountAdminAPI(a)
-	srv := httptest.NewServer(recoverer(a.Log, a.Mux))
+	cfg.BaseURL = "http://roster.test"
+	log := slog.New(slog.DiscardHandler)
+	mux := http.NewServeMux()
+	newAdminAPI(&cfg, p.store, log, time.Now, nil).Register(mux)
+	srv := httptest.NewServer(recoverer(log, mux))
 	p.t.Cleanup(srv.Close)
 	return &polAPI{t: p.t, srv: srv}
 }

@@ -31,21 +31,6 @@ func newSSOService(cfg *Config, store *gormdb.Store, log *slog.Logger, now func(
 			BlockPrivate: cfg.SSO.BlockPrivateMetadataURLs, AllowLoopback: cfg.SSO.AllowLoopbackMetadata}})
 }
 
-// startSSO mounts the per-team SAML endpoints (/sso/{team}/metadata, login,
-// acs) and GET /api/v1/me, hands the service to the admin API's SSO routes,
-// and runs the metadata refresh loop.
-func startSSO(ctx context.Context, a *app) error {
-	svc, err := newSSOService(a.Config, a.Store, a.Log, a.Now)
-	if err != nil {
-		return err
-	}
-	svc.Register(a.Mux)
-	a.SSO = svc // the admin API's SSO routes (mountAdminAPI)
-	interval := a.Config.SSO.MetadataRefreshInterval
-	a.Go(func() { svc.Run(ctx, interval) })
-	return nil
-}
-
 // ssoSetup resolves --team (rewriting *team to the id) and --as, and builds
 // the sso service the sso commands call.
 func ssoSetup(ctx context.Context, e *env, fs *pflag.FlagSet, team *string, as string) (*sso.Service, db.Actor, error) {
