@@ -225,3 +225,66 @@ func TestAdminAPISSORoutesRoles(t *testing.T) {
 		})
 	}
 }
+
+// TestActingAdminRule is the one acting-admin rule, by token owner (id) and
+// by --as (email), for every kind of user (issue 10 #4; R-ADM-6, R-ADM-7;
+// issue 9 #1: a demoted or inactive admin holds no power).
+func TestActingAdminRule(t *testing.T) {
+	s := gormdbtest.New(t, gormdb.Config{})
+	e := &apiEnv{t: t}
+	e.createTeam(s)
+	ctx := context.Background()
+	users := map[string]db.User{"boss": e.owner}
+	for name, role := range map[string]db.Role{"sec": db.RoleSecondary, "ssoadm": db.RoleSSO, "plain": db.RoleNone, "gone": db.RoleSecondary} {
+		u, err := s.CreateUser(ctx, e.team.ID, db.NewUser{Email: name + "@acme.example", FirstName: "F", LastName: "L", Source: db.SourceAdmin}, operator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if role != db.RoleNone {
+			if err := s.SetAdminRole(ctx, e.team.ID, e.owner.ID, u.ID, role, operator); err != nil {
+				t.Fatal(err)
+			}
+		}
+		users[name] = u
+	}
+	if _, err := s.UpdateUser(ctx, e.team.ID, users["gone"].ID, 0, operator, func(u *db.User) error {
+		u.Status = db.StatusInactive
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		user  string
+		roles adminapi.Roles
+		want  string // error code, "" allowed
+	}{
+		{"boss", adminapi.AllAdmins, ""},
+		{"sec", adminapi.AllAdmins, ""},
+		{"ssoadm", adminapi.AllAdmins, ""},
+		{"plain", adminapi.AllAdmins, "not_admin"},
+		{"gone", adminapi.AllAdmins, "admin_inactive"},
+		{"boss", adminapi.SSOAdmins, ""},
+		{"ssoadm", adminapi.SSOAdmins, ""},
+		{"sec", adminapi.SSOAdmins, "role_not_allowed"},
+		{"plain", adminapi.SSOAdmins, "not_admin"},
+		{"gone", adminapi.SSOAdmins, "admin_inactive"},
+	} {
+		for _, ref := range []adminapi.AdminRef{{UserID: users[tc.user].ID}, {Email: users[tc.user].Email}} {
+			u, err := adminapi.ActingAdmin(ctx, s, e.team.ID, ref, tc.roles)
+			got := ""
+			if err != nil {
+				got = db.CodeOf(err)
+			}
+			if got != tc.want || u.ID != users[tc.user].ID {
+				t.Errorf("%s %+v %v: user %q, code %q; want %q", tc.user, ref, tc.roles.Allowed, u.ID, got, tc.want)
+			}
+		}
+	}
+	// Unknown: a token whose owner is gone is unauthenticated; an unknown --as is not_admin.
+	if _, err := adminapi.ActingAdmin(ctx, s, e.team.ID, adminapi.AdminRef{Email: "who@acme.example"}, adminapi.AllAdmins); db.CodeOf(err) != "not_admin" {
+		t.Errorf("unknown --as: %v", err)
+	}
+	if _, err := adminapi.ActingAdmin(ctx, s, e.team.ID, adminapi.AdminRef{UserID: "nope"}, adminapi.AllAdmins); err == nil || errors.Is(err, db.ErrForbidden) { // the API answers it 401 (TestAdminAPIAuthorization)
+		t.Errorf("unknown token owner: %v, want unauthenticated", err)
+	}
+}
