@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db/gormdb"
 )
 
@@ -158,7 +159,7 @@ func TestAdminAPI(t *testing.T) {
 		if r.status != 404 || r.code() != "team_not_found" {
 			t.Fatalf("B's token on A: %d %v", r.status, r.body)
 		}
-		var users []userView
+		var users []adminapi.UserView
 		c.ok(&users, "users", "list", "--team", teamA, "-o", "json")
 		r = call(t, "GET", s.url+"/api/v1/teams/"+teamB+"/users/"+users[0].ID, tokB, "")
 		if r.status != 404 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
 )
 
@@ -98,7 +99,7 @@ func TestInvalidTextIs400OnEveryTransport(t *testing.T) {
 			c.ok(nil, "migrate")
 			team := c.team("Acme", "pat@acme.test")
 			adm := adminToken(t, c, team, "pat@acme.test")
-			var users []userView
+			var users []adminapi.UserView
 			c.ok(&users, "users", "list", "--team", team, "-o", "json")
 			s := startServer(t, c)
 			api := "/api/v1/teams/" + team
@@ -134,7 +135,7 @@ func TestInvalidTextIs400OnEveryTransport(t *testing.T) {
 			c.fails("UTF-8", "users", "add", "--team", team, "--email", "n@acme.test", "--first-name", "N", "--last-name", "L\xff")
 			c.fails("NUL", "users", "remove", "--team", team, "--email", "a\x00b@acme.test")
 			c.fails("UTF-8", "users", "list", "--team", team+"\xff")
-			var after []userView
+			var after []adminapi.UserView
 			c.ok(&after, "users", "list", "--team", team, "-o", "json")
 			if len(after) != len(users) {
 				t.Errorf("users = %d after rejected requests, want %d", len(after), len(users))

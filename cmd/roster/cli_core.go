@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
 )
 
@@ -31,9 +32,9 @@ func cmdTeamCreate(fs *pflag.FlagSet) runFunc {
 			return err
 		}
 		v := struct {
-			teamView
+			adminapi.TeamView
 			PrimaryAdminEmail string `json:"primary_admin_email"`
-		}{teamViewOf(t), admin.Email}
+		}{adminapi.TeamViewOf(t), admin.Email}
 		return e.output(e.format, v, func(w *tabwriter.Writer) {
 			fmt.Fprintf(w, "ID\tNAME\tACCOUNT\tPRIMARY ADMIN\n%s\t%s\t%s\t%s\n", t.ID, t.Name, t.AccountID, admin.Email)
 		})
@@ -50,9 +51,9 @@ func cmdTeamList(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		vs := make([]teamView, len(teams))
+		vs := make([]adminapi.TeamView, len(teams))
 		for i, t := range teams {
-			vs[i] = teamViewOf(t)
+			vs[i] = adminapi.TeamViewOf(t)
 		}
 		return e.output(e.format, vs, func(w *tabwriter.Writer) {
 			fmt.Fprintln(w, "ID\tNAME\tACCOUNT\tPOLICY")
@@ -77,7 +78,7 @@ func cmdTeamShow(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		v := teamViewOf(t)
+		v := adminapi.TeamViewOf(t)
 		return e.output(e.format, v, func(w *tabwriter.Writer) {
 			fmt.Fprintf(w, "ID\t%s\nNAME\t%s\nACCOUNT\t%s\nPRIMARY ADMIN\t%s\nPOLICY\t%s %s\n", v.ID, v.Name, v.AccountID, v.PrimaryAdmin, v.PolicyMode, strings.Join(v.Domains, ","))
 		})
@@ -110,15 +111,15 @@ func cmdUsersAdd(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		v, err := userViewOf(ctx, s, u)
+		v, err := adminapi.UserViewOf(ctx, s, u)
 		if err != nil {
 			return err
 		}
-		return e.output(e.format, v, func(w *tabwriter.Writer) { userTable(w, []userView{v}) })
+		return e.output(e.format, v, func(w *tabwriter.Writer) { userTable(w, []adminapi.UserView{v}) })
 	}
 }
 
-func userTable(w *tabwriter.Writer, vs []userView) {
+func userTable(w *tabwriter.Writer, vs []adminapi.UserView) {
 	fmt.Fprintln(w, "ID\tEMAIL\tNAME\tSTATUS\tTYPE\tSOURCE\tADMIN\tEXCEPTION")
 	for _, u := range vs {
 		exc := ""
@@ -129,23 +130,20 @@ func userTable(w *tabwriter.Writer, vs []userView) {
 	}
 }
 
-// usersPageMax is the largest page of users list (CLI --limit, API limit).
-const usersPageMax = 1000
-
 func cmdUsersList(fs *pflag.FlagSet) runFunc {
 	team := teamFlag(fs)
 	limit := fs.Int("limit", 0, "list at most this many users (1-1000), then print the next cursor on stderr; default: every user")
 	after := fs.String("after", "", "list users after this id (the cursor printed by --limit)")
 	return func(ctx context.Context, e *env, args []string) error {
-		if *limit < 0 || *limit > usersPageMax || (fs.Changed("limit") && *limit == 0) {
-			return usagef("--limit must be from 1 to %d", usersPageMax)
+		if *limit < 0 || *limit > adminapi.UsersPageMax || (fs.Changed("limit") && *limit == 0) {
+			return usagef("--limit must be from 1 to %d", adminapi.UsersPageMax)
 		}
 		s, err := e.teamStore(ctx, fs, team)
 		if err != nil {
 			return err
 		}
-		all := []userView{}
-		page := db.Page{After: *after, Limit: usersPageMax}
+		all := []adminapi.UserView{}
+		page := db.Page{After: *after, Limit: adminapi.UsersPageMax}
 		if *limit > 0 {
 			page.Limit = *limit + 1 // one more tells whether a next page exists
 		}
@@ -159,7 +157,7 @@ func cmdUsersList(fs *pflag.FlagSet) runFunc {
 				us = us[:*limit]
 				next = us[len(us)-1].ID
 			}
-			vs, err := userViews(ctx, s, *team, us)
+			vs, err := adminapi.UserViews(ctx, s, *team, us)
 			if err != nil {
 				return err
 			}
@@ -194,7 +192,7 @@ func cmdUsersRemove(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		v, err := userViewOf(ctx, s, u)
+		v, err := adminapi.UserViewOf(ctx, s, u)
 		if err != nil {
 			return err
 		}
@@ -204,6 +202,10 @@ func cmdUsersRemove(fs *pflag.FlagSet) runFunc {
 		return e.confirm(v, "removed user %s (%s)", v.Email, v.ID)
 	}
 }
+
+// roleAssigners is R-ADM-4: any admin may assign roles (the store enforces
+// which roles each may give, R-ADM-5).
+var roleAssigners = adminapi.Roles{Allowed: adminapi.AllAdmins.Allowed, Why: "only admins assign roles (R-ADM-4)"}
 
 func cmdAdminSet(fs *pflag.FlagSet) runFunc {
 	team := teamFlag(fs)
@@ -222,30 +224,28 @@ func cmdAdminSet(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		acting, err := s.FindUser(ctx, *team, db.UserKey{Email: *as})
+		// The one acting-admin rule (as for the admin API's tokens); the
+		// store checks R-ADM-4/5 again inside its transaction.
+		by, err := actingAdmin(ctx, e, s, *team, *as, roleAssigners)
 		if err != nil {
-			if db.CodeOf(err) == "user_not_found" {
-				return db.Errorf(db.ErrForbidden, "not_admin", "%s is not a user of this team", *as)
-			}
 			return err
 		}
 		target, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
 		if err != nil {
 			return err
 		}
-		by := db.Actor{Kind: db.ActorAdmin, ID: acting.ID, Name: acting.Email}
-		if err := s.SetAdminRole(ctx, *team, acting.ID, target.ID, r, by); err != nil {
+		if err := s.SetAdminRole(ctx, *team, by.ID, target.ID, r, by); err != nil {
 			return err
 		}
 		u, err := s.GetUser(ctx, *team, target.ID)
 		if err != nil {
 			return err
 		}
-		v, err := userViewOf(ctx, s, u)
+		v, err := adminapi.UserViewOf(ctx, s, u)
 		if err != nil {
 			return err
 		}
-		return e.output(e.format, v, func(w *tabwriter.Writer) { userTable(w, []userView{v}) })
+		return e.output(e.format, v, func(w *tabwriter.Writer) { userTable(w, []adminapi.UserView{v}) })
 	}
 }
 
@@ -260,7 +260,7 @@ func cmdAdminList(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		vs, err := userViews(ctx, s, *team, us)
+		vs, err := adminapi.UserViews(ctx, s, *team, us)
 		if err != nil {
 			return err
 		}
@@ -333,9 +333,9 @@ func cmdTokenList(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		vs := make([]tokenView, len(ts))
+		vs := make([]adminapi.TokenView, len(ts))
 		for i, t := range ts {
-			vs[i] = tokenViewOf(t)
+			vs[i] = adminapi.TokenViewOf(t)
 		}
 		return e.output(e.format, vs, func(w *tabwriter.Writer) {
 			fmt.Fprintln(w, "ID\tKIND\tPREFIX\tCREATED\tLAST USED\tREVOKED")
@@ -374,7 +374,7 @@ func cmdTokenRevoke(fs *pflag.FlagSet) runFunc {
 		}
 		for _, t := range ts {
 			if t.ID == *id {
-				return e.confirm(tokenViewOf(t), "revoked token %s", t.ID)
+				return e.confirm(adminapi.TokenViewOf(t), "revoked token %s", t.ID)
 			}
 		}
 		return e.confirm(map[string]string{"id": *id}, "revoked token %s", *id)
@@ -394,9 +394,9 @@ func cmdAudit(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		vs := make([]auditView, len(es))
+		vs := make([]adminapi.AuditView, len(es))
 		for i, a := range es {
-			vs[i] = auditViewOf(a)
+			vs[i] = adminapi.AuditViewOf(a)
 		}
 		return e.output(e.format, vs, func(w *tabwriter.Writer) {
 			fmt.Fprintln(w, "ID\tAT\tACTOR\tACTION\tTARGET\tDETAILS")

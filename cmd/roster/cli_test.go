@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
 )
 
@@ -81,7 +82,7 @@ func TestCLIContract(t *testing.T) {
 	c := newCLI(t)
 	team := c.team("Acme", "pat@acme.test")
 
-	var u userView
+	var u adminapi.UserView
 	c.ok(&u, "users", "add", "--team", team, "--email", "Sam@Acme.test", "--first-name", "Sam", "--last-name", "Ng", "-o", "json")
 	if u.ID == "" || u.Source != "admin" || u.Status != "active" || u.Type == "" {
 		t.Fatalf("users add = %+v", u)
@@ -131,7 +132,7 @@ func TestCLIContract(t *testing.T) {
 	if bytes.Contains(b, []byte(tok["token"])) || bytes.Contains(wal, []byte(tok["token"])) {
 		t.Fatal("token secret stored in plaintext")
 	}
-	var toks []tokenView
+	var toks []adminapi.TokenView
 	c.ok(&toks, "token", "list", "--team", team, "-o", "json")
 	if len(toks) != 2 {
 		t.Fatalf("token list = %+v", toks)
@@ -139,7 +140,7 @@ func TestCLIContract(t *testing.T) {
 	c.ok(nil, "token", "revoke", "--team", team, toks[0].ID)
 	c.fails("already revoked", "token", "revoke", "--team", team, toks[0].ID)
 
-	var audit []auditView
+	var audit []adminapi.AuditView
 	c.ok(&audit, "audit", "--team", team, "-o", "json")
 	actions := map[string]int{}
 	for _, a := range audit {

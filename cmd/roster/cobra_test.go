@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 )
 
 // TestCLIFlagsAfterPositionalArgument: flags after a positional argument
@@ -16,14 +18,14 @@ func TestCLIFlagsAfterPositionalArgument(t *testing.T) {
 	team := c.team("Acme", "pat@acme.test")
 	var tok map[string]string
 	c.ok(&tok, "token", "create", "--team", team, "-o", "json")
-	var revoked tokenView
+	var revoked adminapi.TokenView
 	c.ok(&revoked, "token", "revoke", "--team", team, tok["id"], "-o", "json")
 	if revoked.ID != tok["id"] || revoked.RevokedAt == nil {
 		t.Fatalf("token revoke -o json = %+v, want the revoked token %s", revoked, tok["id"])
 	}
 	// The positional first, then every flag.
 	c.ok(nil, "users", "add", "--team", team, "--email", "sam@acme.test", "--first-name", "Sam", "--last-name", "Ng")
-	var tc typeChangeView
+	var tc adminapi.TypeChangeView
 	c.ok(&tc, "users", "set-type", "sam@acme.test", "--team", team, "--type", "external", "-o", "json")
 	if len(tc.Users) != 1 || tc.Users[0].To != "external" {
 		t.Fatalf("users set-type EMAIL --team ... = %+v", tc)
@@ -93,21 +95,21 @@ func TestCLITeamByIDOrUniqueName(t *testing.T) {
 	acme := c.team("Acme", "pat@acme.test")
 	beta := c.team("Beta", "bo@beta.test")
 	for _, ref := range []string{acme, "Acme"} {
-		var us []userView
+		var us []adminapi.UserView
 		c.ok(&us, "users", "list", "--team", ref, "-o", "json")
 		if len(us) != 1 || us[0].Email != "pat@acme.test" {
 			t.Fatalf("users list --team %s = %+v", ref, us)
 		}
-		var tv teamView
+		var tv adminapi.TeamView
 		c.ok(&tv, "team", "show", "--team", ref, "-o", "json")
 		if tv.ID != acme {
 			t.Fatalf("team show --team %s = %+v", ref, tv)
 		}
 	}
 	// A command that writes, by name: the user lands in that team.
-	var u userView
+	var u adminapi.UserView
 	c.ok(&u, "users", "add", "--team", "Beta", "--email", "sam@beta.test", "--first-name", "Sam", "--last-name", "Ng", "-o", "json")
-	var us []userView
+	var us []adminapi.UserView
 	c.ok(&us, "users", "list", "--team", beta, "-o", "json")
 	if len(us) != 2 {
 		t.Fatalf("users add --team Beta: team %s has %d users", beta, len(us))
@@ -157,7 +159,7 @@ func TestCLIChangesAreConfirmed(t *testing.T) {
 		t.Fatalf("token revoke: exit %d, output %q", code, out)
 	}
 	c.ok(nil, "users", "add", "--team", team, "--email", "sam@acme.test", "--first-name", "Sam", "--last-name", "Ng")
-	var u userView
+	var u adminapi.UserView
 	c.ok(&u, "users", "remove", "--team", team, "--email", "sam@acme.test", "-o", "json")
 	if u.Email != "sam@acme.test" || u.ID == "" {
 		t.Fatalf("users remove -o json = %+v", u)
@@ -223,7 +225,7 @@ func TestCLIGoStyleFlagsStillWork(t *testing.T) {
 		{"users", "list", "--team", team, "--o", "json"},
 		{"users", "list", "--team", team, "--o=json"},
 	} {
-		var us []userView
+		var us []adminapi.UserView
 		c.ok(&us, args...)
 		if len(us) != 1 {
 			t.Fatalf("roster %s = %+v", strings.Join(args, " "), us)

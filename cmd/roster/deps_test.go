@@ -60,7 +60,8 @@ var storageImports = []string{"gorm.io/", "github.com/glebarez/", "modernc.org/s
 // import (`go list -deps`), not just the direct ones: dependencies point into
 // db; feature packages never reach each other, cmd, db/gormdb or gorm; only
 // db/gormdb (and the test helpers and cmd that use it) touches gorm and SQL
-// drivers; db itself reaches the standard library only.
+// drivers; db itself reaches the standard library only; the admin API
+// (cmd/roster/internal/adminapi) reaches no feature package and no backend.
 func TestDependencyArrows(t *testing.T) {
 	for _, p := range listPackages(t) {
 		rest := strings.TrimPrefix(p.ImportPath, module)
@@ -83,6 +84,12 @@ func TestDependencyArrows(t *testing.T) {
 				if strings.HasPrefix(dep, s) && !strings.HasPrefix(rest, "db/gormdb") && !strings.HasPrefix(rest, "cmd/") && !testHelper {
 					t.Errorf("%s reaches %s: only db/gormdb may use gorm or SQL drivers", p.ImportPath, dep)
 				}
+			}
+			// issue 10 #4: the admin API gets the store and SSO through the
+			// interfaces it declares; cmd/roster passes them in.
+			if strings.HasPrefix(rest, "cmd/roster/internal/adminapi") &&
+				(area(dep) != "" || strings.HasPrefix(dep, module+"db/gormdb") || dep == module+"cmd/roster") {
+				t.Errorf("%s reaches %s: the admin API sees the store and features only through its own interfaces", p.ImportPath, dep)
 			}
 			if rest == "db" && (strings.Contains(strings.Split(dep, "/")[0], ".")) {
 				t.Errorf("db reaches %s: the domain package uses the standard library only", dep)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,20 +22,20 @@ func newSyncer(e *env, cfg *Config, st db.DirectoryStore) *directory.Syncer {
 	return &directory.Syncer{Store: st, Now: e.Now, SecretKey: cfg.Directory.key(), Getenv: e.Getenv, PageSize: cfg.Directory.PageSize}
 }
 
-// startDirectoryService runs every connection on its interval; on
-// PostgreSQL an advisory lock keeps replicas from running one twice.
-func startDirectoryService(ctx context.Context, a *app) error {
-	if a.Config.Directory.Disabled {
+// directoryLoop runs every connection on its interval (nil when directory
+// sync is disabled); on PostgreSQL an advisory lock keeps replicas from
+// running one twice.
+func directoryLoop(cfg *Config, st db.DirectoryStore, log *slog.Logger, now func() time.Time) func(context.Context) {
+	if cfg.Directory.Disabled {
 		return nil
 	}
-	d := a.Config.Directory
+	d := cfg.Directory
 	svc := &directory.Service{
-		Syncer: &directory.Syncer{Store: a.Store, Log: a.Log.With("service", "directory"), Now: a.Now,
+		Syncer: &directory.Syncer{Store: st, Log: log.With("service", "directory"), Now: now,
 			SecretKey: d.key(), Getenv: os.Getenv, PageSize: d.PageSize},
 		Tick: d.Tick, DefaultInterval: d.Interval,
 	}
-	a.Go(func() { svc.Run(ctx) })
-	return nil
+	return svc.Run
 }
 
 type directoryView struct {

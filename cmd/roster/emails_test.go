@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 )
 
 // TestEmailIndexEveryTransport walks the transports that create or change a
@@ -33,7 +35,7 @@ func TestEmailIndexEveryTransport(t *testing.T) {
 	}
 	idOf := func(email string) string {
 		t.Helper()
-		var users []userView
+		var users []adminapi.UserView
 		c.ok(&users, "users", "list", "--team", team, "-o", "json")
 		for _, u := range users {
 			if u.Email == email {

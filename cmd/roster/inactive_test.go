@@ -2,6 +2,8 @@ package main
 
 import (
 	"testing"
+
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 )
 
 // TestInactiveAdminLosesPower: deactivating an admin takes their power away
@@ -20,7 +22,7 @@ func TestInactiveAdminLosesPower(t *testing.T) {
 	s := startServer(t, c)
 	api := s.url + "/api/v1/teams/" + team
 	pat, sec, ssoTok := adminToken(t, c, team, "pat@a.test"), adminToken(t, c, team, "sec@a.test"), adminToken(t, c, team, "sso@a.test")
-	var users []userView
+	var users []adminapi.UserView
 	c.ok(&users, "users", "list", "--team", team, "-o", "json")
 	id := map[string]string{}
 	for _, u := range users {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 )
 
 // TestUsersListPages: the CLI's users list and the admin API's GET /users
@@ -20,7 +22,7 @@ func TestUsersListPages(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		c.ok(nil, "users", "add", "--team", team, "--email", fmt.Sprintf("u%d@a.test", i), "--first-name", "U", "--last-name", "A")
 	}
-	var all []userView
+	var all []adminapi.UserView
 	c.ok(&all, "users", "list", "--team", team, "-o", "json")
 	var want []string
 	for _, u := range all {
@@ -43,7 +45,7 @@ func TestUsersListPages(t *testing.T) {
 				if code != 0 {
 					t.Fatalf("%v: exit %d: %s", args, code, errs)
 				}
-				var page []userView
+				var page []adminapi.UserView
 				if err := json.Unmarshal([]byte(out), &page); err != nil {
 					t.Fatalf("%v: %v", args, err)
 				}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/db/gormdb"
 )
@@ -102,7 +103,7 @@ func (p *polEnv) fails(wantCode int, cmd string, args ...string) string {
 // addCLI adds a user with `roster users add` and returns its type.
 func (p *polEnv) addCLI(email, source string) string {
 	p.t.Helper()
-	var u userView
+	var u adminapi.UserView
 	p.json(&u, "users add", "--team", p.team, "--email", email, "--first-name", "F", "--last-name", "L", "--source", source)
 	return u.Type
 }
@@ -119,9 +120,9 @@ func (p *polEnv) addStore(email string, src db.Source) db.User {
 	return u
 }
 
-func (p *polEnv) setPolicy(mode, domains string) policyView {
+func (p *polEnv) setPolicy(mode, domains string) adminapi.PolicyView {
 	p.t.Helper()
-	var v policyView
+	var v adminapi.PolicyView
 	p.json(&v, "policy set", "--team", p.team, "--mode", mode, "--domains", domains)
 	return v
 }
@@ -129,7 +130,7 @@ func (p *polEnv) setPolicy(mode, domains string) policyView {
 // exceptions returns "email:current>expected" for every exception, sorted.
 func (p *polEnv) exceptions(typ string) []string {
 	p.t.Helper()
-	var es []exceptionView
+	var es []adminapi.ExceptionView
 	p.json(&es, "policy exceptions", "--team", p.team, "--type", typ)
 	out := []string{}
 	for _, e := range es {
@@ -140,11 +141,11 @@ func (p *polEnv) exceptions(typ string) []string {
 }
 
 // users returns the team's users from `roster users list -o json`, by email.
-func (p *polEnv) users() map[string]userView {
+func (p *polEnv) users() map[string]adminapi.UserView {
 	p.t.Helper()
-	var vs []userView
+	var vs []adminapi.UserView
 	p.json(&vs, "users list", "--team", p.team)
-	out := map[string]userView{}
+	out := map[string]adminapi.UserView{}
 	for _, v := range vs {
 		out[v.Email] = v
 	}
@@ -159,10 +160,11 @@ type polAPI struct {
 
 func (p *polEnv) api() *polAPI {
 	cfg := DefaultConfig()
-	a := &app{Mux: http.NewServeMux(), Store: p.store, Config: &cfg, Log: slog.New(slog.DiscardHandler), BaseURL: "http://roster.test", Now: time.Now}
-	mountAdminAPI(a)
-	mountPolicyAPI(a)
-	srv := httptest.NewServer(recoverer(a.Log, a.Mux))
+	cfg.BaseURL = "http://roster.test"
+	log := slog.New(slog.DiscardHandler)
+	mux := http.NewServeMux()
+	newAdminAPI(&cfg, p.store, log, time.Now, nil).Register(mux)
+	srv := httptest.NewServer(recoverer(log, mux))
 	p.t.Cleanup(srv.Close)
 	return &polAPI{t: p.t, srv: srv}
 }
@@ -210,7 +212,7 @@ func (c *polAPI) do(token, method, path string, body any, v any) (int, string) {
 
 // errCode extracts the admin API error code from a body.
 func errCode(body string) string {
-	var e apiErrorBody
+	var e adminapi.ErrorBody
 	json.Unmarshal([]byte(body), &e)
 	return e.Error.Code
 }
@@ -218,7 +220,7 @@ func errCode(body string) string {
 // R-POL-1: every team has a policy, default or domain-based.
 func TestR_POL_1(t *testing.T) {
 	p := newPolEnv(t)
-	var v policyView
+	var v adminapi.PolicyView
 	p.json(&v, "policy show", "--team", p.team)
 	if v.Mode != "default" || len(v.Domains) != 0 || v.TeamID != p.team {
 		t.Errorf("a new team's policy = %+v, want default with no domains", v)
@@ -262,7 +264,7 @@ func TestR_POL_2(t *testing.T) {
 		"scim":         string(p.addStore("scim@abc.net", db.SourceSCIM).Type),
 		"product-repo": string(p.addStore("prod2@cba.net", db.SourceProduct).Type),
 	}
-	var u userView
+	var u adminapi.UserView
 	if code, body := api.do(tok, "POST", "/teams/"+p.team+"/users", map[string]string{"email": "prod3@cba.net", "first_name": "P", "last_name": "Q", "source": "product"}, &u); code != 201 {
 		t.Fatalf("API add product user: %d %s", code, body)
 	}
@@ -292,14 +294,14 @@ func TestR_POL_3(t *testing.T) {
 		"cli-admin":   func(e string) string { return p.addCLI(e, "admin") },
 		"cli-product": func(e string) string { return p.addCLI(e, "product") },
 		"api-admin": func(e string) string {
-			var u userView
+			var u adminapi.UserView
 			if code, body := api.do(tok, "POST", "/teams/"+p.team+"/users", map[string]string{"email": e, "first_name": "F", "last_name": "L"}, &u); code != 201 {
 				t.Fatalf("API add %s: %d %s", e, code, body)
 			}
 			return u.Type
 		},
 		"api-product": func(e string) string {
-			var u userView
+			var u adminapi.UserView
 			if code, body := api.do(tok, "POST", "/teams/"+p.team+"/users", map[string]string{"email": e, "first_name": "F", "last_name": "L", "source": "product"}, &u); code != 201 {
 				t.Fatalf("API add %s: %d %s", e, code, body)
 			}
@@ -365,7 +367,7 @@ func TestR_POL_4(t *testing.T) {
 		ID string `json:"id"`
 	}
 	p.json(&tv, "team create", "--name", "Other", "--primary-admin", "chief@abc.net", "--first-name", "C", "--last-name", "H")
-	var admins []userView
+	var admins []adminapi.UserView
 	p.json(&admins, "admin list", "--team", tv.ID)
 	if len(admins) != 1 || admins[0].Exception || admins[0].Type != "standard" {
 		t.Errorf("primary admin of a new team: %+v", admins)
@@ -381,12 +383,12 @@ func TestR_POL_5(t *testing.T) {
 	p.addCLI("prod@cba.net", "product")     // external, will not match
 	p.addStore("ext@abc.net", db.SourceSSO) // standard
 	before := p.users()
-	var dry policyPreviewView
+	var dry adminapi.PolicyPreviewView
 	p.json(&dry, "policy set", "--team", p.team, "--mode", "domain", "--domains", "cba.net", "--dry-run")
 	if !dry.DryRun || dry.Exceptions.Total != 3 || dry.Exceptions.Becoming != 3 || len(dry.Users) != 3 {
 		t.Errorf("dry run = %+v, want 3 users becoming exceptions", dry)
 	}
-	var v policyView
+	var v adminapi.PolicyView
 	p.json(&v, "policy show", "--team", p.team)
 	if v.Mode != "default" {
 		t.Errorf("dry run changed the policy: %+v", v)
@@ -452,7 +454,7 @@ func TestR_POL_6(t *testing.T) {
 	if code != http.StatusUnprocessableEntity || errCode(body) != "last_domain" {
 		t.Errorf("API emptying the domain list: %d %s", code, body)
 	}
-	var v policyView
+	var v adminapi.PolicyView
 	// the CLI adds and removes too, under the same rule
 	p.json(&v, "policy domains", "--team", p.team, "--add", "x.example", "--remove", "cba.net")
 	if !cmp.Equal(v.Domains, []string{"x.example"}) {
@@ -497,8 +499,8 @@ func TestR_POL_7(t *testing.T) {
 	api := p.api()
 	tok := p.token("boss@cba.net")
 	var page struct {
-		Exceptions []exceptionView `json:"exceptions"`
-		Next       string          `json:"next"`
+		Exceptions []adminapi.ExceptionView `json:"exceptions"`
+		Next       string                   `json:"next"`
 	}
 	if code, body := api.do(tok, "GET", "/teams/"+p.team+"/policy/exceptions?type=external&limit=1", nil, &page); code != 200 || len(page.Exceptions) != 1 || page.Next == "" || page.Exceptions[0].Current != "external" {
 		t.Errorf("API exceptions page: %d %s", code, body)
@@ -510,7 +512,7 @@ func TestR_POL_7(t *testing.T) {
 		t.Errorf("API bad filter: %d %s", code, body)
 	}
 	// many at once, to the same type
-	var tc typeChangeView
+	var tc adminapi.TypeChangeView
 	p.json(&tc, "users set-type", "--team", p.team, "--type", "external", "s1@abc.net", "s2@abc.net")
 	if len(tc.Users) != 2 || len(tc.Warnings) != 0 {
 		t.Errorf("set-type many: %+v", tc)
@@ -542,7 +544,7 @@ func TestR_POL_8(t *testing.T) {
 	p := newPolEnv(t)
 	p.setPolicy("domain", "cba.net")
 	p.addCLI("m@cba.net", "admin")
-	var tc typeChangeView
+	var tc adminapi.TypeChangeView
 	errOut := p.json(&tc, "users set-type", "--team", p.team, "--type", "external", "m@cba.net")
 	if len(tc.Warnings) != 1 || tc.Warnings[0].Code != "creates_exception" || tc.Warnings[0].Email != "m@cba.net" {
 		t.Errorf("warnings = %+v", tc.Warnings)
@@ -581,7 +583,7 @@ func TestR_POL_9(t *testing.T) {
 		if err != nil || len(recs) != 5 {
 			t.Fatalf("%s: %d records, %v\n%s", name, len(recs), err, body)
 		}
-		if !cmp.Equal(recs[0], usageColumns) {
+		if !cmp.Equal(recs[0], adminapi.UsageColumns) {
 			t.Errorf("%s header = %v", name, recs[0])
 		}
 		got := map[string]string{}
@@ -602,7 +604,7 @@ func TestR_POL_9(t *testing.T) {
 		t.Fatalf("report usage: %d %s", code, errOut)
 	}
 	checkCSV("CLI CSV", out)
-	var rows []usageRecord
+	var rows []adminapi.UsageRecord
 	out, _, code = p.run("report usage", "--team", p.team, "--format", "json")
 	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 4 {
 		t.Fatalf("report usage json: %d\n%s", code, out)
@@ -707,11 +709,11 @@ func TestPolicyAPIAdminsOnly(t *testing.T) {
 		t.Errorf("another team's policy: %d %s", code, body)
 	}
 	// the change is in the audit log with the admin who made it
-	var v policyView
+	var v adminapi.PolicyView
 	if code, body := api.do(p.token("second@cba.net"), "PUT", "/teams/"+p.team+"/policy", map[string]any{"mode": "domain", "domains": []string{"abc.net"}}, &v); code != 200 {
 		t.Fatalf("set policy: %d %s", code, body)
 	}
-	var audit []auditView
+	var audit []adminapi.AuditView
 	p.json(&audit, "audit", "--team", p.team, "--limit", "1")
 	if len(audit) != 1 || audit[0].Action != "policy.set" || audit[0].ActorName != "second@cba.net" || audit[0].ActorKind != "admin" {
 		t.Errorf("audit = %+v, want policy.set by second@cba.net", audit)
@@ -732,7 +734,7 @@ func TestPolicyCLIAuditActor(t *testing.T) {
 	p := newPolEnv(t)
 	p.addCLI("plain@cba.net", "admin")
 	p.json(nil, "policy set", "--team", p.team, "--mode", "domain", "--domains", "cba.net", "--as", "boss@cba.net")
-	var audit []auditView
+	var audit []adminapi.AuditView
 	p.json(&audit, "audit", "--team", p.team, "--limit", "1")
 	if len(audit) != 1 || audit[0].Action != "policy.set" || audit[0].ActorName != "boss@cba.net" {
 		t.Errorf("audit = %+v", audit)
@@ -782,7 +784,7 @@ func TestPolicyDomainsCapped(t *testing.T) {
 	if !strings.Contains(errOut, "at most 1000") {
 		t.Errorf("CLI over the cap: %q", errOut)
 	}
-	var v policyView
+	var v adminapi.PolicyView
 	p.json(&v, "policy show", "--team", p.team)
 	if !cmp.Equal(v.Domains, []string{"cba.net"}) {
 		t.Errorf("domains after refused changes = %v", v.Domains)

@@ -1,20 +1,21 @@
 package main
 
 import (
-	"context"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/roster-dev/roster/scim"
 )
 
-// The SCIM 2.0 service provider, mounted at /scim/v2/ (BaseURL + /scim/v2 is
+// scimHandler is the SCIM 2.0 service provider, mounted at /scim/v2/ (BaseURL + /scim/v2 is
 // what identity providers are given as the tenant URL).
-func startSCIM(ctx context.Context, a *app) error {
-	c := a.Config.SCIM
-	h := scim.NewHandler(a.Store, scim.Options{
-		BaseURL:           a.BaseURL + "/scim/v2",
-		Logger:            a.Log.With("area", "scim"),
-		Now:               a.Now,
+func scimHandler(cfg *Config, store scim.Store, log *slog.Logger, now func() time.Time) http.Handler {
+	c := cfg.SCIM
+	h := scim.NewHandler(store, scim.Options{
+		BaseURL:           cfg.BaseURL + "/scim/v2",
+		Logger:            log.With("area", "scim"),
+		Now:               now,
 		RateLimit:         c.RateLimit,
 		Burst:             c.Burst,
 		MaxBodyBytes:      c.MaxBodyBytes,
@@ -23,6 +24,5 @@ func startSCIM(ctx context.Context, a *app) error {
 		TokenCacheTTL:     c.TokenCacheTTL,
 		CursorKey:         c.cursorKey(),
 	})
-	a.Mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
-	return nil
+	return http.StripPrefix("/scim/v2", h)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,44 +15,6 @@ import (
 
 	"github.com/roster-dev/roster/db/gormdb"
 )
-
-// app is what serve-time services get: the mux to mount on, the store, the
-// configuration, the logger and Roster's public base URL.
-type app struct {
-	Mux     *http.ServeMux
-	Store   *gormdb.Store
-	Config  *Config
-	Log     *slog.Logger
-	BaseURL string
-	Now     func() time.Time
-
-	bg sync.WaitGroup
-}
-
-// service is a part of `roster serve` (SCIM, SSO, directory sync, ...). Start
-// mounts handlers and may start background loops that stop when ctx ends
-// (use a.Go so serve waits for them on shutdown).
-type service struct {
-	Name  string
-	Start func(ctx context.Context, a *app) error
-}
-
-// services are the parts of `roster serve`, in start order: one explicit
-// list, no init() registry (issue 10 #4).
-func services() []service {
-	return []service{
-		{Name: "directory", Start: startDirectoryService},
-		{Name: "policy", Start: startPolicy},
-		{Name: "scim", Start: startSCIM},
-		{Name: "sso", Start: startSSO},
-	}
-}
-
-// Go runs f in the background; serve waits for it before exiting.
-func (a *app) Go(f func()) {
-	a.bg.Add(1)
-	go func() { defer a.bg.Done(); f() }()
-}
 
 func cmdServe(fs *pflag.FlagSet) runFunc {
 	listen := fs.String("listen", "", "listen address (overrides ROSTER_LISTEN and listen in the config file)")
@@ -89,118 +50,50 @@ func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
-	a := &app{Mux: http.NewServeMux(), Store: store, Config: cfg, Log: e.Log, BaseURL: cfg.BaseURL, Now: e.Now}
-	a.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	a.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := store.Ping(pctx); err != nil {
-			a.Log.Warn("readiness check failed", "err", err)
-			w.Header().Set("Retry-After", retryAfterUnavailable)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
-	mountAdminAPI(a)
-	svcCtx, stopServices := context.WithCancel(ctx)
-	defer stopServices()
-	for _, s := range services() {
-		if err := s.Start(svcCtx, a); err != nil {
-			ln.Close()
-			return fmt.Errorf("start %s: %w", s.Name, err)
-		}
+	w, err := wire(cfg, store, e.Log, e.Now)
+	if err != nil {
+		ln.Close()
+		return err
 	}
+	// The background loops (directory sync, SSO metadata refresh) stop with
+	// ctx; serve waits for them before it returns.
+	loopCtx, stopLoops := context.WithCancel(ctx)
+	defer stopLoops()
+	var bg sync.WaitGroup
+	for _, loop := range w.loops {
+		bg.Add(1)
+		go func() { defer bg.Done(); loop(loopCtx) }()
+	}
+	log := e.Log
 	srv := &http.Server{
-		Handler:           recoverer(a.Log, logRequests(a.Log, a.Mux)),
+		Handler:           w.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	a.Log.Info("roster serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", string(store.Dialect()), "sqlite_driver", gormdb.SQLiteDriver, "version", version)
+	log.Info("roster serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", string(store.Dialect()), "sqlite_driver", gormdb.SQLiteDriver, "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		stopServices()
-		a.bg.Wait()
+		stopLoops()
+		bg.Wait()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	a.Log.Info("shutting down")
-	stopServices()
+	log.Info("shutting down")
+	stopLoops()
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = srv.Shutdown(sctx)
-	a.bg.Wait()
+	bg.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	a.Log.Info("stopped")
+	log.Info("stopped")
 	return nil
-}
-
-// statusWriter remembers the status code for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// logRequests logs method, path (never the query or headers, which can carry
-// secrets or personal data), status and duration at debug level; 5xx at warn.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		level := slog.LevelDebug
-		if sw.status >= 500 {
-			level = slog.LevelWarn
-		}
-		log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
-	})
-}
-
-// recoverer turns a panic into a logged 500 with a generic body.
-func recoverer(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v))
-				writeJSON(w, http.StatusInternalServerError, apiErrorBody{Error: apiErrorDetail{Code: "internal", Message: "internal error"}})
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }
 
 // openStore opens the configured database with the role policy wired in.

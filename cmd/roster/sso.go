@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -14,13 +13,11 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/sso"
 )
-
-// ssoAdmins is R-ADM-7: only the primary admin and SSO admins manage SSO.
-var ssoAdmins = []db.Role{db.RolePrimary, db.RoleSSO}
 
 // newSSOService builds the sso package's service from the configuration.
 func newSSOService(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time) (*sso.Service, error) {
@@ -34,114 +31,6 @@ func newSSOService(cfg *Config, store *gormdb.Store, log *slog.Logger, now func(
 			BlockPrivate: cfg.SSO.BlockPrivateMetadataURLs, AllowLoopback: cfg.SSO.AllowLoopbackMetadata}})
 }
 
-// startSSO mounts the per-team SAML endpoints (/sso/{team}/metadata, login,
-// acs), GET /api/v1/me, the SSO admin API, and the metadata refresh loop.
-func startSSO(ctx context.Context, a *app) error {
-	svc, err := newSSOService(a.Config, a.Store, a.Log, a.Now)
-	if err != nil {
-		return err
-	}
-	svc.Register(a.Mux)
-	a.API("GET", "/teams/{team}/sso", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
-		v, err := svc.Show(r.Context(), c.Team.ID, c.Actor)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, v)
-		return nil
-	})
-	update := func(w http.ResponseWriter, r *http.Request, c apiCall) error {
-		var in sso.Settings
-		if err := decodeJSON(r, &in); err != nil {
-			return err
-		}
-		v, err := svc.Update(r.Context(), c.Team.ID, c.Actor, in)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, v)
-		return nil
-	}
-	a.API("PUT", "/teams/{team}/sso", ssoAdmins, update)
-	a.API("PATCH", "/teams/{team}/sso", ssoAdmins, update)
-	a.API("DELETE", "/teams/{team}/sso", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
-		if err := svc.Delete(r.Context(), c.Team.ID, c.Actor); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	})
-	a.API("POST", "/teams/{team}/sso/domains/{domain}/verify", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
-		v, err := svc.VerifyDomain(r.Context(), c.Team.ID, r.PathValue("domain"), c.Actor)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, v)
-		return nil
-	})
-	a.API("POST", "/teams/{team}/sso/keys", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
-		v, err := svc.RotateKey(r.Context(), c.Team.ID, c.Actor)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, v)
-		return nil
-	})
-	a.API("DELETE", "/teams/{team}/sso/keys/{key}", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
-		v, err := svc.RetireKey(r.Context(), c.Team.ID, r.PathValue("key"), c.Actor)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, v)
-		return nil
-	})
-	a.API("POST", "/teams/{team}/sso/refresh", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
-		if _, err := svc.Show(r.Context(), c.Team.ID, c.Actor); err != nil {
-			return err
-		}
-		rerr := svc.Refresh(r.Context(), c.Team.ID)
-		v, err := svc.Show(r.Context(), c.Team.ID, c.Actor)
-		if err != nil {
-			return err
-		}
-		status := http.StatusOK
-		if rerr != nil {
-			status = http.StatusBadGateway // v.IdP.RefreshError says why
-		}
-		writeJSON(w, status, v)
-		return nil
-	})
-	// Test mode: returns where to send the admin's browser; the ACS then
-	// shows the parsed assertion and provisions nothing.
-	a.API("POST", "/teams/{team}/sso/test", ssoAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
-		start, err := svc.StartTest(r.Context(), c.Team.ID, c.Actor)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"redirect_url": start.RedirectURL, "post_form": string(start.PostForm)})
-		return nil
-	})
-	interval := a.Config.SSO.MetadataRefreshInterval
-	a.Go(func() { svc.Run(ctx, interval) })
-	return nil
-}
-
-// ssoActor is the operator, or the admin named by --as (who must then be the
-// primary admin or an SSO admin, R-ADM-7).
-func ssoActor(ctx context.Context, e *env, s *gormdb.Store, team, as string) (db.Actor, error) {
-	if strings.TrimSpace(as) == "" {
-		return e.operator(), nil
-	}
-	u, err := s.FindUser(ctx, team, db.UserKey{Email: as})
-	if err != nil {
-		if db.CodeOf(err) == "user_not_found" {
-			return db.Actor{}, db.Errorf(db.ErrForbidden, "not_admin", "%s is not a user of this team", as)
-		}
-		return db.Actor{}, err
-	}
-	return db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, nil
-}
-
 // ssoSetup resolves --team (rewriting *team to the id) and --as, and builds
 // the sso service the sso commands call.
 func ssoSetup(ctx context.Context, e *env, fs *pflag.FlagSet, team *string, as string) (*sso.Service, db.Actor, error) {
@@ -153,7 +42,7 @@ func ssoSetup(ctx context.Context, e *env, fs *pflag.FlagSet, team *string, as s
 	if err != nil {
 		return nil, db.Actor{}, err
 	}
-	by, err := ssoActor(ctx, e, s, *team, as)
+	by, err := actingAdmin(ctx, e, s, *team, as, adminapi.SSOAdmins) // R-ADM-7
 	if err != nil {
 		return nil, db.Actor{}, err
 	}
@@ -354,4 +243,42 @@ func ssoTable(w *tabwriter.Writer, v sso.View) {
 	for _, wn := range v.Warnings {
 		fmt.Fprintf(w, "WARNING\t%s\n", wn)
 	}
+}
+
+// ssoAdminAPI adapts the sso service to the admin API's SSO interface.
+type ssoAdminAPI struct{ svc *sso.Service }
+
+func (s ssoAdminAPI) Show(ctx context.Context, team string, by db.Actor) (any, error) {
+	return s.svc.Show(ctx, team, by)
+}
+
+func (s ssoAdminAPI) Update(ctx context.Context, team string, by db.Actor, decode func(any) error) (any, error) {
+	var in sso.Settings
+	if err := decode(&in); err != nil {
+		return nil, err
+	}
+	return s.svc.Update(ctx, team, by, in)
+}
+
+func (s ssoAdminAPI) Delete(ctx context.Context, team string, by db.Actor) error {
+	return s.svc.Delete(ctx, team, by)
+}
+
+func (s ssoAdminAPI) VerifyDomain(ctx context.Context, team, domain string, by db.Actor) (any, error) {
+	return s.svc.VerifyDomain(ctx, team, domain, by)
+}
+
+func (s ssoAdminAPI) RotateKey(ctx context.Context, team string, by db.Actor) (any, error) {
+	return s.svc.RotateKey(ctx, team, by)
+}
+
+func (s ssoAdminAPI) RetireKey(ctx context.Context, team, key string, by db.Actor) (any, error) {
+	return s.svc.RetireKey(ctx, team, key, by)
+}
+
+func (s ssoAdminAPI) Refresh(ctx context.Context, team string) error { return s.svc.Refresh(ctx, team) }
+
+func (s ssoAdminAPI) StartTest(ctx context.Context, team string, by db.Actor) (string, []byte, error) {
+	st, err := s.svc.StartTest(ctx, team, by)
+	return st.RedirectURL, st.PostForm, err
 }

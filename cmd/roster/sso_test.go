@@ -27,6 +27,7 @@ import (
 	"github.com/crewjam/saml/logger"
 	dsig "github.com/russellhaering/goxmldsig"
 
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/sso"
 )
 
@@ -209,7 +210,7 @@ func TestSSOEndToEnd(t *testing.T) {
 	if err := jsonDecodeBody(res, &me); err != nil || me.User.Email != "dana@acme.test" || me.Team.ID != teamA || me.User.Source != "sso" {
 		t.Fatalf("me = %+v %v", me, err)
 	}
-	var users []userView
+	var users []adminapi.UserView
 	c.ok(&users, "users", "list", "--team", teamA, "-o", "json")
 	found := false
 	for _, u := range users {
@@ -272,7 +273,7 @@ func TestSSOAdminAPIRoles(t *testing.T) {
 	if r := call(t, "POST", base+"/api/v1/teams/"+team+"/sso/test", tok, ""); r.status != http.StatusOK || !strings.HasPrefix(r.body["redirect_url"].(string), idp.srv.URL+"/sso?") {
 		t.Errorf("test mode: %d %v", r.status, r.body)
 	}
-	var audit []auditView
+	var audit []adminapi.AuditView
 	c.ok(&audit, "audit", "--team", team, "-o", "json")
 	n := 0
 	for _, a := range audit {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"testing"
+
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 )
 
 // TestAdminTokensAreTheirOwnersAlone: an admin lists, creates and revokes
@@ -20,11 +22,11 @@ func TestAdminTokensAreTheirOwnersAlone(t *testing.T) {
 	var scim map[string]string
 	c.ok(&scim, "token", "create", "--team", team, "-o", "json")
 
-	var all []tokenView
+	var all []adminapi.TokenView
 	c.ok(&all, "token", "list", "--team", team, "-o", "json")
 	kindOf := map[string]string{}
 	var patTok, secTok string
-	var users []userView
+	var users []adminapi.UserView
 	c.ok(&users, "users", "list", "--team", team, "-o", "json")
 	owner := map[string]string{}
 	for _, u := range users {

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"time"
 
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/rolepolicy"
+	"github.com/roster-dev/roster/sso"
 )
 
 // storeConfig is where cmd/roster composes the store with the feature
@@ -14,4 +20,119 @@ import (
 func storeConfig(cfg *Config, log *slog.Logger, skipMigrate bool) gormdb.Config {
 	return gormdb.Config{DSN: cfg.Database, Logger: log, SkipMigrate: skipMigrate,
 		Classify: rolepolicy.Classify, NormalizeDomain: rolepolicy.EmailDomain}
+}
+
+// wired is what `roster serve` runs: one HTTP handler and the background
+// loops, each stopping when its context ends.
+type wired struct {
+	handler http.Handler
+	loops   []func(ctx context.Context)
+}
+
+// wire is the one place `roster serve` is composed (issue 10 #4): every
+// HTTP handler — health, readiness, SCIM, SAML SSO with GET /api/v1/me, the
+// admin API — and every background loop — directory sync, SSO metadata
+// refresh — built from the configuration and the store. serve only listens
+// and shuts down.
+func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time) (*wired, error) {
+	w := &wired{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		adminapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := store.Ping(pctx); err != nil {
+			log.Warn("readiness check failed", "err", err)
+			w.Header().Set("Retry-After", adminapi.RetryAfterUnavailable)
+			adminapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+			return
+		}
+		adminapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	if loop := directoryLoop(cfg, store, log, now); loop != nil {
+		w.loops = append(w.loops, loop)
+	}
+	mux.Handle("/scim/v2/", scimHandler(cfg, store, log, now))
+	svc, err := newSSOService(cfg, store, log, now)
+	if err != nil {
+		return nil, fmt.Errorf("start sso: %w", err)
+	}
+	svc.Register(mux) // /sso/{team}/metadata, login, acs and GET /api/v1/me
+	interval := cfg.SSO.MetadataRefreshInterval
+	w.loops = append(w.loops, func(ctx context.Context) { svc.Run(ctx, interval) })
+	newAdminAPI(cfg, store, log, now, svc).Register(mux)
+	w.handler = recoverer(log, logRequests(log, mux))
+	return w, nil
+}
+
+// newAdminAPI builds the admin API (internal/adminapi) on the store, with
+// the SSO configuration routes when svc is not nil.
+func newAdminAPI(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, svc *sso.Service) *adminapi.API {
+	d := adminapi.Deps{Store: store, Log: log, BaseURL: cfg.BaseURL, Now: now,
+		MaxBody: cfg.API.MaxBodyBytes, ParseDomains: parseDomains}
+	if svc != nil {
+		d.SSO = ssoAdminAPI{svc}
+	}
+	return adminapi.New(d)
+}
+
+// The admin API sees the store and SSO only through the interfaces it declares.
+var (
+	_ adminapi.Store = (*gormdb.Store)(nil)
+	_ adminapi.SSO   = ssoAdminAPI{}
+)
+
+// statusWriter remembers the status code for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs method, path (never the query or headers, which can carry
+// secrets or personal data), status and duration at debug level; 5xx at warn.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		level := slog.LevelDebug
+		if sw.status >= 500 {
+			level = slog.LevelWarn
+		}
+		log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
+	})
+}
+
+// recoverer turns a panic into a logged 500 with a generic body.
+func recoverer(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				adminapi.WriteJSON(w, http.StatusInternalServerError, adminapi.ErrorBody{Error: adminapi.ErrorDetail{Code: "internal", Message: "internal error"}})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
 }

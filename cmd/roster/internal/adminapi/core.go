@@ -1,4 +1,4 @@
-package main
+package adminapi
 
 import (
 	"net/http"
@@ -7,64 +7,64 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-// mountAdminAPI registers the core admin API: the team, its users, admin
-// roles, tokens and audit log. Feature files add their own routes with a.API.
-func mountAdminAPI(a *app) {
-	a.API("GET", "/teams/{team}", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
-		writeJSON(w, http.StatusOK, teamViewOf(c.Team))
+// mountCore registers the core admin API: the team, its users, admin
+// roles, tokens and audit log. policy.go and sso.go add the feature routes.
+func (a *api) mountCore() {
+	a.route("GET", "/teams/{team}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		WriteJSON(w, http.StatusOK, TeamViewOf(c.Team))
 		return nil
 	})
-	a.API("GET", "/teams/{team}/users", allAdmins, a.apiListUsers)
-	a.API("POST", "/teams/{team}/users", allAdmins, a.apiCreateUser)
-	a.API("GET", "/teams/{team}/users/{user}", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+	a.route("GET", "/teams/{team}/users", AllAdmins, a.apiListUsers)
+	a.route("POST", "/teams/{team}/users", AllAdmins, a.apiCreateUser)
+	a.route("GET", "/teams/{team}/users/{user}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		u, err := a.Store.GetUser(r.Context(), c.Team.ID, r.PathValue("user"))
 		if err != nil {
 			return err
 		}
-		v, err := userViewOf(r.Context(), a.Store, u)
+		v, err := UserViewOf(r.Context(), a.Store, u)
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, v)
+		WriteJSON(w, http.StatusOK, v)
 		return nil
 	})
-	a.API("PATCH", "/teams/{team}/users/{user}", allAdmins, a.apiUpdateUser)
-	a.API("DELETE", "/teams/{team}/users/{user}", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+	a.route("PATCH", "/teams/{team}/users/{user}", AllAdmins, a.apiUpdateUser)
+	a.route("DELETE", "/teams/{team}/users/{user}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		if err := a.Store.DeleteUser(r.Context(), c.Team.ID, r.PathValue("user"), c.Actor); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
-	a.API("PUT", "/teams/{team}/users/{user}/role", allAdmins, a.apiSetRole)
-	a.API("GET", "/teams/{team}/admins", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+	a.route("PUT", "/teams/{team}/users/{user}/role", AllAdmins, a.apiSetRole)
+	a.route("GET", "/teams/{team}/admins", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		us, err := a.Store.ListAdmins(r.Context(), c.Team.ID)
 		if err != nil {
 			return err
 		}
-		vs, err := userViews(r.Context(), a.Store, c.Team.ID, us)
+		vs, err := UserViews(r.Context(), a.Store, c.Team.ID, us)
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, vs)
+		WriteJSON(w, http.StatusOK, vs)
 		return nil
 	})
-	a.API("GET", "/teams/{team}/tokens", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+	a.route("GET", "/teams/{team}/tokens", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		ts, err := a.Store.ListTokens(r.Context(), c.Team.ID)
 		if err != nil {
 			return err
 		}
-		vs := []tokenView{}
+		vs := []TokenView{}
 		for _, t := range ts {
 			if c.mayManageToken(t) {
-				vs = append(vs, tokenViewOf(t))
+				vs = append(vs, TokenViewOf(t))
 			}
 		}
-		writeJSON(w, http.StatusOK, vs)
+		WriteJSON(w, http.StatusOK, vs)
 		return nil
 	})
-	a.API("POST", "/teams/{team}/tokens", allAdmins, a.apiCreateToken)
-	a.API("DELETE", "/teams/{team}/tokens/{token}", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+	a.route("POST", "/teams/{team}/tokens", AllAdmins, a.apiCreateToken)
+	a.route("DELETE", "/teams/{team}/tokens/{token}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		id := r.PathValue("token")
 		ts, err := a.Store.ListTokens(r.Context(), c.Team.ID)
 		if err != nil {
@@ -82,7 +82,7 @@ func mountAdminAPI(a *app) {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
-	a.API("GET", "/teams/{team}/audit", allAdmins, func(w http.ResponseWriter, r *http.Request, c apiCall) error {
+	a.route("GET", "/teams/{team}/audit", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		q := db.AuditQuery{}
 		if v := r.URL.Query().Get("limit"); v != "" {
 			n, err := strconv.Atoi(v)
@@ -102,11 +102,11 @@ func mountAdminAPI(a *app) {
 		if err != nil {
 			return err
 		}
-		vs := make([]auditView, len(es))
+		vs := make([]AuditView, len(es))
 		for i, e := range es {
-			vs[i] = auditViewOf(e)
+			vs[i] = AuditViewOf(e)
 		}
-		writeJSON(w, http.StatusOK, vs)
+		WriteJSON(w, http.StatusOK, vs)
 		return nil
 	})
 }
@@ -114,19 +114,22 @@ func mountAdminAPI(a *app) {
 // mayManageToken is the admin API's token rule (issue 9 #2): SCIM tokens
 // are the team's, so every admin the route allows lists and revokes them; an
 // admin token is its owner's alone. The CLI operator is not bound by it.
-func (c apiCall) mayManageToken(t db.Token) bool {
+func (c call) mayManageToken(t db.Token) bool {
 	return t.Kind != db.TokenAdmin || t.UserID == c.Admin.ID
 }
 
+// UsersPageMax is the largest page of users list (CLI --limit, API limit).
+const UsersPageMax = 1000
+
 // apiListUsers pages through the team's users by id: limit (default 100,
-// at most usersPageMax), after (a cursor: the previous page's next), and
+// at most UsersPageMax), after (a cursor: the previous page's next), and
 // next in the response, empty on the last page.
-func (a *app) apiListUsers(w http.ResponseWriter, r *http.Request, c apiCall) error {
+func (a *api) apiListUsers(w http.ResponseWriter, r *http.Request, c call) error {
 	limit := 100
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > usersPageMax {
-			return db.Errorf(db.ErrInvalid, "limit_invalid", "limit must be an integer from 1 to %d", usersPageMax)
+		if err != nil || n < 1 || n > UsersPageMax {
+			return db.Errorf(db.ErrInvalid, "limit_invalid", "limit must be an integer from 1 to %d", UsersPageMax)
 		}
 		limit = n
 	}
@@ -141,11 +144,11 @@ func (a *app) apiListUsers(w http.ResponseWriter, r *http.Request, c apiCall) er
 		us = us[:limit]
 		next = us[len(us)-1].ID
 	}
-	vs, err := userViews(r.Context(), a.Store, c.Team.ID, us)
+	vs, err := UserViews(r.Context(), a.Store, c.Team.ID, us)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": vs, "next": next})
+	WriteJSON(w, http.StatusOK, map[string]any{"users": vs, "next": next})
 	return nil
 }
 
@@ -157,7 +160,7 @@ type createUserRequest struct {
 	Type      string `json:"type"`   // optional: standard or external, skipping classification
 }
 
-func (a *app) apiCreateUser(w http.ResponseWriter, r *http.Request, c apiCall) error {
+func (a *api) apiCreateUser(w http.ResponseWriter, r *http.Request, c call) error {
 	var req createUserRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -178,12 +181,12 @@ func (a *app) apiCreateUser(w http.ResponseWriter, r *http.Request, c apiCall) e
 	if err != nil {
 		return err
 	}
-	v, err := userViewOf(r.Context(), a.Store, u)
+	v, err := UserViewOf(r.Context(), a.Store, u)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", a.BaseURL+"/api/v1/teams/"+c.Team.ID+"/users/"+u.ID)
-	writeJSON(w, http.StatusCreated, v)
+	WriteJSON(w, http.StatusCreated, v)
 	return nil
 }
 
@@ -194,7 +197,7 @@ type updateUserRequest struct {
 	Status    *string `json:"status"`
 }
 
-func (a *app) apiUpdateUser(w http.ResponseWriter, r *http.Request, c apiCall) error {
+func (a *api) apiUpdateUser(w http.ResponseWriter, r *http.Request, c call) error {
 	var req updateUserRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -220,15 +223,15 @@ func (a *app) apiUpdateUser(w http.ResponseWriter, r *http.Request, c apiCall) e
 	if err != nil {
 		return err
 	}
-	v, err := userViewOf(r.Context(), a.Store, u)
+	v, err := UserViewOf(r.Context(), a.Store, u)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, v)
+	WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
-func (a *app) apiSetRole(w http.ResponseWriter, r *http.Request, c apiCall) error {
+func (a *api) apiSetRole(w http.ResponseWriter, r *http.Request, c call) error {
 	var req struct {
 		Role string `json:"role"`
 	}
@@ -246,15 +249,15 @@ func (a *app) apiSetRole(w http.ResponseWriter, r *http.Request, c apiCall) erro
 	if err != nil {
 		return err
 	}
-	v, err := userViewOf(r.Context(), a.Store, u)
+	v, err := UserViewOf(r.Context(), a.Store, u)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, v)
+	WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
-func (a *app) apiCreateToken(w http.ResponseWriter, r *http.Request, c apiCall) error {
+func (a *api) apiCreateToken(w http.ResponseWriter, r *http.Request, c call) error {
 	var req struct {
 		Kind string `json:"kind"`
 	}
@@ -281,6 +284,6 @@ func (a *app) apiCreateToken(w http.ResponseWriter, r *http.Request, c apiCall) 
 	if k == db.TokenSCIM {
 		v["scim_base_url"] = a.BaseURL + "/scim/v2"
 	}
-	writeJSON(w, http.StatusCreated, v)
+	WriteJSON(w, http.StatusCreated, v)
 	return nil
 }

@@ -1,0 +1,82 @@
+package adminapi
+
+import "net/http"
+
+// mountSSO registers the SSO configuration routes.
+func (a *api) mountSSO() {
+	a.route("GET", "/teams/{team}/sso", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		v, err := a.SSO.Show(r.Context(), c.Team.ID, c.Actor)
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, v)
+		return nil
+	})
+	update := func(w http.ResponseWriter, r *http.Request, c call) error {
+		v, err := a.SSO.Update(r.Context(), c.Team.ID, c.Actor, func(v any) error { return decodeJSON(r, v) })
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, v)
+		return nil
+	}
+	a.route("PUT", "/teams/{team}/sso", SSOAdmins, update)
+	a.route("PATCH", "/teams/{team}/sso", SSOAdmins, update)
+	a.route("DELETE", "/teams/{team}/sso", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		if err := a.SSO.Delete(r.Context(), c.Team.ID, c.Actor); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	a.route("POST", "/teams/{team}/sso/domains/{domain}/verify", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		v, err := a.SSO.VerifyDomain(r.Context(), c.Team.ID, r.PathValue("domain"), c.Actor)
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, v)
+		return nil
+	})
+	a.route("POST", "/teams/{team}/sso/keys", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		v, err := a.SSO.RotateKey(r.Context(), c.Team.ID, c.Actor)
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, v)
+		return nil
+	})
+	a.route("DELETE", "/teams/{team}/sso/keys/{key}", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		v, err := a.SSO.RetireKey(r.Context(), c.Team.ID, r.PathValue("key"), c.Actor)
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, v)
+		return nil
+	})
+	a.route("POST", "/teams/{team}/sso/refresh", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		if _, err := a.SSO.Show(r.Context(), c.Team.ID, c.Actor); err != nil {
+			return err
+		}
+		rerr := a.SSO.Refresh(r.Context(), c.Team.ID)
+		v, err := a.SSO.Show(r.Context(), c.Team.ID, c.Actor)
+		if err != nil {
+			return err
+		}
+		status := http.StatusOK
+		if rerr != nil {
+			status = http.StatusBadGateway // the view's IdP refresh error says why
+		}
+		WriteJSON(w, status, v)
+		return nil
+	})
+	// Test mode: returns where to send the admin's browser; the ACS then
+	// shows the parsed assertion and provisions nothing.
+	a.route("POST", "/teams/{team}/sso/test", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		redirect, form, err := a.SSO.StartTest(r.Context(), c.Team.ID, c.Actor)
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, map[string]string{"redirect_url": redirect, "post_form": string(form)})
+		return nil
+	})
+}

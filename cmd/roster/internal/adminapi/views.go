@@ -1,0 +1,266 @@
+package adminapi
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/roster-dev/roster/db"
+)
+
+// UserView is a user as the CLI and the admin API show it.
+type UserView struct {
+	ID         string    `json:"id"`
+	Email      string    `json:"email"`
+	UserName   string    `json:"user_name"`
+	FirstName  string    `json:"first_name"`
+	LastName   string    `json:"last_name"`
+	Status     string    `json:"status"`
+	Type       string    `json:"type"`
+	Source     string    `json:"source"`
+	AdminRole  string    `json:"admin_role"`
+	Exception  bool      `json:"exception"`
+	Expected   string    `json:"expected_type,omitempty"`
+	ExternalID string    `json:"external_id,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// ExpectedTyper is the one store method the user views need.
+type ExpectedTyper interface {
+	ExpectedTypes(ctx context.Context, teamID string, userIDs []string) (map[string]db.UserType, error)
+}
+
+// UserViews renders users with their role-policy exception flags.
+func UserViews(ctx context.Context, s ExpectedTyper, teamID string, users []db.User) ([]UserView, error) {
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	expected, err := s.ExpectedTypes(ctx, teamID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UserView, len(users))
+	for i, u := range users {
+		exp := expected[u.ID]
+		out[i] = UserView{ID: u.ID, Email: u.Email, UserName: u.UserName, FirstName: u.FirstName, LastName: u.LastName,
+			Status: string(u.Status), Type: string(u.Type), Source: string(u.Source), AdminRole: string(u.AdminRole),
+			Exception: u.Exception(exp), Expected: string(exp), ExternalID: u.ExternalID,
+			CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	}
+	return out, nil
+}
+
+func UserViewOf(ctx context.Context, s ExpectedTyper, u db.User) (UserView, error) {
+	v, err := UserViews(ctx, s, u.TeamID, []db.User{u})
+	if err != nil {
+		return UserView{}, err
+	}
+	return v[0], nil
+}
+
+// TeamView is a team as the CLI and API show it.
+type TeamView struct {
+	ID           string    `json:"id"`
+	AccountID    string    `json:"account_id"`
+	Name         string    `json:"name"`
+	PrimaryAdmin string    `json:"primary_admin_id"`
+	PolicyMode   string    `json:"policy_mode"`
+	Domains      []string  `json:"policy_domains"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func TeamViewOf(t db.Team) TeamView {
+	d := t.Policy.Domains
+	if d == nil {
+		d = []string{}
+	}
+	return TeamView{ID: t.ID, AccountID: t.AccountID, Name: t.Name, PrimaryAdmin: t.PrimaryUserID,
+		PolicyMode: string(t.Policy.Mode), Domains: d, CreatedAt: t.CreatedAt}
+}
+
+// TokenView never includes the secret or its hash.
+type TokenView struct {
+	ID         string     `json:"id"`
+	Kind       string     `json:"kind"`
+	Prefix     string     `json:"prefix"`
+	UserID     string     `json:"user_id,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+func TokenViewOf(t db.Token) TokenView {
+	return TokenView{ID: t.ID, Kind: string(t.Kind), Prefix: t.Prefix, UserID: t.UserID, CreatedAt: t.CreatedAt,
+		LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt}
+}
+
+// AuditView is an audit entry.
+type AuditView struct {
+	ID         int64     `json:"id"`
+	At         time.Time `json:"at"`
+	ActorKind  string    `json:"actor_kind"`
+	ActorID    string    `json:"actor_id"`
+	ActorName  string    `json:"actor_name"`
+	Action     string    `json:"action"`
+	TargetKind string    `json:"target_kind"`
+	TargetID   string    `json:"target_id"`
+	Details    string    `json:"details,omitempty"`
+}
+
+func AuditViewOf(a db.AuditEntry) AuditView {
+	return AuditView{ID: a.ID, At: a.At, ActorKind: string(a.Actor.Kind), ActorID: a.Actor.ID, ActorName: a.Actor.Name,
+		Action: a.Action, TargetKind: a.TargetKind, TargetID: a.TargetID, Details: a.Details}
+}
+
+// PolicyView is a team's policy as the CLI and the admin API show it.
+type PolicyView struct {
+	TeamID     string              `json:"team_id"`
+	Mode       string              `json:"mode"`
+	Domains    []string            `json:"domains"`
+	Exceptions ExceptionCountsView `json:"exceptions"`
+}
+
+type ExceptionCountsView struct {
+	Total    int `json:"total"`
+	Standard int `json:"standard"`
+	External int `json:"external"`
+}
+
+// PolicyPreviewView is the outcome of a dry run.
+type PolicyPreviewView struct {
+	DryRun     bool                 `json:"dry_run"`
+	TeamID     string               `json:"team_id"`
+	Mode       string               `json:"mode"`
+	Domains    []string             `json:"domains"`
+	Exceptions PolicyPreviewSummary `json:"exceptions"`
+	Users      []ExceptionView      `json:"users"` // the users that would become exceptions (a page)
+	Next       string               `json:"next,omitempty"`
+}
+
+type PolicyPreviewSummary struct {
+	Total    int `json:"total"`    // exceptions under the proposed policy
+	Becoming int `json:"becoming"` // of them, users that are not exceptions now
+	Cleared  int `json:"cleared"`  // exceptions now that would no longer be
+}
+
+// ExceptionView is one role-policy exception.
+type ExceptionView struct {
+	ID        string `json:"id"`
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Source    string `json:"source"`
+	Current   string `json:"current"`
+	Expected  string `json:"expected"`
+}
+
+func ExceptionViews(es []db.Exception) []ExceptionView {
+	out := make([]ExceptionView, len(es))
+	for i, e := range es {
+		out[i] = ExceptionView{ID: e.UserID, Email: e.Email, FirstName: e.FirstName, LastName: e.LastName,
+			Source: string(e.Source), Current: string(e.Current), Expected: string(e.Expected)}
+	}
+	return out
+}
+
+// TypeChangeView is the outcome of a type change or a revert.
+type TypeChangeView struct {
+	Users    []UserTypeChangeView `json:"users"`
+	Warnings []WarningView        `json:"warnings"`
+}
+
+type UserTypeChangeView struct {
+	ID        string `json:"id"`
+	Email     string `json:"email"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Expected  string `json:"expected"`
+	Exception bool   `json:"exception"`
+}
+
+type WarningView struct {
+	Code    string `json:"code"`
+	UserID  string `json:"user_id"`
+	Email   string `json:"email"`
+	Message string `json:"message"`
+}
+
+func TypeChangeViewOf(tc db.TypeChange) TypeChangeView {
+	v := TypeChangeView{Users: make([]UserTypeChangeView, len(tc.Users)), Warnings: make([]WarningView, len(tc.Warnings))}
+	emails := map[string]string{}
+	for i, u := range tc.Users {
+		v.Users[i] = UserTypeChangeView{ID: u.UserID, Email: u.Email, From: string(u.From), To: string(u.To),
+			Expected: string(u.Expected), Exception: u.Exception}
+		emails[u.UserID] = u.Email
+	}
+	for i, w := range tc.Warnings {
+		v.Warnings[i] = WarningView{Code: w.Code, UserID: w.UserID, Email: emails[w.UserID], Message: w.Message}
+	}
+	return v
+}
+
+func ParseMode(s string) (db.PolicyMode, error) {
+	switch m := db.PolicyMode(strings.ToLower(strings.TrimSpace(s))); m {
+	case db.PolicyDefault, db.PolicyDomain:
+		return m, nil
+	}
+	return "", db.Errorf(db.ErrInvalid, "mode_invalid", "policy mode %q is not default or domain", s)
+}
+
+// ParseTypeFilter maps all/standard/external to an exception filter.
+func ParseTypeFilter(s string) (db.UserType, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "all":
+		return "", nil
+	case "standard":
+		return db.TypeStandard, nil
+	case "external":
+		return db.TypeExternal, nil
+	}
+	return "", db.Errorf(db.ErrInvalid, "type_invalid", "type %q is not all, standard or external", s)
+}
+
+func ParseUserType(s string) (db.UserType, error) {
+	switch t := db.UserType(strings.ToLower(strings.TrimSpace(s))); t {
+	case db.TypeStandard, db.TypeExternal:
+		return t, nil
+	}
+	return "", db.Errorf(db.ErrInvalid, "type_invalid", "type %q is not standard or external", s)
+}
+
+// PolicyViewOf reads the team's stored policy and counts its exceptions.
+func PolicyViewOf(ctx context.Context, s interface {
+	GetTeam(ctx context.Context, teamID string) (db.Team, error)
+	CountExceptions(ctx context.Context, teamID string) (db.ExceptionCounts, error)
+}, teamID string) (PolicyView, error) {
+	t, err := s.GetTeam(ctx, teamID)
+	if err != nil {
+		return PolicyView{}, err
+	}
+	c, err := s.CountExceptions(ctx, teamID)
+	if err != nil {
+		return PolicyView{}, err
+	}
+	d := t.Policy.Domains
+	if d == nil {
+		d = []string{}
+	}
+	return PolicyView{TeamID: t.ID, Mode: string(t.Policy.Mode), Domains: d,
+		Exceptions: ExceptionCountsView{Total: c.Total, Standard: c.Standard, External: c.External}}, nil
+}
+
+func PreviewViewOf(teamID string, pv db.PolicyPreview, limit int) PolicyPreviewView {
+	d := pv.Policy.Domains
+	if d == nil {
+		d = []string{}
+	}
+	v := PolicyPreviewView{DryRun: true, TeamID: teamID, Mode: string(pv.Policy.Mode), Domains: d,
+		Exceptions: PolicyPreviewSummary{Total: pv.Exceptions, Becoming: pv.Becoming, Cleared: pv.Cleared},
+		Users:      ExceptionViews(pv.Users)}
+	if limit > 0 && len(pv.Users) == limit {
+		v.Next = pv.Users[len(pv.Users)-1].UserID
+	}
+	return v
+}
