@@ -3,6 +3,8 @@ package db
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -45,4 +47,24 @@ func CheckJSONText(body []byte) error {
 			return Errorf(ErrInvalid, "invalid_text", "the request body contains a NUL character (\\u0000), which is not allowed")
 		}
 	}
+}
+
+// CheckURLText is CheckText for a request's path and every query parameter
+// name and value: the one check each HTTP transport runs at its edge, so a
+// NUL or invalid UTF-8 in a URL is the same 400 everywhere (issue 9 #11).
+func CheckURLText(path string, query url.Values) error {
+	if err := CheckText("the request path", path); err != nil {
+		return err
+	}
+	for k, vs := range query {
+		if err := CheckText("a query parameter name", k); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if err := CheckText("query parameter "+strconv.Quote(k), v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -217,20 +217,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // checkURLText rejects a path or query parameter that is not UTF-8 or holds
 // a NUL (issue 9 #11), before any of it reaches the store.
 func checkURLText(r *http.Request) error {
-	if err := db.CheckText("the request path", r.URL.Path); err != nil {
-		return err
-	}
-	for k, vs := range r.URL.Query() {
-		if err := db.CheckText("a query parameter name", k); err != nil {
-			return err
-		}
-		for _, v := range vs {
-			if err := db.CheckText("query parameter "+strconv.Quote(k), v); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return db.CheckURLText(r.URL.Path, r.URL.Query())
 }
 
 // authenticate checks the bearer token: a SCIM token, not revoked. A store

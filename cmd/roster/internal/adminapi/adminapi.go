@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -249,20 +248,7 @@ const RetryAfterUnavailable = "5"
 // checkURLText rejects a path or query parameter that is not UTF-8 or holds
 // a NUL (issue 9 #11): the same 400 invalid_text on every backend.
 func checkURLText(r *http.Request) error {
-	if err := db.CheckText("the request path", r.URL.Path); err != nil {
-		return err
-	}
-	for k, vs := range r.URL.Query() {
-		if err := db.CheckText("a query parameter name", k); err != nil {
-			return err
-		}
-		for _, v := range vs {
-			if err := db.CheckText("query parameter "+strconv.Quote(k), v); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return db.CheckURLText(r.URL.Path, r.URL.Query())
 }
 
 // decodeJSON decodes one JSON object, rejecting unknown fields, trailing
