@@ -29,16 +29,6 @@ type userEmailRow struct {
 
 func (userEmailRow) TableName() string { return "user_emails" }
 
-func dialectOf(tx *gorm.DB) Dialect {
-	switch tx.Dialector.Name() {
-	case "postgres":
-		return Postgres
-	case "mysql":
-		return MySQL
-	}
-	return SQLite
-}
-
 func emailRows(teamID, userID string, emails []db.UserEmail) []userEmailRow {
 	rows := make([]userEmailRow, 0, len(emails))
 	for i, e := range emails {
