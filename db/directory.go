@@ -235,3 +235,6 @@ type DirectoryPlan struct {
 	Steps  []DirectoryStep
 	Counts DirectoryCounts
 }
+
+// DirectoryPlanner decides a batch from its snapshot (directory.Plan).
+type DirectoryPlanner func(conn DirectoryConnection, b DirectoryBatch, snap DirectorySnapshot, by Actor) DirectoryPlan
