@@ -195,3 +195,46 @@ type DirectoryStore interface {
 	// another worker holds it. unlock releases it.
 	TryLockDirectory(ctx context.Context, connID string) (unlock func(), ok bool, err error)
 }
+
+// DirectorySnapshot is what the store reads for one batch before deciding
+// anything (issue 10 #2): the planner (directory.Plan) turns a batch and its
+// snapshot into a DirectoryPlan without LDAP or SQL.
+type DirectorySnapshot struct {
+	// Anchors are the connection's anchors for the batch's user keys
+	// (entries and deletions), by anchor.
+	Anchors map[string]DirectoryAnchor
+	// ByEmail are the team's users whose normalised email (NormalizeEmail)
+	// is that of an entry not anchored yet.
+	ByEmail map[string]User
+	// UserNames maps each lower-cased userName of the batch that a user of
+	// the team already has to that user's id.
+	UserNames map[string]string
+	// Current are the rows, by id, of anchored users whose entry changed
+	// (another attribute hash) and of the users the batch deletes.
+	Current map[string]User
+}
+
+// DirectoryStep is one decision of a plan: the mutation to apply (nil for
+// none), the anchor to write (nil for none; Unlink removes it) and the change
+// to report. Prev is the anchor before the step, when there was one.
+type DirectoryStep struct {
+	Mutation Mutation
+	Anchor   *DirectoryAnchor
+	Unlink   string // an anchor to remove
+	Prev     *DirectoryAnchor
+	Entry    DirectoryUser
+	Change   *DirectoryChange
+	// Conflict is set when the entry asked for a change a domain rule
+	// refuses (deactivating the primary admin, R-ADM-1); the rest applies.
+	Conflict *DirectoryChange
+}
+
+// DirectoryPlan is what a batch's users will do: the steps in order and the
+// counts they add up to when every mutation applies.
+type DirectoryPlan struct {
+	Steps  []DirectoryStep
+	Counts DirectoryCounts
+}
+
+// DirectoryPlanner decides a batch from its snapshot (directory.Plan).
+type DirectoryPlanner func(conn DirectoryConnection, b DirectoryBatch, snap DirectorySnapshot, by Actor) DirectoryPlan

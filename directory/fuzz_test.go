@@ -86,7 +86,7 @@ func FuzzLDAPEntry(f *testing.F) {
 		}
 	}
 	ctx := context.Background()
-	st := gormdbtest.New(f, gormdb.Config{Classify: testClassify})
+	st := gormdbtest.New(f, gormdb.Config{Classify: testClassify, PlanDirectory: Plan})
 	op := db.Actor{Kind: db.ActorOperator, ID: "fuzz"}
 	team, _, err := st.CreateTeam(ctx, db.NewTeam{Name: "Acme", PrimaryEmail: "owner@example.org", PrimaryFirstName: "O", PrimaryLastName: "W"}, op)
 	if err != nil {

@@ -25,7 +25,7 @@ func TestServiceTwoReplicas(t *testing.T) {
 	dsn := gormdbtest.DSN(t, gormdb.Postgres)
 	var replicas [2]*gormdb.Store
 	for i := range replicas {
-		s, err := gormdb.Open(ctx, gormdb.Config{DSN: dsn})
+		s, err := gormdb.Open(ctx, gormdb.Config{DSN: dsn, PlanDirectory: Plan})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,7 +39,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, d gormdb.Dialect, c db.DirectoryConnection, password string) *fixture {
 	t.Helper()
-	st := gormdbtest.Open(t, d, gormdb.Config{Classify: testClassify})
+	st := gormdbtest.Open(t, d, gormdb.Config{Classify: testClassify, PlanDirectory: Plan})
 	ctx := context.Background()
 	team, _, err := st.CreateTeam(ctx, db.NewTeam{Name: "Acme", PrimaryEmail: "owner@example.org", PrimaryFirstName: "Olive", PrimaryLastName: "Owner"}, db.Actor{Kind: db.ActorOperator, ID: "test"})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db/gormdb"
+	"github.com/roster-dev/roster/directory"
 	"github.com/roster-dev/roster/rolepolicy"
 	"github.com/roster-dev/roster/sso"
 )
@@ -19,7 +20,7 @@ import (
 // normalised (IDN to ASCII) form so exceptions can be computed in SQL.
 func storeConfig(cfg *Config, log *slog.Logger, skipMigrate bool) gormdb.Config {
 	return gormdb.Config{DSN: cfg.Database, Logger: log, SkipMigrate: skipMigrate,
-		Classify: rolepolicy.Classify, NormalizeDomain: rolepolicy.EmailDomain}
+		Classify: rolepolicy.Classify, NormalizeDomain: rolepolicy.EmailDomain, PlanDirectory: directory.Plan}
 }
 
 // wired is what `roster serve` runs: one HTTP handler and the background

@@ -11,6 +11,7 @@ import (
 	"github.com/roster-dev/roster/db/dbtest"
 	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
+	"github.com/roster-dev/roster/directory"
 )
 
 // bare hides every area interface of a real store: only db.Store is left.
@@ -22,7 +23,9 @@ type bare struct{ db.Store }
 // reads its verdicts. issue 10 #4
 func TestSuiteFailsOnMissingInterface(t *testing.T) {
 	if os.Getenv("DBTEST_BARE_STORE") == "1" {
-		dbtest.RunTests(t, func(t *testing.T) db.Store { return bare{gormdbtest.New(t, gormdb.Config{})} })
+		dbtest.RunTests(t, func(t *testing.T) db.Store {
+			return bare{gormdbtest.New(t, gormdb.Config{PlanDirectory: directory.Plan})}
+		})
 		return
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSuiteFailsOnMissingInterface$", "-test.v", "-test.count=1")

@@ -431,6 +431,9 @@ var errDryRun = errors.New("dry run: roll back")
 // diffed and deleted by it. The cursor is written last, all in one
 // transaction: a failure leaves nothing half-applied.
 func (s *Store) ApplyDirectoryBatch(ctx context.Context, conn db.DirectoryConnection, b db.DirectoryBatch, by db.Actor) (db.DirectoryResult, error) {
+	if s.planDirectory == nil {
+		return db.DirectoryResult{}, errors.New("apply directory batch: the store has no directory planner (gormdb.Config.PlanDirectory)")
+	}
 	var res db.DirectoryResult
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		res = db.DirectoryResult{}
@@ -507,76 +510,12 @@ func (a *dirApply) run(b db.DirectoryBatch) error {
 	if err != nil {
 		return err
 	}
-	var keys []string
-	for _, u := range b.Users {
-		keys = append(keys, u.Anchor)
-	}
-	keys = append(keys, b.DeleteUsers...)
-	anchors, err := anchorsIn(tx, a.conn.ID, keys)
+	snap, err := a.snapshot(b)
 	if err != nil {
 		return err
 	}
-	// users the batch has not linked yet may already exist (SCIM, admin): match by email
-	var emails, names []string
-	for _, u := range b.Users {
-		if _, ok := anchors[u.Anchor]; !ok {
-			emails = append(emails, db.NormalizeEmail(u.Email))
-			names = append(names, lower(u.UserName))
-		}
-	}
-	byEmail := map[string]userRow{}
-	for _, part := range chunks(dedupe(emails), 1000) {
-		var rows []userRow
-		if err := tx.Where("team_id = ? AND email_lower IN ?", teamID, part).Find(&rows).Error; err != nil {
-			return err
-		}
-		for _, r := range rows {
-			byEmail[r.EmailLower] = r
-		}
-	}
-	takenNames := map[string]bool{}
-	for _, part := range chunks(dedupe(names), 1000) {
-		var got []string
-		if err := tx.Model(&userRow{}).Where("team_id = ? AND user_name_lower IN ?", teamID, part).Pluck("user_name_lower", &got).Error; err != nil {
-			return err
-		}
-		for _, n := range got {
-			takenNames[n] = true
-		}
-	}
-	// rows of anchored users whose attributes changed
-	var changedIDs []string
-	for _, u := range b.Users {
-		if r, ok := anchors[u.Anchor]; ok && r.Kind == "user" && r.Hash != u.Hash {
-			changedIDs = append(changedIDs, r.TargetID)
-		}
-	}
-	current := map[string]userRow{}
-	for _, part := range chunks(changedIDs, 1000) {
-		var rows []userRow
-		if err := tx.Where("team_id = ? AND id IN ?", teamID, part).Find(&rows).Error; err != nil {
-			return err
-		}
-		for _, r := range rows {
-			current[r.ID] = r
-		}
-	}
-	for _, u := range b.Users {
-		if err := a.user(u, policy, anchors, byEmail, takenNames, current); err != nil {
-			return err
-		}
-	}
-	if err := a.flushNew(); err != nil {
+	if err := a.applyPlan(a.s.planDirectory(a.conn, b, snap, a.by), policy); err != nil {
 		return err
-	}
-	for _, anc := range dedupe(b.DeleteUsers) {
-		r, ok := anchors[anc]
-		if !ok || r.Kind != "user" {
-			continue
-		}
-		if err := a.deleteUser(r); err != nil {
-			return err
-		}
 	}
 	for _, g := range b.Groups {
 		if err := a.group(g); err != nil {
@@ -636,73 +575,199 @@ func validTexts(vs []string) []string {
 	return out
 }
 
-func statusOf(u db.DirectoryUser) db.Status {
-	if u.Disabled {
-		return db.StatusInactive
-	}
-	return db.StatusActive
-}
-
 func (a *dirApply) saveAnchor(anchor, kind, target, dn, hash string) error {
 	row := dirAnchorRow{ConnectionID: a.conn.ID, Anchor: anchor, Kind: kind, TargetID: target, DN: dn, DNHash: dnHash(dn), Hash: hash}
 	return a.tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "connection_id"}, {Name: "anchor"}},
 		DoUpdates: clause.AssignmentColumns([]string{"kind", "target_id", "dn", "dn_hash", "hash"})}).Create(&row).Error
 }
 
-func (a *dirApply) user(u db.DirectoryUser, policy teamClassifier, anchors map[string]dirAnchorRow, byEmail map[string]userRow,
-	takenNames map[string]bool, current map[string]userRow) error {
-	if err := db.ValidateEmail(u.Email); err != nil {
-		a.res.Counts.Skipped++
-		a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: "no valid email"})
-		return nil
+// snapshot reads what the planner decides on (db.DirectorySnapshot): the
+// anchors of the batch's user keys, the users matching unanchored entries by
+// email, the owners of the batch's userNames, and the rows of the changed
+// anchored users and of the users the batch deletes.
+func (a *dirApply) snapshot(b db.DirectoryBatch) (db.DirectorySnapshot, error) {
+	tx, teamID := a.tx, a.conn.TeamID
+	var keys []string
+	for _, u := range b.Users {
+		keys = append(keys, u.Anchor)
 	}
-	if r, ok := anchors[u.Anchor]; ok && r.Kind == "user" {
-		if r.Hash == u.Hash {
-			if r.DN != u.DN {
-				if err := a.saveAnchor(u.Anchor, "user", r.TargetID, u.DN, u.Hash); err != nil {
-					return err
-				}
-			}
-			a.res.Counts.Unchanged++
-			return nil
-		}
-		cur, ok := current[r.TargetID]
-		if !ok {
-			// the linked user was removed by an admin: link afresh below
-			delete(anchors, u.Anchor)
-			return a.user(u, policy, anchors, byEmail, takenNames, current)
-		}
-		return a.update(u, cur, "update", &r)
-	}
-	if r, ok := byEmail[db.NormalizeEmail(u.Email)]; ok {
-		if a.w.pending[r.ID] {
-			a.res.Counts.Skipped++
-			a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: "another directory entry has this email"})
-			return nil
-		}
-		// one person, one user: link the SCIM/admin user instead of duplicating it
-		return a.update(u, r, "link", nil)
-	}
-	name := u.UserName
-	if name == "" || takenNames[lower(name)] {
-		name = u.Email
-	}
-	nu, err := a.s.prepareUser(a.conn.TeamID, db.NewUser{Email: u.Email, UserName: name, FirstName: u.FirstName,
-		LastName: u.LastName, Status: statusOf(u), Source: db.SourceDirectory})
+	keys = append(keys, b.DeleteUsers...)
+	rows, err := anchorsIn(tx, a.conn.ID, keys)
 	if err != nil {
-		a.res.Counts.Skipped++
-		a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: err.Error()})
-		return nil
+		return db.DirectorySnapshot{}, err
 	}
-	if err := a.w.queueUser(&nu, nil, a.by, &policy); err != nil {
+	snap := db.DirectorySnapshot{Anchors: make(map[string]db.DirectoryAnchor, len(rows)), ByEmail: map[string]db.User{},
+		UserNames: map[string]string{}, Current: map[string]db.User{}}
+	for k, r := range rows {
+		snap.Anchors[k] = r.toDomain()
+	}
+	var emails, names, ids []string
+	for _, u := range b.Users {
+		if u.UserName != "" {
+			names = append(names, lower(u.UserName))
+		}
+		r, ok := rows[u.Anchor]
+		switch {
+		case !ok:
+			// users the batch has not linked yet may already exist (SCIM, admin): match by email
+			emails = append(emails, db.NormalizeEmail(u.Email))
+		case r.Kind == "user" && r.Hash != u.Hash:
+			ids = append(ids, r.TargetID)
+		}
+	}
+	for _, anc := range b.DeleteUsers {
+		if r, ok := rows[anc]; ok && r.Kind == "user" {
+			ids = append(ids, r.TargetID)
+		}
+	}
+	for _, part := range chunks(dedupe(emails), 1000) {
+		var got []userRow
+		if err := tx.Where("team_id = ? AND email_lower IN ?", teamID, part).Find(&got).Error; err != nil {
+			return db.DirectorySnapshot{}, err
+		}
+		for i := range got {
+			snap.ByEmail[got[i].EmailLower] = got[i].toDomain()
+		}
+	}
+	for _, part := range chunks(dedupe(names), 1000) {
+		var got []userRow
+		if err := tx.Select("id", "user_name_lower").Where("team_id = ? AND user_name_lower IN ?", teamID, part).Find(&got).Error; err != nil {
+			return db.DirectorySnapshot{}, err
+		}
+		for _, r := range got {
+			snap.UserNames[r.UserNameLower] = r.ID
+		}
+	}
+	for _, part := range chunks(dedupe(ids), 1000) {
+		var got []userRow
+		if err := tx.Where("team_id = ? AND id IN ?", teamID, part).Find(&got).Error; err != nil {
+			return db.DirectorySnapshot{}, err
+		}
+		for i := range got {
+			snap.Current[got[i].ID] = got[i].toDomain()
+		}
+	}
+	return snap, nil
+}
+
+// applyPlan applies the planner's steps through the writer: new users are
+// queued and written in bulk (then their anchors), links and updates run
+// under the writer's row lock and version compare-and-swap, deletions last.
+// A mutation the writer refuses (an email taken, an invalid value) skips
+// the entry and keeps its old attribute hash, so the next run tries again.
+func (a *dirApply) applyPlan(p db.DirectoryPlan, policy teamClassifier) error {
+	var later []db.DirectoryStep
+	for _, st := range p.Steps {
+		if st.Unlink != "" {
+			later = append(later, st)
+			continue
+		}
+		if err := a.applyStep(st, policy); err != nil {
+			return err
+		}
+	}
+	if err := a.flushNew(); err != nil {
 		return err
 	}
-	takenNames[lower(nu.UserName)] = true
-	byEmail[db.NormalizeEmail(nu.Email)] = userRow{ID: nu.ID} // pending: a second entry with this email is skipped
-	a.res.Counts.Created++
-	a.change(db.DirectoryChange{Action: "create", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: string(nu.Type)})
-	a.newAnchors = append(a.newAnchors, dirAnchorRow{ConnectionID: a.conn.ID, Anchor: u.Anchor, Kind: "user", TargetID: nu.ID,
-		DN: u.DN, DNHash: dnHash(u.DN), Hash: u.Hash})
+	for _, st := range later {
+		if err := a.applyStep(st, policy); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *dirApply) skipEntry(u db.DirectoryUser, detail string) {
+	a.res.Counts.Skipped++
+	a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: detail})
+}
+
+// count adds a step's outcome to the result, as its change says.
+func (a *dirApply) count(st db.DirectoryStep) {
+	c := &a.res.Counts
+	if st.Conflict != nil {
+		c.Conflicts++
+		a.change(*st.Conflict)
+	}
+	if st.Change == nil {
+		if st.Conflict == nil && st.Unlink == "" {
+			c.Unchanged++
+		}
+		return
+	}
+	switch st.Change.Action {
+	case "create":
+		c.Created++
+	case "update", "link":
+		c.Updated++
+	case "deactivate":
+		c.Deactivated++
+	case "delete":
+		c.Deleted++
+	case "skip":
+		c.Skipped++
+	}
+	a.change(*st.Change)
+}
+
+func (a *dirApply) applyStep(st db.DirectoryStep, policy teamClassifier) error {
+	u := st.Entry
+	switch m := st.Mutation.(type) {
+	case nil:
+	case db.UserCreate:
+		nu, err := a.s.prepareUser(a.conn.TeamID, m.User)
+		if err != nil {
+			a.skipEntry(u, err.Error())
+			return nil
+		}
+		if err := a.w.queueUser(&nu, nil, m.By, &policy); err != nil {
+			return err
+		}
+		ch := *st.Change
+		ch.Detail = string(nu.Type)
+		st.Change = &ch
+		anc := *st.Anchor
+		a.newAnchors = append(a.newAnchors, dirAnchorRow{ConnectionID: a.conn.ID, Anchor: anc.Anchor, Kind: "user", TargetID: nu.ID,
+			DN: anc.DN, DNHash: dnHash(anc.DN), Hash: anc.Hash})
+		a.count(st)
+		return nil
+	case db.UserLink:
+		_, _, err := a.w.updateUser(m.UserID, m.IfVersion, m.By, linkChange(m))
+		if de := (*db.Error)(nil); errors.As(err, &de) && (de.Kind == db.ErrConflict || de.Kind == db.ErrInvalid) {
+			detail := err.Error()
+			if de.Code == "email_taken" {
+				detail = "email taken by another user"
+			}
+			a.skipEntry(u, detail)
+			// keep the old attribute hash (so the next run tries again) but take the new DN
+			if st.Prev != nil && st.Prev.DN != u.DN {
+				return a.saveAnchor(u.Anchor, "user", st.Prev.TargetID, u.DN, st.Prev.Hash)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	case db.UserDelete:
+		if err := a.w.deleteUser(m.UserID, m.By); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("directory plan: unexpected mutation %T", m)
+	}
+	if st.Conflict != nil {
+		if err := a.s.audit(a.tx, a.conn.TeamID, a.by, "directory.conflict", "user", st.Anchor.TargetID,
+			map[string]string{"dn": u.DN, "refused": "deactivate", "reason": "primary_admin_inactive"}); err != nil {
+			return err
+		}
+	}
+	a.count(st)
+	if st.Unlink != "" {
+		return a.tx.Where("connection_id = ? AND anchor = ?", a.conn.ID, st.Unlink).Delete(&dirAnchorRow{}).Error
+	}
+	if st.Anchor != nil {
+		return a.saveAnchor(st.Anchor.Anchor, "user", st.Anchor.TargetID, st.Anchor.DN, st.Anchor.Hash)
+	}
 	return nil
 }
 
@@ -719,106 +784,6 @@ func (a *dirApply) flushNew() error {
 	}
 	a.newAnchors = nil
 	return nil
-}
-
-// update writes the directory-owned fields (email, names, status) of an
-// existing user through the writer (row lock, version compare-and-swap,
-// uniqueness, email index, audit). The user's type, admin role, source and
-// SCIM attributes are never touched. The primary admin is never deactivated
-// (R-ADM-1): the rest of the entry applies and the run reports a conflict. A
-// change the writer refuses (email taken, invalid value) skips the entry.
-func (a *dirApply) update(u db.DirectoryUser, r userRow, action string, prev *dirAnchorRow) error {
-	var before db.User
-	keptPrimary := false
-	after, changed, err := a.w.updateUser(r.ID, 0, a.by, func(cur *db.User, _ *[]db.UserEmail) error {
-		before = *cur
-		cur.Email, cur.FirstName, cur.LastName = strings.TrimSpace(u.Email), strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName)
-		if st := statusOf(u); before.AdminRole != db.RolePrimary {
-			cur.Status = st
-		} else if st != db.StatusActive && before.Status == db.StatusActive {
-			keptPrimary = true
-		}
-		// the directory owns userName only of the users it created
-		if before.Source == db.SourceDirectory && u.UserName != "" && lower(u.UserName) != lower(before.UserName) {
-			t, err := a.w.taken("user_name_lower", lower(u.UserName), before.ID)
-			if err != nil {
-				return err
-			}
-			if !t {
-				cur.UserName = strings.TrimSpace(u.UserName)
-			}
-		}
-		// userName follows the email when it was the email
-		if db.NormalizeEmail(cur.Email) != db.NormalizeEmail(before.Email) && lower(before.UserName) == db.NormalizeEmail(before.Email) {
-			cur.UserName = cur.Email
-		}
-		return nil
-	})
-	if de := (*db.Error)(nil); errors.As(err, &de) && (de.Kind == db.ErrConflict || de.Kind == db.ErrInvalid) {
-		detail := err.Error()
-		if de.Code == "email_taken" {
-			detail = "email taken by another user"
-		}
-		a.res.Counts.Skipped++
-		a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: detail})
-		return a.keepDN(prev, u)
-	}
-	if err != nil {
-		return err
-	}
-	if keptPrimary {
-		a.res.Counts.Conflicts++
-		detail := "the primary admin is kept active (R-ADM-1); make another admin primary to let the directory deactivate this user"
-		a.change(db.DirectoryChange{Action: "conflict", Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: detail})
-		if err := a.s.audit(a.tx, r.TeamID, a.by, "directory.conflict", "user", r.ID, map[string]string{"dn": u.DN, "refused": "deactivate", "reason": "primary_admin_inactive"}); err != nil {
-			return err
-		}
-	}
-	switch {
-	case keptPrimary && len(changed) == 0:
-		// counted as a conflict only
-	case len(changed) == 0:
-		a.res.Counts.Unchanged++
-	case before.Status != db.StatusInactive && after.Status == db.StatusInactive:
-		a.res.Counts.Deactivated++
-		a.change(db.DirectoryChange{Action: "deactivate", Kind: "user", Anchor: u.Anchor, Email: u.Email})
-	default:
-		a.res.Counts.Updated++
-		a.change(db.DirectoryChange{Action: action, Kind: "user", Anchor: u.Anchor, Email: u.Email, Detail: strings.Join(changed, ",")})
-	}
-	return a.saveAnchor(u.Anchor, "user", r.ID, u.DN, u.Hash)
-}
-
-// keepDN records where a linked entry now is when its update was skipped:
-// the anchor keeps its old attribute hash (so the next run tries the update
-// again) but takes the new DN, so groups resolve the entry by where it is.
-func (a *dirApply) keepDN(prev *dirAnchorRow, u db.DirectoryUser) error {
-	if prev == nil || prev.DN == u.DN {
-		return nil
-	}
-	return a.saveAnchor(u.Anchor, "user", prev.TargetID, u.DN, prev.Hash)
-}
-
-func (a *dirApply) deleteUser(r dirAnchorRow) error {
-	var ur userRow
-	err := a.tx.Take(&ur, "team_id = ? AND id = ?", a.conn.TeamID, r.TargetID).Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		// already gone
-	case err != nil:
-		return err
-	case db.Role(ur.AdminRole).IsAdmin():
-		// an admin is never removed by a directory; an admin decides (R-ADM-1)
-		a.res.Counts.Skipped++
-		a.change(db.DirectoryChange{Action: "skip", Kind: "user", Anchor: r.Anchor, Email: ur.Email, Detail: "admin kept; unlinked"})
-	default:
-		if err := a.w.deleteUser(r.TargetID, a.by); err != nil {
-			return err
-		}
-		a.res.Counts.Deleted++
-		a.change(db.DirectoryChange{Action: "delete", Kind: "user", Anchor: r.Anchor, Email: ur.Email})
-	}
-	return a.tx.Where("connection_id = ? AND anchor = ?", a.conn.ID, r.Anchor).Delete(&dirAnchorRow{}).Error
 }
 
 func (a *dirApply) group(g db.DirectoryGroup) error {

@@ -8,6 +8,7 @@ import (
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
+	"github.com/roster-dev/roster/directory"
 )
 
 // BenchmarkApplyDirectoryBatch measures creating directory users in batches
@@ -15,7 +16,7 @@ import (
 func BenchmarkApplyDirectoryBatch(b *testing.B) {
 	for _, d := range gormdbtest.Dialects() {
 		b.Run(gormdbtest.Name(d), func(b *testing.B) {
-			s := gormdbtest.Open(b, d, gormdb.Config{})
+			s := gormdbtest.Open(b, d, gormdb.Config{PlanDirectory: directory.Plan})
 			ctx := context.Background()
 			team, _, err := s.CreateTeam(ctx, db.NewTeam{Name: "bench", PrimaryEmail: "owner@bench.test", PrimaryFirstName: "O", PrimaryLastName: "W"}, db.Actor{Kind: db.ActorOperator})
 			if err != nil {

@@ -57,6 +57,10 @@ type Config struct {
 	// (rolepolicy.EmailDomain: IDN to ASCII). nil is domain.EmailDomain, the
 	// same normaliser.
 	NormalizeDomain func(string) string
+	// PlanDirectory decides what a directory batch does (directory.Plan,
+	// issue 10 #2); ApplyDirectoryBatch applies its plan. nil refuses
+	// directory batches.
+	PlanDirectory db.DirectoryPlanner
 
 	// sqliteDialector replaces the SQLite driver (the driver benchmark uses it).
 	sqliteDialector func(path string) gorm.Dialector
@@ -64,12 +68,13 @@ type Config struct {
 
 // Store is the gorm implementation of db.Store.
 type Store struct {
-	db       *gorm.DB
-	dialect  Dialect
-	classify db.Classifier
-	now      func() time.Time
-	log      *slog.Logger
-	normDom  func(string) string
+	db            *gorm.DB
+	dialect       Dialect
+	classify      db.Classifier
+	now           func() time.Time
+	log           *slog.Logger
+	normDom       func(string) string
+	planDirectory db.DirectoryPlanner
 
 	// writeMu serialises write transactions on SQLite, which allows one
 	// writer at a time: waiting on a Go mutex costs microseconds, while
@@ -357,7 +362,8 @@ func open(ctx context.Context, cfg Config) (*Store, error) {
 		sqlDB.SetMaxIdleConns(32)
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	}
-	s := &Store{db: g, dialect: dialect, classify: cfg.Classify, now: cfg.Now, log: cfg.Logger, normDom: cfg.NormalizeDomain}
+	s := &Store{db: g, dialect: dialect, classify: cfg.Classify, now: cfg.Now, log: cfg.Logger, normDom: cfg.NormalizeDomain,
+		planDirectory: cfg.PlanDirectory}
 	if s.now == nil {
 		s.now = time.Now
 	}
