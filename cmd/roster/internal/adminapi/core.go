@@ -21,12 +21,7 @@ func (a *api) mountCore() {
 		if err != nil {
 			return err
 		}
-		v, err := UserViewOf(r.Context(), a.Store, u)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, v)
-		return nil
+		return a.writeUser(w, r, http.StatusOK, u)
 	})
 	a.route("PATCH", "/teams/{team}/users/{user}", AllAdmins, a.apiUpdateUser)
 	a.route("DELETE", "/teams/{team}/users/{user}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
@@ -223,12 +218,7 @@ func (a *api) apiUpdateUser(w http.ResponseWriter, r *http.Request, c call) erro
 	if err != nil {
 		return err
 	}
-	v, err := UserViewOf(r.Context(), a.Store, u)
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
+	return a.writeUser(w, r, http.StatusOK, u)
 }
 
 func (a *api) apiSetRole(w http.ResponseWriter, r *http.Request, c call) error {
@@ -249,12 +239,7 @@ func (a *api) apiSetRole(w http.ResponseWriter, r *http.Request, c call) error {
 	if err != nil {
 		return err
 	}
-	v, err := UserViewOf(r.Context(), a.Store, u)
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
+	return a.writeUser(w, r, http.StatusOK, u)
 }
 
 func (a *api) apiCreateToken(w http.ResponseWriter, r *http.Request, c call) error {
@@ -285,5 +270,15 @@ func (a *api) apiCreateToken(w http.ResponseWriter, r *http.Request, c call) err
 		v["scim_base_url"] = a.BaseURL + "/scim/v2"
 	}
 	WriteJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+// writeUser answers with one user's view (the same JSON the CLI prints).
+func (a *api) writeUser(w http.ResponseWriter, r *http.Request, status int, u db.User) error {
+	v, err := UserViewOf(r.Context(), a.Store, u)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, status, v)
 	return nil
 }
