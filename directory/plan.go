@@ -102,6 +102,13 @@ func (p *planner) user(u db.DirectoryUser) {
 	if _, taken := p.names[strings.ToLower(name)]; name == "" || taken {
 		name = u.Email
 	}
+	if _, taken := p.names[strings.ToLower(strings.TrimSpace(name))]; taken {
+		// both the entry's userName and its email are another user's
+		// userName: creating it would break userName uniqueness for the
+		// whole batch, so this entry alone is skipped and reported
+		p.skip(u, "userName and email are both taken by another user's userName")
+		return
+	}
 	p.names[strings.ToLower(strings.TrimSpace(name))] = ""
 	p.pending[email] = true
 	p.plan.Counts.Created++
@@ -143,7 +150,9 @@ func (p *planner) update(u db.DirectoryUser, cur db.User, action string, prev *d
 	}
 	// userName follows the email when it was the email
 	if db.NormalizeEmail(next.Email) != db.NormalizeEmail(cur.Email) && strings.ToLower(cur.UserName) == db.NormalizeEmail(cur.Email) {
-		next.UserName = next.Email
+		if owner, taken := p.names[strings.ToLower(next.Email)]; !taken || owner == cur.ID {
+			next.UserName = next.Email
+		}
 	}
 	if next.UserName != cur.UserName {
 		p.names[strings.ToLower(next.UserName)] = cur.ID

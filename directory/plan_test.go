@@ -66,6 +66,13 @@ func TestPlanWhichSourceWins(t *testing.T) {
 				Status: db.StatusActive, Source: db.SourceDirectory}, By: by},
 			Anchor: anc("", entry.DN, "h2"), Change: change("create", "")}}},
 	}, {
+		// found by FuzzLDAPEntry (corpus 0569b7eb2495cafa): creating it failed the whole batch
+		name:  "userName row: a new entry whose userName and email are both other users' userNames is skipped",
+		batch: db.DirectoryBatch{Users: []db.DirectoryUser{entry}},
+		snap:  db.DirectorySnapshot{UserNames: map[string]string{"ann": "u7", "ann@corp.example": "u8"}},
+		want: db.DirectoryPlan{Counts: db.DirectoryCounts{Skipped: 1}, Steps: []db.DirectoryStep{{Entry: entry,
+			Change: change("skip", "userName and email are both taken by another user's userName")}}},
+	}, {
 		name:  "skip: an entry without a valid email",
 		batch: db.DirectoryBatch{Users: []db.DirectoryUser{entryWith(func(e *db.DirectoryUser) { e.Email = "krbtgt" })}},
 		want: db.DirectoryPlan{Counts: db.DirectoryCounts{Skipped: 1}, Steps: []db.DirectoryStep{{Entry: entryWith(func(e *db.DirectoryUser) { e.Email = "krbtgt" }),

@@ -28,6 +28,7 @@ var suites = []struct {
 	{"core", testCore},
 	{"directory", testDirectory},
 	{"directory_bad_text", testDirBadText},
+	{"directory_username_fallback_taken", testDirUserNameFallbackTaken},
 	{"emails_index", testEmailIndex},
 	{"emails_index_directory", testEmailIndexDirectory},
 	{"emails_index_every_path", testEmailIndexEveryPath},

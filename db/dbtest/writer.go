@@ -298,3 +298,34 @@ func testDirBadText(t *testing.T, s db.Store) {
 	_, err = s.FindUser(ctx, team.ID, db.UserKey{Email: good.Email})
 	WantErr(t, err, nil, "")
 }
+
+// testDirUserNameFallbackTaken: a new directory entry whose userName and
+// email are both other users' userNames is one reported skip; the batch's
+// other entries apply (creating it broke userName uniqueness for the whole
+// batch; found by FuzzLDAPEntry).
+func testDirUserNameFallbackTaken(t *testing.T, s db.Store) {
+	ds, ok := s.(db.DirectoryStore)
+	if !ok {
+		missing(t, "it has no directory sync")
+	}
+	team, c := newDirConn(t, s, ds)
+	by := db.Actor{Kind: db.ActorDirectory, ID: c.ID, Name: "directory test"}
+	first := dirUser("n1", Email("first", "example.test"))
+	_, err := ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{Users: []db.DirectoryUser{first}}, by)
+	WantErr(t, err, nil, "")
+	holder, err := s.FindUser(ctx, team.ID, db.UserKey{Email: first.Email})
+	WantErr(t, err, nil, "")
+	// a second entry: its userName is the first user's, its email is the
+	// first user's userName too once that user's userName is the email
+	clash := dirUser("n2", Email("clash", "example.test"))
+	clash.UserName = holder.UserName
+	_, err = s.UpdateUser(ctx, team.ID, holder.ID, 0, Operator, func(u *db.User) error { u.UserName = clash.Email; return nil })
+	WantErr(t, err, nil, "")
+	clash.UserName = clash.Email
+	good := dirUser("n3", Email("good", "example.test"))
+	res, err := ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{Users: []db.DirectoryUser{clash, good}}, by)
+	WantErr(t, err, nil, "")
+	if res.Counts.Created != 1 || res.Counts.Skipped != 1 {
+		t.Fatalf("counts %+v, want 1 created, 1 skipped", res.Counts)
+	}
+}

@@ -606,6 +606,9 @@ func (a *dirApply) snapshot(b db.DirectoryBatch) (db.DirectorySnapshot, error) {
 		if u.UserName != "" {
 			names = append(names, lower(u.UserName))
 		}
+		// the email is the planner's fallback userName (and follows an email
+		// change), so who holds it as a userName is part of the snapshot too
+		names = append(names, lower(u.Email))
 		r, ok := rows[u.Anchor]
 		switch {
 		case !ok:
