@@ -207,6 +207,13 @@ func TestFaultPostgresCutMidLoad(t *testing.T) {
 			t.Logf("proxy restored after %d refused requests of each kind", restoreAfter)
 		})
 	}
+	// more says whether a writer goes on: at least min requests, and past
+	// that until the proxy has been cut and restored (every kind must see
+	// the cut: the fast directory batches alone could otherwise finish
+	// before it), never more than 5×perWorker. Bounded by count, not time.
+	more := func(i, min int) bool {
+		return i < min || (restoredAt.Load() == nil && i < 5*perWorker)
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < 2; w++ {
 		wg.Add(4)
@@ -226,7 +233,7 @@ func TestFaultPostgresCutMidLoad(t *testing.T) {
 		}()
 		go func() { // SCIM creates
 			defer wg.Done()
-			for i := 0; i < perWorker; i++ {
+			for i := 0; more(i, perWorker); i++ {
 				name := fmt.Sprintf("scim-%d-%d@acme.test", w, i)
 				body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + name + `","name":{"givenName":"S","familyName":"C"},"emails":[{"value":"` + name + `","primary":true}]}`
 				code, ra, rb := faultSend(s.url+"/scim/v2/Users", scimTok["token"], "application/scim+json", body)
@@ -236,7 +243,7 @@ func TestFaultPostgresCutMidLoad(t *testing.T) {
 		}()
 		go func() { // admin API creates
 			defer wg.Done()
-			for i := 0; i < perWorker; i++ {
+			for i := 0; more(i, perWorker); i++ {
 				email := fmt.Sprintf("api-%d-%d@acme.test", w, i)
 				code, ra, rb := faultSend(s.url+"/api/v1/teams/"+team+"/users", adm, "application/json", `{"email":"`+email+`","first_name":"A","last_name":"P"}`)
 				apiOut.add(code, ra, email, rb)
@@ -245,7 +252,7 @@ func TestFaultPostgresCutMidLoad(t *testing.T) {
 		}()
 		go func() { // directory batches through the store's batch apply path
 			defer wg.Done()
-			for i := 0; i < perWorker/3; i++ {
+			for i := 0; more(i, perWorker/3); i++ {
 				anchor := fmt.Sprintf("dir-%d-%d", w, i)
 				email := anchor + "@acme.test"
 				_, err := store.ApplyDirectoryBatch(ctx, dconn, db.DirectoryBatch{Users: []db.DirectoryUser{{Anchor: anchor,
