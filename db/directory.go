@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -212,7 +213,21 @@ type DirectorySnapshot struct {
 	// Current are the rows, by id, of anchored users whose entry changed
 	// (another attribute hash) and of the users the batch deletes.
 	Current map[string]User
+
+	// GroupAnchors are the connection's anchors for the batch's group keys
+	// (entries and deletions), by anchor.
+	GroupAnchors map[string]DirectoryAnchor
+	// Groups are the team's groups those anchors point at, by id (an
+	// anchor whose group an admin removed has none).
+	Groups map[string]Group
+	// GroupsByName are the team's groups whose lower-cased, trimmed display
+	// name is that of one of the batch's groups (GroupNameKey).
+	GroupsByName map[string]Group
 }
+
+// GroupNameKey is how the directory matches a group by name: trimmed and
+// lower-cased, as the store's display_name_lower column holds it.
+func GroupNameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
 // DirectoryStep is one decision of a plan: the mutation to apply (nil for
 // none), the anchor to write (nil for none; Unlink removes it) and the change
@@ -229,10 +244,35 @@ type DirectoryStep struct {
 	Conflict *DirectoryChange
 }
 
-// DirectoryPlan is what a batch's users will do: the steps in order and the
-// counts they add up to when every mutation applies.
+// DirectoryGroupStep is one decision about a group entry or a deleted group
+// anchor. Mutation is GroupCreate, GroupRename, GroupDelete or nil. GroupID
+// is the existing group the step works on; when the group is one an earlier
+// step of this plan creates, SameAs is that step's index plus one. If
+// SetMembers is true, the entry's member anchors (resolved to the users
+// they link, after the batch's users are applied) become the group's exact
+// member set through the writer's one diff. Anchor is written with the
+// group's id as its target; Unlink is an anchor to remove. Linked says the
+// entry was already linked to a live group (a member change counts as a
+// group update).
+type DirectoryGroupStep struct {
+	Entry      DirectoryGroup
+	Mutation   Mutation
+	GroupID    string
+	SameAs     int
+	SetMembers bool
+	Linked     bool
+	Anchor     *DirectoryAnchor
+	Unlink     string
+	Change     *DirectoryChange
+}
+
+// DirectoryPlan is what a batch will do: the user steps in order, then the
+// group steps (upserts, then deletions), and the counts the user steps add
+// up to when every mutation applies (group counts depend on the member
+// diff and are counted as the steps apply).
 type DirectoryPlan struct {
 	Steps  []DirectoryStep
+	Groups []DirectoryGroupStep
 	Counts DirectoryCounts
 }
 

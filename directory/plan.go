@@ -16,7 +16,7 @@ import (
 //
 // Plan assumes every mutation applies; the store reports a mutation the
 // writer refuses (an email taken since the snapshot) as a skip instead.
-// Group decisions are not planned here yet (see the guide's Limits).
+// Group entries and deletions are planned after the users (plan_groups.go).
 func Plan(conn db.DirectoryConnection, b db.DirectoryBatch, snap db.DirectorySnapshot, by db.Actor) db.DirectoryPlan {
 	p := planner{conn: conn, snap: snap, by: by, pending: map[string]bool{}, names: map[string]string{}}
 	for k, v := range snap.UserNames {
@@ -33,6 +33,7 @@ func Plan(conn db.DirectoryConnection, b db.DirectoryBatch, snap db.DirectorySna
 		seen[anc] = true
 		p.deleteUser(anc)
 	}
+	p.groups(b.Groups, b.DeleteGroups)
 	return p.plan
 }
 

@@ -29,6 +29,7 @@ var suites = []struct {
 	{"directory", testDirectory},
 	{"directory_bad_text", testDirBadText},
 	{"directory_username_fallback_taken", testDirUserNameFallbackTaken},
+	{"directory_groups_by_name", testDirGroupsByName},
 	{"emails_index", testEmailIndex},
 	{"emails_index_directory", testEmailIndexDirectory},
 	{"emails_index_every_path", testEmailIndexEveryPath},

@@ -329,3 +329,56 @@ func testDirUserNameFallbackTaken(t *testing.T, s db.Store) {
 		t.Fatalf("counts %+v, want 1 created, 1 skipped", res.Counts)
 	}
 }
+
+// testDirGroupsByName: a directory group links to the team's group of the
+// same name whatever its case or source (one group, not two), and two new
+// entries of one name in a batch make one group, both anchored to it, whose
+// members are those of the entry applied last (the directory guide's
+// Limits: two directory groups of one name share one Roster group; issue
+// 10 #2: the planner decides, the store applies).
+func testDirGroupsByName(t *testing.T, s db.Store) {
+	ds, ok := s.(db.DirectoryStore)
+	if !ok {
+		missing(t, "it has no directory sync")
+	}
+	team, c := newDirConn(t, s, ds)
+	by := db.Actor{Kind: db.ActorDirectory, ID: c.ID, Name: "directory test"}
+	scimGroup, err := s.CreateGroup(ctx, team.ID, db.NewGroup{DisplayName: "Design", Source: db.SourceSCIM}, Operator)
+	WantErr(t, err, nil, "")
+	u1, u2, u3 := dirUser("gn1", Email("gn1", "example.test")), dirUser("gn2", Email("gn2", "example.test")), dirUser("gn3", Email("gn3", "example.test"))
+	res, err := ds.ApplyDirectoryBatch(ctx, c, db.DirectoryBatch{Users: []db.DirectoryUser{u1, u2, u3},
+		Groups: []db.DirectoryGroup{
+			{Anchor: "gd", DN: "cn=design,dc=example,dc=test", DisplayName: "DESIGN ", Members: []string{"gn1"}, Hash: "d"},
+			{Anchor: "gq1", DN: "cn=qa,ou=a,dc=example,dc=test", DisplayName: "QA", Members: []string{"gn2"}, Hash: "q1"},
+			{Anchor: "gq2", DN: "cn=qa,ou=b,dc=example,dc=test", DisplayName: "qa", Members: []string{"gn3"}, Hash: "q2"},
+		}}, by)
+	WantErr(t, err, nil, "")
+	if res.Counts.GroupsCreated != 1 || res.Counts.MembersAdded != 3 || res.Counts.MembersRemoved != 1 {
+		t.Fatalf("counts %+v, want 1 group created (QA), 3 members added, 1 removed", res.Counts)
+	}
+	members := func(groupID string) []string {
+		t.Helper()
+		ms, err := s.ListMembers(ctx, team.ID, groupID, db.Page{Limit: 10})
+		WantErr(t, err, nil, "")
+		var emails []string
+		for _, m := range ms {
+			u, err := s.GetUser(ctx, team.ID, m.UserID)
+			WantErr(t, err, nil, "")
+			emails = append(emails, u.Email)
+		}
+		return emails
+	}
+	if got := members(scimGroup.ID); len(got) != 1 || got[0] != u1.Email {
+		t.Fatalf("the SCIM group Design has %v, want the directory's member %s (linked by name)", got, u1.Email)
+	}
+	qa, err := s.FindGroup(ctx, team.ID, db.GroupKey{DisplayName: "QA"})
+	WantErr(t, err, nil, "")
+	if got := members(qa.ID); len(got) != 1 || got[0] != u3.Email {
+		t.Fatalf("QA has %v, want the last entry's member %s", got, u3.Email)
+	}
+	anchors, err := ds.DirectoryAnchors(ctx, c.ID, []string{"gd", "gq1", "gq2"})
+	WantErr(t, err, nil, "")
+	if anchors["gd"].TargetID != scimGroup.ID || anchors["gq1"].TargetID != qa.ID || anchors["gq2"].TargetID != qa.ID {
+		t.Fatalf("anchors %+v, want gd → %s and gq1, gq2 → %s", anchors, scimGroup.ID, qa.ID)
+	}
+}

@@ -514,26 +514,12 @@ func (a *dirApply) run(b db.DirectoryBatch) error {
 	if err != nil {
 		return err
 	}
-	if err := a.applyPlan(a.s.planDirectory(a.conn, b, snap, a.by), policy); err != nil {
+	plan := a.s.planDirectory(a.conn, b, snap, a.by)
+	if err := a.applyPlan(plan, policy); err != nil {
 		return err
 	}
-	for _, g := range b.Groups {
-		if err := a.group(g); err != nil {
-			return err
-		}
-	}
-	if len(b.DeleteGroups) > 0 {
-		gAnchors, err := anchorsIn(tx, a.conn.ID, b.DeleteGroups)
-		if err != nil {
-			return err
-		}
-		for _, anc := range dedupe(b.DeleteGroups) {
-			if r, ok := gAnchors[anc]; ok && r.Kind == "group" {
-				if err := a.deleteGroup(r); err != nil {
-					return err
-				}
-			}
-		}
+	if err := a.applyGroups(plan.Groups); err != nil {
+		return err
 	}
 	if b.Cursor != nil {
 		row := dirCursorRow{ConnectionID: a.conn.ID, Cookie: b.Cursor.Cookie, ScopeHash: b.Cursor.ScopeHash,
@@ -650,7 +636,51 @@ func (a *dirApply) snapshot(b db.DirectoryBatch) (db.DirectorySnapshot, error) {
 			snap.Current[got[i].ID] = got[i].toDomain()
 		}
 	}
-	return snap, nil
+	return snap, a.groupSnapshot(b, &snap)
+}
+
+// groupSnapshot adds what the planner decides groups on: the anchors of
+// the batch's group keys, the groups they link, and the team's groups named
+// like the batch's groups.
+func (a *dirApply) groupSnapshot(b db.DirectoryBatch, snap *db.DirectorySnapshot) error {
+	tx, teamID := a.tx, a.conn.TeamID
+	snap.GroupAnchors, snap.Groups, snap.GroupsByName = map[string]db.DirectoryAnchor{}, map[string]db.Group{}, map[string]db.Group{}
+	var keys, names []string
+	for _, g := range b.Groups {
+		keys = append(keys, g.Anchor)
+		names = append(names, db.GroupNameKey(g.DisplayName))
+	}
+	keys = append(keys, b.DeleteGroups...)
+	rows, err := anchorsIn(tx, a.conn.ID, keys)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for k, r := range rows {
+		snap.GroupAnchors[k] = r.toDomain()
+		if r.Kind == "group" {
+			ids = append(ids, r.TargetID)
+		}
+	}
+	for _, part := range chunks(dedupe(ids), 1000) {
+		var got []groupRow
+		if err := tx.Omit("attributes").Where("team_id = ? AND id IN ?", teamID, part).Find(&got).Error; err != nil {
+			return err
+		}
+		for i := range got {
+			snap.Groups[got[i].ID] = got[i].toDomain()
+		}
+	}
+	for _, part := range chunks(dedupe(names), 1000) {
+		var got []groupRow
+		if err := tx.Omit("attributes").Where("team_id = ? AND display_name_lower IN ?", teamID, part).Find(&got).Error; err != nil {
+			return err
+		}
+		for i := range got {
+			snap.GroupsByName[got[i].DisplayNameLower] = got[i].toDomain()
+		}
+	}
+	return nil
 }
 
 // applyPlan applies the planner's steps through the writer: new users are
@@ -789,96 +819,104 @@ func (a *dirApply) flushNew() error {
 	return nil
 }
 
-func (a *dirApply) group(g db.DirectoryGroup) error {
-	tx, teamID := a.tx, a.conn.TeamID
-	anchors, err := anchorsIn(tx, a.conn.ID, []string{g.Anchor})
-	if err != nil {
-		return err
-	}
-	var gr groupRow
-	r, linked := anchors[g.Anchor]
-	if linked {
-		if err := tx.Take(&gr, "team_id = ? AND id = ?", teamID, r.TargetID).Error; err != nil {
-			if !errors.Is(err, gorm.ErrRecordNotFound) {
-				return err
+// applyGroups applies the planner's group steps through the writer, after
+// the batch's users (so member anchors resolve to the users just written).
+// A create the writer refuses as invalid is a reported skip; a rename it
+// refuses (the name is another group's, or not valid) keeps the current
+// name; a group already gone at its delete only loses its anchor.
+func (a *dirApply) applyGroups(steps []db.DirectoryGroupStep) error {
+	ids := make([]string, len(steps)) // the group each step ended on
+	for i, st := range steps {
+		id := st.GroupID
+		if st.SameAs > 0 {
+			id = ids[st.SameAs-1]
+			if id == "" {
+				continue // the group it joins was skipped
 			}
-			linked = false
 		}
-	}
-	if linked && r.Hash == g.Hash {
-		if r.DN != g.DN {
-			return a.saveAnchor(g.Anchor, "group", gr.ID, g.DN, g.Hash)
-		}
-		return nil
-	}
-	name := strings.TrimSpace(g.DisplayName)
-	if !linked {
-		err := tx.Take(&gr, "team_id = ? AND display_name_lower = ?", teamID, lower(name)).Error
-		switch {
-		case err == nil:
-			a.change(db.DirectoryChange{Action: "group.link", Kind: "group", Anchor: g.Anchor, Name: name})
-		case errors.Is(err, gorm.ErrRecordNotFound):
-			ng, err := a.w.createGroup(db.NewGroup{DisplayName: name, Source: db.SourceDirectory}, a.by)
+		c := &a.res.Counts
+		switch m := st.Mutation.(type) {
+		case nil:
+		case db.GroupCreate:
+			ng, err := a.w.createGroup(m.Group, m.By)
 			if de := (*db.Error)(nil); errors.As(err, &de) && de.Kind == db.ErrInvalid {
-				a.change(db.DirectoryChange{Action: "skip", Kind: "group", Anchor: g.Anchor, Name: name, Detail: err.Error()})
-				return nil
+				a.change(db.DirectoryChange{Action: "skip", Kind: "group", Anchor: st.Entry.Anchor, Name: m.Group.DisplayName, Detail: err.Error()})
+				continue
 			}
 			if err != nil {
 				return err
 			}
-			gr.ID = ng.ID
-			a.res.Counts.GroupsCreated++
-			a.change(db.DirectoryChange{Action: "group.create", Kind: "group", Anchor: g.Anchor, Name: name})
+			id = ng.ID
+			c.GroupsCreated++
+		case db.GroupRename:
+			_, err := a.w.renameGroup(m.GroupID, m.IfVersion, m.By, func(cur *db.Group) error { cur.DisplayName = m.DisplayName; return nil })
+			switch de := (*db.Error)(nil); {
+			case errors.As(err, &de) && (de.Kind == db.ErrConflict || de.Kind == db.ErrInvalid):
+				st.Change = nil // another group has the name (or it is not valid): keep the current name
+			case err != nil:
+				return err
+			default:
+				c.GroupsUpdated++
+			}
+		case db.GroupDelete:
+			_, err := a.w.deleteGroup(m.GroupID, m.By)
+			switch {
+			case errors.Is(err, db.ErrNotFound):
+				st.Change = nil // already gone
+			case err != nil:
+				return err
+			default:
+				c.GroupsDeleted++
+			}
 		default:
-			return err
+			return fmt.Errorf("directory plan: unexpected group mutation %T", m)
 		}
-	} else if gr.DisplayName != name {
-		_, err := a.w.renameGroup(gr.ID, 0, a.by, func(cur *db.Group) error { cur.DisplayName = name; return nil })
-		switch de := (*db.Error)(nil); {
-		case errors.As(err, &de) && (de.Kind == db.ErrConflict || de.Kind == db.ErrInvalid):
-			// another group has the name (or it is not valid): keep the current name
-		case err != nil:
-			return err
-		default:
-			a.res.Counts.GroupsUpdated++
-			a.change(db.DirectoryChange{Action: "group.rename", Kind: "group", Anchor: g.Anchor, Name: name})
+		ids[i] = id
+		if st.Change != nil {
+			a.change(*st.Change)
+		}
+		if st.SetMembers {
+			if err := a.setGroupMembers(st, id); err != nil {
+				return err
+			}
+		}
+		if st.Unlink != "" {
+			if err := a.tx.Where("connection_id = ? AND anchor = ?", a.conn.ID, st.Unlink).Delete(&dirAnchorRow{}).Error; err != nil {
+				return err
+			}
+		}
+		if st.Anchor != nil {
+			if err := a.saveAnchor(st.Anchor.Anchor, "group", id, st.Anchor.DN, st.Anchor.Hash); err != nil {
+				return err
+			}
 		}
 	}
-	// members: resolve user anchors to user ids; the writer diffs them
+	return nil
+}
+
+// setGroupMembers resolves the entry's member anchors to the users they
+// link and makes them the group's member set (the writer's one diff).
+func (a *dirApply) setGroupMembers(st db.DirectoryGroupStep, groupID string) error {
 	var want []string
-	for _, part := range chunks(dedupe(g.Members), 1000) {
+	for _, part := range chunks(dedupe(st.Entry.Members), 1000) {
 		var ids []string
-		if err := tx.Model(&dirAnchorRow{}).Where("connection_id = ? AND kind = ? AND anchor IN ?", a.conn.ID, "user", part).Pluck("target_id", &ids).Error; err != nil {
+		if err := a.tx.Model(&dirAnchorRow{}).Where("connection_id = ? AND kind = ? AND anchor IN ?", a.conn.ID, "user", part).Pluck("target_id", &ids).Error; err != nil {
 			return err
 		}
 		want = append(want, ids...)
 	}
-	_, added, removed, err := a.w.setMembers(gr.ID, want, a.by)
+	_, added, removed, err := a.w.setMembers(groupID, want, a.by)
 	if err != nil {
 		return err
 	}
 	if added > 0 || removed > 0 {
-		if linked {
+		if st.Linked {
 			a.res.Counts.GroupsUpdated++
 		}
 		a.res.Counts.MembersAdded += added
 		a.res.Counts.MembersRemoved += removed
-		a.change(db.DirectoryChange{Action: "group.members", Kind: "group", Anchor: g.Anchor, Name: name,
+		a.change(db.DirectoryChange{Action: "group.members", Kind: "group", Anchor: st.Entry.Anchor, Name: strings.TrimSpace(st.Entry.DisplayName),
 			Detail: fmt.Sprintf("+%d -%d", added, removed)})
 	}
-	return a.saveAnchor(g.Anchor, "group", gr.ID, g.DN, g.Hash)
-}
-
-func (a *dirApply) deleteGroup(r dirAnchorRow) error {
-	name, err := a.w.deleteGroup(r.TargetID, a.by)
-	switch {
-	case errors.Is(err, db.ErrNotFound):
-		// already gone
-	case err != nil:
-		return err
-	default:
-		a.res.Counts.GroupsDeleted++
-		a.change(db.DirectoryChange{Action: "group.delete", Kind: "group", Anchor: r.Anchor, Name: name})
-	}
-	return a.tx.Where("connection_id = ? AND anchor = ?", a.conn.ID, r.Anchor).Delete(&dirAnchorRow{}).Error
+	return nil
 }
