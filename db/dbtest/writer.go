@@ -159,6 +159,11 @@ func testWriterAuditShape(t *testing.T, s db.Store) {
 	updateKeys := []string{"fields"}
 	groupKeys := []string{"displayName", "members"}
 
+	// the primary admin a new team starts with is created like every user
+	if diff := cmp.Diff(createKeys, auditKeys(t, s, team.ID, "user.create", team.PrimaryUserID)); diff != "" {
+		t.Errorf("team creation's user.create details for the primary admin (-want +got):\n%s", diff)
+	}
+
 	admin := NewUser(t, s, team.ID, "shape", "acme.test", db.SourceAdmin)
 	if diff := cmp.Diff(createKeys, auditKeys(t, s, team.ID, "user.create", admin.ID)); diff != "" {
 		t.Errorf("admin user.create details (-want +got):\n%s", diff)

@@ -54,17 +54,18 @@ func (s *Store) CreateTeam(ctx context.Context, in db.NewTeam, by db.Actor) (db.
 		if err := tx.Create(&team).Error; err != nil {
 			return err
 		}
-		row := s.userRowFrom(u)
-		if err := tx.Create(&row).Error; err != nil {
+		if err := s.audit(tx, team.ID, by, "team.create", "team", team.ID,
+			map[string]string{"name": team.Name, "primary_admin": email}); err != nil {
 			return err
 		}
-		// The primary admin is indexed like every other non-SCIM user, so an
-		// IdP's emails[type eq "work"].value filter finds it (issue 9 #12).
-		if err := tx.Create(primaryEmailRow(u.TeamID, u.ID, u.Email)).Error; err != nil {
+		// the primary admin is written like every user (the writer's row,
+		// email index and user.create audit; issue 10 #1): the email index
+		// lets an IdP's emails[type eq "work"].value filter find it (issue 9 #12)
+		w := &writer{s: s, tx: tx, teamID: team.ID}
+		if err := w.queueUser(&u, nil, by, nil); err != nil {
 			return err
 		}
-		return s.audit(tx, team.ID, by, "team.create", "team", team.ID,
-			map[string]string{"name": team.Name, "primary_admin": email})
+		return w.flush()
 	})
 	if err != nil {
 		return db.Team{}, db.User{}, fmt.Errorf("create team: %w", err)
