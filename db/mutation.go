@@ -63,6 +63,28 @@ type UserDelete struct {
 	By     Actor
 }
 
+// UserSetTypes sets the type of many users at once (R-POL-7): to Type, or,
+// if Revert is set, to the type the team's policy expects of each (an
+// exception reverted). Admins are refused (R-ADM-9), as are unknown ids.
+// The result's Types says what changed and warns for each new exception
+// (R-POL-8).
+type UserSetTypes struct {
+	UserIDs []string
+	Type    UserType
+	Revert  bool
+	By      Actor
+}
+
+// UserSetRole gives a user an admin role (or none), acting as the admin
+// ActingUserID, enforcing R-ADM-1..R-ADM-5: making a user primary makes the
+// old primary secondary in the same step.
+type UserSetRole struct {
+	ActingUserID string
+	UserID       string
+	Role         Role
+	By           Actor
+}
+
 // GroupCreate adds a group with its initial members.
 type GroupCreate struct {
 	Group NewGroup
@@ -107,6 +129,8 @@ func (UserUpdate) mutation()         {}
 func (UserLink) mutation()           {}
 func (UserDeactivate) mutation()     {}
 func (UserDelete) mutation()         {}
+func (UserSetTypes) mutation()       {}
+func (UserSetRole) mutation()        {}
 func (GroupCreate) mutation()        {}
 func (GroupRename) mutation()        {}
 func (GroupSetMembers) mutation()    {}
@@ -118,6 +142,7 @@ func (GroupDelete) mutation()        {}
 type Applied struct {
 	User  User
 	Group Group
+	Types TypeChange // UserSetTypes
 }
 
 // Writer applies mutations to one team in one transaction: all of them or

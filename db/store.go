@@ -38,9 +38,6 @@ type Store interface {
 	// DeleteUser removes a user from the team and from its groups. The primary
 	// admin cannot be removed (R-ADM-1).
 	DeleteUser(ctx context.Context, teamID, userID string, by Actor) error
-	// SetUserTypes sets the type of the given users (R-POL-7). Admins are
-	// refused (R-ADM-9).
-	SetUserTypes(ctx context.Context, teamID string, userIDs []string, t UserType, by Actor) error
 
 	// ExpectedTypes returns, for each given user of the team that is not an
 	// admin, the type the team's current policy expects (via the Classifier).

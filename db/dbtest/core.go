@@ -237,7 +237,7 @@ func testTenantIsolation(t *testing.T, s db.Store) {
 	_, err = s.UpdateUser(ctx, b.ID, ua.ID, 0, Operator, func(u *db.User) error { u.FirstName = "Mallory"; return nil })
 	WantErr(t, err, db.ErrNotFound, "")
 	WantErr(t, s.DeleteUser(ctx, b.ID, ua.ID, Operator), db.ErrNotFound, "")
-	WantErr(t, s.SetUserTypes(ctx, b.ID, []string{ua.ID}, db.TypeExternal, Operator), db.ErrNotFound, "")
+	WantErr(t, SetTypes(t, s, b.ID, []string{ua.ID}, db.TypeExternal, Operator), db.ErrNotFound, "")
 	WantErr(t, s.SetAdminRole(ctx, b.ID, bAdmin.ID, ua.ID, db.RoleSecondary, Operator), db.ErrNotFound, "")
 	WantErr(t, s.SetAdminRole(ctx, a.ID, bAdmin.ID, ua.ID, db.RoleSecondary, Operator), db.ErrForbidden, "not_admin")
 	_, err = s.GetGroup(ctx, b.ID, ga.ID)
@@ -420,7 +420,7 @@ func testAdminRoles(t *testing.T, s db.Store) {
 	t.Run("R-ADM-9 admins are never reclassified", func(t *testing.T) {
 		// R-ADM-9
 		team, p := NewTeam(t, s, "")
-		WantErr(t, s.SetUserTypes(ctx, team.ID, []string{p.ID}, db.TypeExternal, Operator), db.ErrRule, "admin_not_classified")
+		WantErr(t, SetTypes(t, s, team.ID, []string{p.ID}, db.TypeExternal, Operator), db.ErrRule, "admin_not_classified")
 		got, _ := s.GetUser(ctx, team.ID, p.ID)
 		if got.Type != p.Type {
 			t.Fatalf("admin type changed %q → %q", p.Type, got.Type)

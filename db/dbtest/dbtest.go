@@ -43,6 +43,7 @@ var suites = []struct {
 	{"scimSortByOtherKindsField", testSCIMSortByOtherKindsField},
 	{"sso", testSSO},
 	{"writer_atomic", testWriterAtomic},
+	{"writer_bumps_version", testWriterBumpsVersion},
 	{"writer_audit_shape", testWriterAuditShape},
 	{"writer_email_index", testWriterEmailIndex},
 	{"writer_idn_domains", testWriterIDNDomains},
@@ -113,4 +114,16 @@ func WantErr(t *testing.T, err error, want error, code string) {
 	if code != "" && db.CodeOf(err) != code {
 		t.Fatalf("error code = %q (%v), want %q", db.CodeOf(err), err, code)
 	}
+}
+
+// SetTypes sets users' types through the policy store's ChangeUserTypes
+// (R-POL-7), the one type-change path.
+func SetTypes(t *testing.T, s db.Store, teamID string, userIDs []string, typ db.UserType, by db.Actor) error {
+	t.Helper()
+	ps, ok := s.(db.PolicyStore)
+	if !ok {
+		missing(t, "it does not implement db.PolicyStore")
+	}
+	_, err := ps.ChangeUserTypes(ctx, teamID, userIDs, typ, by)
+	return err
 }

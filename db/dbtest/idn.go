@@ -60,7 +60,7 @@ func testWriterIDNDomains(t *testing.T, s db.Store) {
 		u, err := s.FindUser(ctx, team.ID, db.UserKey{Email: du.Email})
 		WantErr(t, err, nil, "")
 		// directory users are classified; make it standard so only the domain decides
-		WantErr(t, s.SetUserTypes(ctx, team.ID, []string{u.ID}, db.TypeStandard, Operator), nil, "")
+		WantErr(t, SetTypes(t, s, team.ID, []string{u.ID}, db.TypeStandard, Operator), nil, "")
 		ids = append(ids, u.ID)
 	}
 	stranger, err := s.CreateUser(ctx, team.ID, db.NewUser{Email: Email("stranger", "buecher.example"), FirstName: "S", LastName: "T",

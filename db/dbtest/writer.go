@@ -145,6 +145,40 @@ func testWriterVersionCAS(t *testing.T, s db.Store) {
 	}
 }
 
+// testWriterBumpsVersion: the writes that take no expected version (a type
+// change, a role change) still bump the user's version, so a client holding
+// the version it read before them is refused (one compare-and-swap for
+// every writer, issue 10).
+func testWriterBumpsVersion(t *testing.T, s db.Store) {
+	team, primary := NewTeam(t, s, "")
+	u := NewUser(t, s, team.ID, "bump", "acme.test", db.SourceAdmin)
+	for _, c := range []struct {
+		name  string
+		write func() error
+	}{
+		{"ChangeUserTypes", func() error { return SetTypes(t, s, team.ID, []string{u.ID}, db.TypeExternal, Operator) }},
+		{"RevertExceptions", func() error {
+			_, err := s.(db.PolicyStore).RevertExceptions(ctx, team.ID, []string{u.ID}, Operator)
+			return err
+		}},
+		{"SetAdminRole", func() error { return s.SetAdminRole(ctx, team.ID, primary.ID, u.ID, db.RoleSecondary, Operator) }},
+		{"SetAdminRole none", func() error { return s.SetAdminRole(ctx, team.ID, primary.ID, u.ID, db.RoleNone, Operator) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before, err := s.GetUser(ctx, team.ID, u.ID)
+			WantErr(t, err, nil, "")
+			WantErr(t, c.write(), nil, "")
+			after, err := s.GetUser(ctx, team.ID, u.ID)
+			WantErr(t, err, nil, "")
+			if after.Version != before.Version+1 {
+				t.Fatalf("version %d after a write of version %d, want +1", after.Version, before.Version)
+			}
+			_, err = s.UpdateUser(ctx, team.ID, u.ID, before.Version, Operator, func(x *db.User) error { x.FirstName = "Stale"; return nil })
+			WantErr(t, err, db.ErrStale, "version_mismatch")
+		})
+	}
+}
+
 // testWriterAuditShape: user.create, user.update and group.create have one
 // detail shape whichever path wrote them (issue 10 #1: the directory's
 // writes carried an extra "dn" key).

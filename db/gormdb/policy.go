@@ -404,88 +404,87 @@ type typeRow struct {
 	ID, Email, Type, AdminRole, Expected string
 }
 
-// ChangeUserTypes implements db.PolicyStore.
+// ChangeUserTypes implements db.PolicyStore through the writer (db.UserSetTypes).
 func (s *Store) ChangeUserTypes(ctx context.Context, teamID string, userIDs []string, t db.UserType, by db.Actor) (db.TypeChange, error) {
-	if t != db.TypeStandard && t != db.TypeExternal {
-		return db.TypeChange{}, db.Errorf(db.ErrInvalid, "type_invalid", "type %q is not standard or external", t)
-	}
-	out, err := s.changeTypes(ctx, teamID, userIDs, func(typeRow) db.UserType { return t }, by, "user.set_type")
+	a, err := s.apply1(ctx, teamID, db.UserSetTypes{UserIDs: userIDs, Type: t, By: by})
 	if err != nil {
 		return db.TypeChange{}, fmt.Errorf("change user types: %w", err)
 	}
-	return out, nil
+	return a.Types, nil
 }
 
-// RevertExceptions implements db.PolicyStore.
+// RevertExceptions implements db.PolicyStore through the writer (db.UserSetTypes).
 func (s *Store) RevertExceptions(ctx context.Context, teamID string, userIDs []string, by db.Actor) (db.TypeChange, error) {
-	out, err := s.changeTypes(ctx, teamID, userIDs, func(r typeRow) db.UserType { return db.UserType(r.Expected) }, by, "user.revert_exception")
+	a, err := s.apply1(ctx, teamID, db.UserSetTypes{UserIDs: userIDs, Revert: true, By: by})
 	if err != nil {
 		return db.TypeChange{}, fmt.Errorf("revert exceptions: %w", err)
 	}
-	return out, nil
+	return a.Types, nil
 }
 
-// changeTypes sets each user's type to target(user) in one transaction,
-// refusing admins (R-ADM-9) and unknown ids, and warns for each change that
-// makes a matching user an exception (R-POL-8).
-func (s *Store) changeTypes(ctx context.Context, teamID string, userIDs []string, target func(typeRow) db.UserType, by db.Actor, action string) (db.TypeChange, error) {
-	ids := dedupe(userIDs)
+// setTypes sets each user's type (m.Type, or the expected type if m.Revert)
+// under the team's lock, refusing admins (R-ADM-9) and unknown ids, and
+// warns for each change that makes a matching user an exception (R-POL-8).
+// Each changed user's version is bumped, so a writer holding the old
+// version is refused (compare-and-swap).
+func (w *writer) setTypes(m db.UserSetTypes) (db.TypeChange, error) {
+	s, tx, teamID, by := w.s, w.tx, w.teamID, m.By
+	action, target := "user.set_type", func(typeRow) db.UserType { return m.Type }
+	if m.Revert {
+		action, target = "user.revert_exception", func(r typeRow) db.UserType { return db.UserType(r.Expected) }
+	} else if m.Type != db.TypeStandard && m.Type != db.TypeExternal {
+		return db.TypeChange{}, db.Errorf(db.ErrInvalid, "type_invalid", "type %q is not standard or external", m.Type)
+	}
+	ids := dedupe(m.UserIDs)
 	if len(ids) == 0 {
 		return db.TypeChange{}, db.Errorf(db.ErrInvalid, "users_required", "no users given")
 	}
-	var out db.TypeChange
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		out = db.TypeChange{Users: make([]db.UserTypeChange, 0, len(ids))}
-		if _, err := s.lockTeam(tx, teamID); err != nil { // the policy cannot change under us
-			return err
-		}
-		now := s.nowUTC()
-		for _, part := range chunks(ids, 500) {
-			var rows []typeRow
-			q := `SELECT u.id, u.email, u.type, u.admin_role, ` + expectedStored + ` AS expected ` +
-				`FROM users u WHERE u.team_id = @team AND u.id IN @ids`
-			if err := tx.Raw(q, map[string]any{"team": teamID, "ids": part}).Scan(&rows).Error; err != nil {
-				return err
-			}
-			if len(rows) != len(part) {
-				return db.Errorf(db.ErrNotFound, "user_not_found", "some of the users do not exist in this team")
-			}
-			byTarget := map[db.UserType][]string{}
-			for _, r := range rows {
-				if db.Role(r.AdminRole).IsAdmin() {
-					return db.Errorf(db.ErrRule, "admin_not_classified", "R-ADM-9: %s is an admin; admins are never classified", r.Email)
-				}
-				to := target(r)
-				from, exp := db.UserType(r.Type), db.UserType(r.Expected)
-				c := db.UserTypeChange{UserID: r.ID, Email: r.Email, From: from, To: to, Expected: exp, Exception: to != exp}
-				out.Users = append(out.Users, c)
-				if from == to {
-					continue
-				}
-				byTarget[to] = append(byTarget[to], r.ID)
-				if c.Exception && from == exp {
-					out.Warnings = append(out.Warnings, db.Warning{Code: "creates_exception", UserID: r.ID,
-						Message: fmt.Sprintf("R-POL-8: %s matched the role policy (%s); as %s the user is now a role-policy exception", r.Email, exp, to)})
-				}
-				if err := s.audit(tx, teamID, by, action, "user", r.ID, map[string]any{
-					"email": r.Email, "type": to, "previous": from, "expected": exp, "exception": c.Exception}); err != nil {
-					return err
-				}
-			}
-			for _, to := range []db.UserType{db.TypeStandard, db.TypeExternal} {
-				if len(byTarget[to]) == 0 {
-					continue
-				}
-				if err := tx.Model(&userRow{}).Where("team_id = ? AND id IN ?", teamID, byTarget[to]).
-					Updates(map[string]any{"type": string(to), "version": gorm.Expr("version + 1"), "updated_at": now}).Error; err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	out := db.TypeChange{Users: make([]db.UserTypeChange, 0, len(ids))}
+	if _, err := s.lockTeam(tx, teamID); err != nil { // the policy cannot change under us
 		return db.TypeChange{}, err
+	}
+	now := s.nowUTC()
+	for _, part := range chunks(ids, 500) {
+		var rows []typeRow
+		q := `SELECT u.id, u.email, u.type, u.admin_role, ` + expectedStored + ` AS expected ` +
+			`FROM users u WHERE u.team_id = @team AND u.id IN @ids`
+		if err := tx.Raw(q, map[string]any{"team": teamID, "ids": part}).Scan(&rows).Error; err != nil {
+			return db.TypeChange{}, err
+		}
+		if len(rows) != len(part) {
+			return db.TypeChange{}, db.Errorf(db.ErrNotFound, "user_not_found", "some of the users do not exist in this team")
+		}
+		byTarget := map[db.UserType][]string{}
+		for _, r := range rows {
+			if db.Role(r.AdminRole).IsAdmin() {
+				return db.TypeChange{}, db.Errorf(db.ErrRule, "admin_not_classified", "R-ADM-9: %s is an admin; admins are never classified", r.Email)
+			}
+			to := target(r)
+			from, exp := db.UserType(r.Type), db.UserType(r.Expected)
+			c := db.UserTypeChange{UserID: r.ID, Email: r.Email, From: from, To: to, Expected: exp, Exception: to != exp}
+			out.Users = append(out.Users, c)
+			if from == to {
+				continue
+			}
+			byTarget[to] = append(byTarget[to], r.ID)
+			if c.Exception && from == exp {
+				out.Warnings = append(out.Warnings, db.Warning{Code: "creates_exception", UserID: r.ID,
+					Message: fmt.Sprintf("R-POL-8: %s matched the role policy (%s); as %s the user is now a role-policy exception", r.Email, exp, to)})
+			}
+			if err := s.audit(tx, teamID, by, action, "user", r.ID, map[string]any{
+				"email": r.Email, "type": to, "previous": from, "expected": exp, "exception": c.Exception}); err != nil {
+				return db.TypeChange{}, err
+			}
+		}
+		for _, to := range []db.UserType{db.TypeStandard, db.TypeExternal} {
+			if len(byTarget[to]) == 0 {
+				continue
+			}
+			if err := tx.Model(&userRow{}).Where("team_id = ? AND id IN ?", teamID, byTarget[to]).
+				Updates(map[string]any{"type": string(to), "version": gorm.Expr("version + 1"), "updated_at": now}).Error; err != nil {
+				return db.TypeChange{}, err
+			}
+		}
 	}
 	// keep the caller's order
 	pos := make(map[string]int, len(ids))

@@ -47,9 +47,21 @@ func releaseAdmin(tx *gorm.DB, emailLower string) error {
 	return tx.Delete(&adminPersonRow{}, "email_lower = ?", emailLower).Error
 }
 
-// SetAdminRole implements db.Store, enforcing R-ADM-1..R-ADM-5 in one transaction.
+// SetAdminRole implements db.Store through the writer (db.UserSetRole),
+// enforcing R-ADM-1..R-ADM-5 in one transaction.
 func (s *Store) SetAdminRole(ctx context.Context, teamID, actingUserID, targetUserID string, role db.Role, by db.Actor) error {
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	if _, err := s.apply1(ctx, teamID, db.UserSetRole{ActingUserID: actingUserID, UserID: targetUserID, Role: role, By: by}); err != nil {
+		return fmt.Errorf("set admin role: %w", err)
+	}
+	return nil
+}
+
+// setAdminRole applies db.UserSetRole: the team is locked, each role write
+// is a compare-and-swap on the role it replaces (and bumps the version),
+// and R-ADM-5's primary handover is a compare-and-swap on the team.
+func (w *writer) setAdminRole(actingUserID, targetUserID string, role db.Role, by db.Actor) error {
+	s, tx, teamID := w.s, w.tx, w.teamID
+	err := func() error {
 		team, err := s.lockTeam(tx, teamID)
 		if err != nil {
 			return err
@@ -127,11 +139,8 @@ func (s *Store) SetAdminRole(ctx context.Context, teamID, actingUserID, targetUs
 			}
 		}
 		return s.audit(tx, teamID, by, "admin.set", "user", targetUserID, details)
-	})
-	if err != nil {
-		return fmt.Errorf("set admin role: %w", err)
-	}
-	return nil
+	}()
+	return err
 }
 
 func roleName(r db.Role) string {

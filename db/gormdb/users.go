@@ -186,55 +186,6 @@ func quoteTable(d Dialect, name string) string {
 	return `"` + name + `"`
 }
 
-// SetUserTypes implements db.Store.
-func (s *Store) SetUserTypes(ctx context.Context, teamID string, userIDs []string, t db.UserType, by db.Actor) error {
-	if t != db.TypeStandard && t != db.TypeExternal {
-		return db.Errorf(db.ErrInvalid, "type_invalid", "type %q is not standard or external", t)
-	}
-	ids := dedupe(userIDs)
-	if len(ids) == 0 {
-		return db.Errorf(db.ErrInvalid, "users_required", "no users given")
-	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		now := s.nowUTC()
-		for _, part := range chunks(ids, 500) {
-			var rows []userRow
-			if err := tx.Select("id", "email", "type", "admin_role").Where("team_id = ? AND id IN ?", teamID, part).Find(&rows).Error; err != nil {
-				return err
-			}
-			if len(rows) != len(part) {
-				return db.Errorf(db.ErrNotFound, "user_not_found", "some of the users do not exist in this team")
-			}
-			var change []string
-			for _, r := range rows {
-				if db.Role(r.AdminRole).IsAdmin() {
-					return db.Errorf(db.ErrRule, "admin_not_classified", "R-ADM-9: %s is an admin; admins are never classified", r.Email)
-				}
-				if r.Type != string(t) {
-					change = append(change, r.ID)
-				}
-			}
-			if len(change) == 0 {
-				continue
-			}
-			if err := tx.Model(&userRow{}).Where("team_id = ? AND id IN ?", teamID, change).
-				Updates(map[string]any{"type": string(t), "version": gorm.Expr("version + 1"), "updated_at": now}).Error; err != nil {
-				return err
-			}
-			for _, id := range change {
-				if err := s.audit(tx, teamID, by, "user.set_type", "user", id, map[string]string{"type": string(t)}); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("set user types: %w", err)
-	}
-	return nil
-}
-
 // ExpectedTypes implements db.Store by running the injected classifier on each
 // user's email and source under the team's current policy.
 func (s *Store) ExpectedTypes(ctx context.Context, teamID string, userIDs []string) (map[string]db.UserType, error) {

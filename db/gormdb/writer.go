@@ -92,6 +92,11 @@ func (w *writer) apply(m db.Mutation) (db.Applied, error) {
 		return db.Applied{User: u}, err
 	case db.UserDelete:
 		return db.Applied{}, w.deleteUser(m.UserID, m.By)
+	case db.UserSetTypes:
+		tc, err := w.setTypes(m)
+		return db.Applied{Types: tc}, err
+	case db.UserSetRole:
+		return db.Applied{}, w.setAdminRole(m.ActingUserID, m.UserID, m.Role, m.By)
 	case db.GroupCreate:
 		g, err := w.createGroup(m.Group, m.By)
 		return db.Applied{Group: g}, err
