@@ -85,7 +85,7 @@ func TestPlanGroups(t *testing.T) {
 		want: []db.DirectoryGroupStep{{Entry: eng, Mutation: create, SetMembers: true, Anchor: anchor("", eng),
 			Change: change("group.create", "g1")}},
 	}, {
-		name: "an anchor listed twice is planned once, from its last entry",
+		name:  "an anchor listed twice is planned once, from its last entry",
 		batch: db.DirectoryBatch{Groups: []db.DirectoryGroup{engWith(func(g *db.DirectoryGroup) { g.DisplayName = "old" }), eng}},
 		want: []db.DirectoryGroupStep{{Entry: eng, Mutation: create, SetMembers: true, Anchor: anchor("", eng),
 			Change: change("group.create", "g1")}},
