@@ -170,8 +170,6 @@ type DirectoryStore interface {
 
 	// DirectoryCursor returns the stored cursor (zero value if none).
 	DirectoryCursor(ctx context.Context, connID string) (DirectoryCursor, error)
-	// ResetDirectoryCursor forgets the cursor so the next run is a full sync.
-	ResetDirectoryCursor(ctx context.Context, connID string) error
 	// DirectoryAnchors looks anchors up by id (kind "" matches both).
 	DirectoryAnchors(ctx context.Context, connID string, anchors []string) (map[string]DirectoryAnchor, error)
 	// DirectoryAnchorsByDN looks anchors up by DN (case-insensitive), keyed by lower-cased DN.

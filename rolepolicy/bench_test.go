@@ -24,7 +24,7 @@ func BenchmarkClassifyByDomainCount(b *testing.B) {
 	for _, n := range []int{1, 100, db.MaxPolicyDomains} {
 		b.Run(fmt.Sprintf("domains=%d", n), func(b *testing.B) {
 			ctx := context.Background()
-			s := gormdbtest.New(b, gormdb.Config{Classify: rolepolicy.Classify, NormalizeDomain: rolepolicy.EmailDomain})
+			s := gormdbtest.New(b, gormdb.Config{Classify: rolepolicy.Classify})
 			op := db.Actor{Kind: db.ActorOperator, ID: "bench"}
 			team, _, err := s.CreateTeam(ctx, db.NewTeam{Name: "B", PrimaryEmail: "owner@example.com", PrimaryFirstName: "O", PrimaryLastName: "W"}, op)
 			if err != nil {

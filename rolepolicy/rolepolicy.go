@@ -132,7 +132,3 @@ func NormalizeDomain(d string) (string, error) { return domain.Normalize(d) }
 // failing on the first invalid one.
 func NormalizeDomains(ds []string) ([]string, error) { return domain.NormalizeList(ds) }
 
-// EmailDomain returns the normalised domain of an email address, or the
-// lower-cased raw domain if it cannot be normalised (it then matches no
-// approved domain); see domain.EmailDomain.
-func EmailDomain(d string) string { return domain.EmailDomain(d) }

@@ -23,7 +23,7 @@ func TestStoreAgreesWithClassify(t *testing.T) {
 	for _, d := range gormdbtest.Dialects() {
 		t.Run(gormdbtest.Name(d), func(t *testing.T) {
 			ctx := context.Background()
-			s := gormdbtest.Open(t, d, gormdb.Config{Classify: rolepolicy.Classify, NormalizeDomain: rolepolicy.EmailDomain})
+			s := gormdbtest.Open(t, d, gormdb.Config{Classify: rolepolicy.Classify})
 			op := db.Actor{Kind: db.ActorOperator, ID: "test"}
 			team, _, err := s.CreateTeam(ctx, db.NewTeam{Name: "P", PrimaryEmail: "owner@example.com", PrimaryFirstName: "O", PrimaryLastName: "W"}, op)
 			if err != nil {
@@ -111,7 +111,7 @@ func TestRulesAgreeWithSQL(t *testing.T) {
 	for _, d := range gormdbtest.Dialects() {
 		t.Run(gormdbtest.Name(d), func(t *testing.T) {
 			ctx := context.Background()
-			s := gormdbtest.Open(t, d, gormdb.Config{Classify: rolepolicy.Classify, NormalizeDomain: rolepolicy.EmailDomain})
+			s := gormdbtest.Open(t, d, gormdb.Config{Classify: rolepolicy.Classify})
 			op := db.Actor{Kind: db.ActorOperator, ID: "test"}
 			hit := map[int]bool{}
 			n := 0

@@ -20,7 +20,7 @@ import (
 // normalised (IDN to ASCII) form so exceptions can be computed in SQL.
 func storeConfig(cfg *Config, log *slog.Logger, skipMigrate bool) gormdb.Config {
 	return gormdb.Config{DSN: cfg.Database, Logger: log, SkipMigrate: skipMigrate,
-		Classify: rolepolicy.Classify, NormalizeDomain: rolepolicy.EmailDomain, PlanDirectory: directory.Plan}
+		Classify: rolepolicy.Classify, PlanDirectory: directory.Plan}
 }
 
 // wired is what `roster serve` runs: one HTTP handler and the background

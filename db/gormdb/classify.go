@@ -14,7 +14,7 @@ import (
 // domain or db.MaxPolicyDomains (issue 9 #6). The Classifier sees a policy
 // holding just the user's domain if it is approved, which gives the same
 // answer as the whole list because users.email_domain and the approved
-// domains are normalised alike (Config.NormalizeDomain).
+// domains are normalised alike (domain.EmailDomain).
 type teamClassifier struct {
 	mode     db.PolicyMode
 	approved map[string]bool

@@ -212,14 +212,6 @@ func (s *Store) DirectoryCursor(ctx context.Context, connID string) (db.Director
 	return db.DirectoryCursor{Cookie: r.Cookie, ScopeHash: r.ScopeHash, FullAt: r.FullAt.UTC()}, nil
 }
 
-// ResetDirectoryCursor implements db.DirectoryStore.
-func (s *Store) ResetDirectoryCursor(ctx context.Context, connID string) error {
-	if err := s.conn(ctx).Where("connection_id = ?", connID).Delete(&dirCursorRow{}).Error; err != nil {
-		return fmt.Errorf("reset directory cursor: %w", translate(err))
-	}
-	return nil
-}
-
 func anchorsIn(tx *gorm.DB, connID string, anchors []string) (map[string]dirAnchorRow, error) {
 	out := make(map[string]dirAnchorRow, len(anchors))
 	for _, part := range chunks(dedupe(anchors), 1000) {

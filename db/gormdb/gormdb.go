@@ -52,11 +52,6 @@ type Config struct {
 	Logger *slog.Logger
 	// SkipMigrate leaves the schema alone (for `roster migrate --status`).
 	SkipMigrate bool
-	// NormalizeDomain maps the domain part of an email to the form stored in
-	// users.email_domain and matched against a team's approved domains
-	// (rolepolicy.EmailDomain: IDN to ASCII). nil is domain.EmailDomain, the
-	// same normaliser.
-	NormalizeDomain func(string) string
 	// PlanDirectory decides what a directory batch does (directory.Plan,
 	// issue 10 #2); ApplyDirectoryBatch applies its plan. nil refuses
 	// directory batches.
@@ -73,7 +68,6 @@ type Store struct {
 	classify      db.Classifier
 	now           func() time.Time
 	log           *slog.Logger
-	normDom       func(string) string
 	planDirectory db.DirectoryPlanner
 
 	// writeMu serialises write transactions on SQLite, which allows one
@@ -362,16 +356,13 @@ func open(ctx context.Context, cfg Config) (*Store, error) {
 		sqlDB.SetMaxIdleConns(32)
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	}
-	s := &Store{db: g, dialect: dialect, classify: cfg.Classify, now: cfg.Now, log: cfg.Logger, normDom: cfg.NormalizeDomain,
+	s := &Store{db: g, dialect: dialect, classify: cfg.Classify, now: cfg.Now, log: cfg.Logger,
 		planDirectory: cfg.PlanDirectory}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.normDom == nil {
-		s.normDom = domain.EmailDomain // the one normaliser (issue 10 #2)
 	}
 	if s.classify == nil {
 		s.classify = func(db.Policy, string, db.Source, bool) db.UserType { return db.TypeStandard }
@@ -392,12 +383,11 @@ func open(ctx context.Context, cfg Config) (*Store, error) {
 }
 
 // emailDomain is the users.email_domain of an email: db.EmailDomain, then
-// the configured NormalizeDomain hook (by default domain.EmailDomain, the
-// one IDN normaliser).
+// domain.EmailDomain, the one IDN normaliser (issue 10 #2).
 func (s *Store) emailDomain(email string) string {
 	d := db.EmailDomain(email)
-	if s.normDom != nil && d != "" {
-		d = s.normDom(d)
+	if d != "" {
+		d = domain.EmailDomain(d)
 	}
 	return d
 }

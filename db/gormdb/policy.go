@@ -115,7 +115,7 @@ func (s *Store) normalizeDomains(in []string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		d = s.normDom(d)
+		d = domain.EmailDomain(d)
 		if !plausibleDomain(d) {
 			return nil, db.Errorf(db.ErrInvalid, "domain_invalid", "domain %q is not a valid domain name", raw)
 		}

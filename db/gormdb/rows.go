@@ -142,7 +142,7 @@ func (r *userRow) toDomain() db.User {
 }
 
 // userRowFrom is the row of u, with email_domain in the role policy's
-// normalised form (see Config.NormalizeDomain) on every path that writes one.
+// normalised form (domain.EmailDomain) on every path that writes one.
 func (s *Store) userRowFrom(u db.User) userRow {
 	return userRow{
 		ID: u.ID, TeamID: u.TeamID, Email: u.Email, EmailLower: db.NormalizeEmail(u.Email),
