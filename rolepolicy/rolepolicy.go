@@ -131,4 +131,3 @@ func NormalizeDomain(d string) (string, error) { return domain.Normalize(d) }
 // NormalizeDomains normalises, de-duplicates and sorts a list of domains,
 // failing on the first invalid one.
 func NormalizeDomains(ds []string) ([]string, error) { return domain.NormalizeList(ds) }
-
