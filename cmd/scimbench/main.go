@@ -19,17 +19,28 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	run := run
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "ceiling" {
+		run, args = runCeiling, args[1:]
+	} else if len(args) > 0 && args[0] == "compare" {
+		run, args = runCompare, args[1:]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, args, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "scimbench:", err)
 		os.Exit(1)
 	}
@@ -66,6 +77,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	dur := fs.Duration("duration", 5*time.Second, "how long each read/PATCH workload runs per concurrency")
 	groupSize := fs.Int("group-size", 10000, "members of the big group")
 	batch := fs.Int("batch", 100, "members per group PATCH")
+	jsonOut := fs.String("json", "", "also write the results to this file as JSON (for scimbench compare)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -147,6 +159,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%d\t\n", r.name, r.conc, r.n, rate, pct(r.lat, 0.50), pct(r.lat, 0.99), r.errors)
 	}
 	tw.Flush()
+	if *jsonOut != "" {
+		if err := writeResults(*jsonOut, results); err != nil {
+			return err
+		}
+	}
 	for _, r := range results {
 		if r.firstErr != "" {
 			fmt.Fprintf(out, "first error in %s (c=%d): %s\n", r.name, r.conc, r.firstErr)

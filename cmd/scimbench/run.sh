@@ -25,5 +25,21 @@ token=$("$tmp/roster" token create --team "$team" -o json | jq -r .token)
 pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 echo "roster $(go env GOVERSION) on $(nproc) cores, database ${DB%%\?*}, N=$N" >&2
-"$tmp/scimbench" --url "http://127.0.0.1:$PORT/scim/v2" --token "$token" --n "$N" --duration "$DURATION" ${BENCH_FLAGS:-}
+"$tmp/scimbench" --url "http://127.0.0.1:$PORT/scim/v2" --token "$token" --n "$N" --duration "$DURATION" \
+  --json "$tmp/roster.json" ${BENCH_FLAGS:-}
 echo "server RSS: $(awk '/VmRSS/{print $2" "$3}' /proc/$pid/status)"
+kill "$pid" && wait "$pid" 2>/dev/null || true
+pid=""
+# The ceiling (issue 15): the same load generator against a no-store SCIM
+# server on the same library (scimbench ceiling), then the ratio per workload.
+if [ "${BENCH_CEILING:-1}" != 0 ]; then
+  CPORT=$((PORT + 1))
+  "$tmp/scimbench" ceiling --listen "127.0.0.1:$CPORT" >&2 &
+  pid=$!
+  for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$CPORT/scim/v2/ServiceProviderConfig" && break; sleep 0.2; done
+  echo "== the no-store ceiling (elimity-com/scim, resources in memory, filters scanned), same load" >&2
+  "$tmp/scimbench" --url "http://127.0.0.1:$CPORT/scim/v2" --token none --n "$N" --duration "$DURATION" \
+    --json "$tmp/ceiling.json" ${BENCH_FLAGS:-} >/dev/null
+  echo "== Roster against the ceiling (ratio = Roster req/s ÷ ceiling req/s)"
+  "$tmp/scimbench" compare --roster "$tmp/roster.json" --ceiling "$tmp/ceiling.json"
+fi
