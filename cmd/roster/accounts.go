@@ -388,3 +388,26 @@ func cmdAuthz(fs *pflag.FlagSet) runFunc {
 		})
 	}
 }
+
+// authzMarkdown renders db.Authorization as the README's table (a test keeps
+// the README equal to it).
+func authzMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| action | rule |")
+	for _, p := range db.Principals {
+		b.WriteString(" " + string(p) + " |")
+	}
+	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(db.Principals)) + "\n")
+	for _, row := range db.Authorization {
+		fmt.Fprintf(&b, "| `%s`: %s | %s |", row.Action, row.What, row.Rule)
+		for _, p := range db.Principals {
+			if db.Can(p, row.Action) {
+				b.WriteString(" ✓ |")
+			} else {
+				b.WriteString(" |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

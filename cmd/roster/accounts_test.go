@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -160,5 +161,16 @@ func TestAuthzCommandPrintsTheTable(t *testing.T) {
 		if rows[i].Action != string(p.Action) || strings.Join(rows[i].Allowed, ",") == "" {
 			t.Fatalf("row %d = %+v", i, rows[i])
 		}
+	}
+}
+
+// TestREADMEPrintsTheAuthorizationTable: the README's table is db.Authorization.
+func TestREADMEPrintsTheAuthorizationTable(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := authzMarkdown(); !strings.Contains(string(b), want) {
+		t.Fatalf("README.md lacks the authorization table; put this in it:\n%s", want)
 	}
 }
