@@ -72,6 +72,7 @@ const (
 	ActAccountNotices       Action = "account.notices.receive"
 	ActAccountSetRole       Action = "account.roles.set"
 	ActAccountTransfer      Action = "account.ownership.transfer"
+	ActContractCreate       Action = "contract.create"
 	ActContractSetManager   Action = "contract.manager.hand-over"
 	ActContractSetCoord     Action = "contract.coordinator.assign"
 	ActContractUsersManage  Action = "contract.users.manage"
@@ -108,6 +109,7 @@ var Authorization = []Permission{
 	{ActAccountNotices, []Principal{PrincipalOwner}, "R-OWN-1", "receive notices, invoices and renewal messages"},
 	{ActAccountSetRole, []Principal{PrincipalOwner, PrincipalSecondaryOwner, PrincipalCompanyAdmin}, "R-HIE-2", "change a member's role (only to a role strictly below one's own; never owner)"},
 	{ActAccountTransfer, []Principal{PrincipalOwner}, "R-OWN-3", "transfer ownership (the former owner becomes a secondary owner)"},
+	{ActContractCreate, []Principal{PrincipalOwner, PrincipalSecondaryOwner}, "R-OWN-2", "create a contract (plan settings and billing; the CLI operator too)"},
 	{ActContractSetManager, []Principal{PrincipalContractManager}, "R-CLS-2", "hand the contract manager role on (the current contract manager only)"},
 	{ActContractSetCoord, []Principal{PrincipalContractManager}, "R-CLS-3", "assign the software coordinator"},
 	{ActContractUsersManage, []Principal{PrincipalContractManager, PrincipalSoftwareCoordinator}, "R-CLS-3", "list and manage the contract's users and products (that contract only)"},

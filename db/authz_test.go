@@ -26,6 +26,7 @@ func TestAuthorizationTable(t *testing.T) {
 		ActAccountNotices:       {PrincipalOwner},
 		ActAccountSetRole:       {PrincipalOwner, PrincipalSecondaryOwner, PrincipalCompanyAdmin},
 		ActAccountTransfer:      {PrincipalOwner},
+		ActContractCreate:       {PrincipalOwner, PrincipalSecondaryOwner},
 		ActContractSetManager:   {PrincipalContractManager},
 		ActContractSetCoord:     {PrincipalContractManager},
 		ActContractUsersManage:  {PrincipalContractManager, PrincipalSoftwareCoordinator},
