@@ -369,6 +369,47 @@ func testAccounts(t *testing.T, st db.Store) {
 		_, err = s.SetContractManager(ctx, acc, "C-1", next.Email, person("third"), Operator)
 		WantErr(t, err, db.ErrForbidden, "actor_inactive")
 	})
+	t.Run("R-CLS-2 concurrent handovers: one wins", func(t *testing.T) {
+		// R-CLS-2, R-CLS-1: the contract keeps exactly one manager.
+		team, p := NewTeam(t, s, "")
+		acc := team.AccountID
+		_, err := s.CreateContract(ctx, db.NewContract{AccountID: acc, Number: "R", ContractManager: db.Person{Email: p.Email}}, Operator)
+		WantErr(t, err, nil, "")
+		nexts := []db.Person{person("n1"), person("n2"), person("n3")}
+		var wg sync.WaitGroup
+		errs := make([]error, len(nexts))
+		for i, n := range nexts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = s.SetContractManager(ctx, acc, "R", p.Email, n, Operator)
+			}()
+		}
+		wg.Wait()
+		wins, winner := 0, ""
+		for i, err := range errs {
+			if err == nil {
+				wins++
+				winner = nexts[i].Email
+			} else if !db.IsClientError(err) {
+				t.Fatalf("a losing handover failed with %v, want a precise refusal", err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d handovers won (%v), want exactly 1", wins, errs)
+		}
+		if c, _ := s.GetContract(ctx, acc, "R"); c.ContractManager != winner {
+			t.Fatalf("contract manager = %q, want the winner %q", c.ContractManager, winner)
+		}
+		admins, _ := s.ListAdmins(ctx, team.ID)
+		for _, n := range nexts {
+			for _, a := range admins {
+				if a.Email == n.Email && n.Email != winner {
+					t.Fatalf("a losing handover left %s a team admin", n.Email)
+				}
+			}
+		}
+	})
 	t.Run("R-CLS-2 secondary admin of the teams that hold the contract's users", func(t *testing.T) {
 		// R-CLS-2 (DOMAIN.md reconciliation)
 		first, p := NewTeam(t, s, "")
