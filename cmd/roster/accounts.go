@@ -89,10 +89,7 @@ func cmdAccountRoles(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		vs := make([]adminapi.AccountRoleView, len(ms))
-		for i, m := range ms {
-			vs[i] = adminapi.AccountRoleViewOf(m)
-		}
+		vs := adminapi.AccountRoleViews(ms)
 		return e.output(e.format, vs, func(w *tabwriter.Writer) { roleTable(w, vs) })
 	}
 }

@@ -66,7 +66,11 @@ func TestCLIAccountContract(t *testing.T) {
 	if a.Owner != "sol@acme.test" {
 		t.Fatalf("after transfer: owner = %q", a.Owner)
 	}
+	c.ok(nil, "contracts", "create", "--account", acc, "--number", "C-0", "--contract-manager", "norole@acme.test")
 	c.ok(&roles, "account", "roles", "--account", acc, "-o", "json")
+	if len(roles) != 3 {
+		t.Fatalf("account roles lists people without a role: %v", roles)
+	}
 	if roles[0]["email"] != "sol@acme.test" || roles[1]["email"] != "pat@acme.test" || roles[1]["role"] != "secondary-owner" {
 		t.Fatalf("after transfer: roles = %v", roles)
 	}
@@ -123,7 +127,7 @@ func TestCLIAccountContract(t *testing.T) {
 	c.ok(nil, "contracts", "users", "remove", "--account", acc, "--contract", "C-100", "--email", "cu@acme.test")
 	var list []adminapi.ContractView
 	c.ok(&list, "contracts", "list", "--account", acc, "-o", "json")
-	if len(list) != 2 {
+	if len(list) != 3 {
 		t.Fatalf("contracts list = %+v", list)
 	}
 

@@ -36,10 +36,7 @@ func (a *api) mountAccounts() {
 		if err != nil {
 			return err
 		}
-		vs := make([]AccountRoleView, len(ms))
-		for i, m := range ms {
-			vs[i] = AccountRoleViewOf(m)
-		}
+		vs := AccountRoleViews(ms)
 		WriteJSON(w, http.StatusOK, vs)
 		return nil
 	})

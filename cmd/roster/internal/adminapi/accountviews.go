@@ -39,6 +39,19 @@ func AccountRoleViewOf(m db.AccountMember) AccountRoleView {
 	return AccountRoleView{Email: m.Email, Role: m.Role.String(), FirstName: m.FirstName, LastName: m.LastName, Status: string(m.Status)}
 }
 
+// AccountRoleViews lists the members who hold an account role, the owner
+// first (people known to the account without a role, such as a contract
+// manager named by email, are left out).
+func AccountRoleViews(ms []db.AccountMember) []AccountRoleView {
+	out := []AccountRoleView{}
+	for _, m := range ms {
+		if m.Role != db.AccountRoleNone {
+			out = append(out, AccountRoleViewOf(m))
+		}
+	}
+	return out
+}
+
 // ContractView is a contract, people as emails.
 type ContractView struct {
 	Number              string   `json:"number"`
