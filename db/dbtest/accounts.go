@@ -369,6 +369,21 @@ func testAccounts(t *testing.T, st db.Store) {
 		_, err = s.SetContractManager(ctx, acc, "C-1", next.Email, person("third"), Operator)
 		WantErr(t, err, db.ErrForbidden, "actor_inactive")
 	})
+	t.Run("R-CLS-2 a handover to an admin of another account is refused whole", func(t *testing.T) {
+		// R-CLS-2 with R-ADM-2: the new manager could not become a secondary admin here.
+		team, p := NewTeam(t, s, "")
+		_, elsewhere := NewTeam(t, s, "")
+		_, err := s.CreateContract(ctx, db.NewContract{AccountID: team.AccountID, Number: "X", ContractManager: db.Person{Email: p.Email}}, Operator)
+		WantErr(t, err, nil, "")
+		_, err = s.SetContractManager(ctx, team.AccountID, "X", p.Email, db.Person{Email: elsewhere.Email, FirstName: "E", LastName: "W"}, Operator)
+		WantErr(t, err, db.ErrRule, "admin_other_account")
+		if c, _ := s.GetContract(ctx, team.AccountID, "X"); c.ContractManager != p.Email {
+			t.Fatalf("contract manager = %q after a refused handover", c.ContractManager)
+		}
+		if _, err := s.FindUser(ctx, team.ID, db.UserKey{Email: elsewhere.Email}); err == nil {
+			t.Fatal("a refused handover left a team user behind")
+		}
+	})
 	t.Run("R-CLS-2 concurrent handovers: one wins", func(t *testing.T) {
 		// R-CLS-2, R-CLS-1: the contract keeps exactly one manager.
 		team, p := NewTeam(t, s, "")
