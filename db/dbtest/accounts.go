@@ -347,8 +347,19 @@ func testAccounts(t *testing.T, st db.Store) {
 		if _, err := s.FindUser(ctx, team.ID, db.UserKey{Email: next.Email}); err == nil {
 			t.Fatal("a refused handover created a team user")
 		}
+		// Someone new to the account and the team, without names: refused, nothing changed.
+		_, err = s.SetContractManager(ctx, acc, "C-1", p.Email, db.Person{Email: Email("nameless", "acme.test")}, Operator)
+		WantErr(t, err, db.ErrInvalid, "names_required")
+		if c, _ := s.GetContract(ctx, acc, "C-1"); c.ContractManager != p.Email {
+			t.Fatalf("contract manager = %q after a refused handover", c.ContractManager)
+		}
 		c, err := s.SetContractManager(ctx, acc, "C-1", upper(p.Email), next, Operator)
 		WantErr(t, err, nil, "")
+		// The grant is audited in the team, with its reason.
+		tes, _ := s.ListAudit(ctx, team.ID, db.AuditQuery{Limit: 5})
+		if len(tes) == 0 || tes[0].Action != "admin.set" || !strings.Contains(tes[0].Details, "R-CLS-2") || !strings.Contains(tes[0].Details, next.Email) {
+			t.Fatalf("team audit after the handover = %+v", tes)
+		}
 		if c.ContractManager != next.Email {
 			t.Fatalf("contract manager = %q", c.ContractManager)
 		}
