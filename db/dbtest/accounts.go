@@ -268,6 +268,15 @@ func testAccounts(t *testing.T, st db.Store) {
 		WantErr(t, err, db.ErrForbidden, "actor_inactive")
 		_, err = s.SetAccountMemberStatus(ctx, acc, o.Email, db.StatusInactive, Operator)
 		WantErr(t, err, db.ErrRule, "owner_must_stay_active")
+		// The account ladder's status is its own (README "Limits"): a team
+		// user deactivated in the team keeps their account role's power.
+		tu := NewUser(t, s, team.ID, "tu", "acme.test", db.SourceAdmin)
+		_, err = s.SetAccountRole(ctx, acc, o.Email, db.Person{Email: tu.Email}, db.AccountCompanyAdmin, Operator)
+		WantErr(t, err, nil, "")
+		_, err = s.UpdateUser(ctx, team.ID, tu.ID, 0, Operator, func(u *db.User) error { u.Status = db.StatusInactive; return nil })
+		WantErr(t, err, nil, "")
+		_, err = s.SetAccountRole(ctx, acc, tu.Email, person("pu"), db.AccountProductUser, Operator)
+		WantErr(t, err, nil, "")
 	})
 	t.Run("R-HIE-3 every role change, allowed or refused, is audited with the actor", func(t *testing.T) {
 		// R-HIE-3
