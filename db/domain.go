@@ -259,13 +259,17 @@ type AuditEntry struct {
 	Details    string // a short JSON object; never a secret
 }
 
-// Contract is a classic-user-management contract of an account (R-CLS-1). It
-// is kept apart from admin roles: changing one never changes the other (R-ADM-8).
+// Contract is a classic-user-management contract of an account (R-CLS-1):
+// one contract manager (the purchaser: renewal and billing), at most one
+// software coordinator, its products and seats. It is kept apart from admin
+// roles: changing one never changes the other (R-ADM-8).
 type Contract struct {
 	ID                  string
 	AccountID           string
-	Name                string
+	Number              string // unique per account
 	ContractManager     string // email
-	SoftwareCoordinator string // email
+	SoftwareCoordinator string // email; empty until the contract manager assigns one
+	Products            []string
+	Seats               int
 	CreatedAt           time.Time
 }

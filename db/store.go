@@ -83,14 +83,6 @@ type Store interface {
 	// methods (a setting changed by a feature package).
 	Audit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, teamID string, q AuditQuery) ([]AuditEntry, error)
-
-	// CreateContract and SetContractManager keep contracts apart from admin
-	// roles (R-ADM-8, R-CLS-1, R-CLS-2).
-	CreateContract(ctx context.Context, c Contract, by Actor) (Contract, error)
-	GetContract(ctx context.Context, accountID, contractID string) (Contract, error)
-	// SetContractManager hands the contract manager role from current (who
-	// must be the current contract manager) to next (R-CLS-2).
-	SetContractManager(ctx context.Context, accountID, contractID, current, next string, by Actor) (Contract, error)
 }
 
 // NewTeam is the input of Store.CreateTeam.
@@ -100,6 +92,9 @@ type NewTeam struct {
 	Name        string
 	// The primary admin (R-ADM-1): the purchaser by default.
 	PrimaryEmail, PrimaryFirstName, PrimaryLastName string
+	// OwnerEmail is the owner of a new account (R-OWN-1); empty means the
+	// primary admin (the purchaser). Ignored when joining an account.
+	OwnerEmail string
 }
 
 // NewUser is the input of Store.CreateUser.

@@ -18,6 +18,7 @@ func cmdTeamCreate(fs *pflag.FlagSet) runFunc {
 	first := fs.String("first-name", "", "the primary admin's first name")
 	last := fs.String("last-name", "", "the primary admin's last name")
 	account := fs.String("account", "", "existing account id (default: a new account)")
+	owner := fs.String("owner", "", "a new account's owner (R-OWN-1; default: the primary admin, the purchaser)")
 	return func(ctx context.Context, e *env, args []string) error {
 		if err := required(fs, "name", "primary-admin", "first-name", "last-name"); err != nil {
 			return err
@@ -27,7 +28,7 @@ func cmdTeamCreate(fs *pflag.FlagSet) runFunc {
 			return err
 		}
 		t, admin, err := s.CreateTeam(ctx, db.NewTeam{AccountID: *account, Name: *name, PrimaryEmail: *email,
-			PrimaryFirstName: *first, PrimaryLastName: *last}, e.operator())
+			PrimaryFirstName: *first, PrimaryLastName: *last, OwnerEmail: *owner}, e.operator())
 		if err != nil {
 			return err
 		}
@@ -205,7 +206,7 @@ func cmdUsersRemove(fs *pflag.FlagSet) runFunc {
 
 // roleAssigners is R-ADM-4: any admin may assign roles (the store enforces
 // which roles each may give, R-ADM-5).
-var roleAssigners = adminapi.Roles{Allowed: adminapi.AllAdmins.Allowed, Why: "only admins assign roles (R-ADM-4)"}
+var roleAssigners = adminapi.RolesFor(db.ActTeamAssignSecondary, "only admins assign roles (R-ADM-4)")
 
 func cmdAdminSet(fs *pflag.FlagSet) runFunc {
 	team := teamFlag(fs)
@@ -394,15 +395,20 @@ func cmdAudit(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		vs := make([]adminapi.AuditView, len(es))
-		for i, a := range es {
-			vs[i] = adminapi.AuditViewOf(a)
-		}
-		return e.output(e.format, vs, func(w *tabwriter.Writer) {
-			fmt.Fprintln(w, "ID\tAT\tACTOR\tACTION\tTARGET\tDETAILS")
-			for _, a := range vs {
-				fmt.Fprintf(w, "%d\t%s\t%s:%s\t%s\t%s:%s\t%s\n", a.ID, a.At.Format("2006-01-02 15:04:05"), a.ActorKind, a.ActorName, a.Action, a.TargetKind, a.TargetID, a.Details)
-			}
-		})
+		return e.auditOutput(es)
 	}
+}
+
+// auditOutput prints audit entries (a team's or an account's).
+func (e *env) auditOutput(es []db.AuditEntry) error {
+	vs := make([]adminapi.AuditView, len(es))
+	for i, a := range es {
+		vs[i] = adminapi.AuditViewOf(a)
+	}
+	return e.output(e.format, vs, func(w *tabwriter.Writer) {
+		fmt.Fprintln(w, "ID\tAT\tACTOR\tACTION\tTARGET\tDETAILS")
+		for _, a := range vs {
+			fmt.Fprintf(w, "%d\t%s\t%s:%s\t%s\t%s:%s\t%s\n", a.ID, a.At.Format("2006-01-02 15:04:05"), a.ActorKind, a.ActorName, a.Action, a.TargetKind, a.TargetID, a.Details)
+		}
+	})
 }

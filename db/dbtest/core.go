@@ -25,7 +25,6 @@ func testCore(t *testing.T, s db.Store) {
 	t.Run("Groups", func(t *testing.T) { testGroups(t, s) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, s) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, s) })
-	t.Run("Contracts", func(t *testing.T) { testContracts(t, s) })
 }
 
 var ctx = context.Background()
@@ -401,22 +400,7 @@ func testAdminRoles(t *testing.T, s db.Store) {
 			assertOnePrimary(t, s, team.ID, next.ID)
 		}
 	})
-	t.Run("R-ADM-8 changing the primary admin never changes the contract manager and vice versa", func(t *testing.T) {
-		// R-ADM-8
-		team, p := NewTeam(t, s, "")
-		c, err := s.CreateContract(ctx, db.Contract{AccountID: team.AccountID, Name: "c1", ContractManager: p.Email, SoftwareCoordinator: p.Email}, Operator)
-		WantErr(t, err, nil, "")
-		sec := NewUser(t, s, team.ID, "sec", "acme.test", db.SourceAdmin)
-		WantErr(t, s.SetAdminRole(ctx, team.ID, p.ID, sec.ID, db.RoleSecondary, Operator), nil, "")
-		WantErr(t, s.SetAdminRole(ctx, team.ID, sec.ID, sec.ID, db.RolePrimary, Operator), nil, "")
-		got, _ := s.GetContract(ctx, team.AccountID, c.ID)
-		if got.ContractManager != p.Email {
-			t.Fatalf("contract manager changed to %q with the primary admin", got.ContractManager)
-		}
-		_, err = s.SetContractManager(ctx, team.AccountID, c.ID, p.Email, Email("cm", "acme.test"), Operator)
-		WantErr(t, err, nil, "")
-		assertOnePrimary(t, s, team.ID, sec.ID)
-	})
+	// R-ADM-8 is in the accounts suite (accounts.go), with the contracts.
 	t.Run("R-ADM-9 admins are never reclassified", func(t *testing.T) {
 		// R-ADM-9
 		team, p := NewTeam(t, s, "")
@@ -704,21 +688,4 @@ func testAudit(t *testing.T, s db.Store) {
 	if len(older) != 1 || older[0].ID != es[2].ID {
 		t.Fatalf("paging the audit log: %+v", older)
 	}
-}
-
-func testContracts(t *testing.T, s db.Store) {
-	team, p := NewTeam(t, s, "")
-	c, err := s.CreateContract(ctx, db.Contract{AccountID: team.AccountID, Name: "c", ContractManager: p.Email, SoftwareCoordinator: p.Email}, Operator)
-	WantErr(t, err, nil, "")
-	// R-CLS-2: only the current contract manager hands the role on.
-	_, err = s.SetContractManager(ctx, team.AccountID, c.ID, Email("someone", "x.test"), Email("next", "x.test"), Operator)
-	WantErr(t, err, db.ErrForbidden, "not_contract_manager")
-	next := Email("next", "x.test")
-	got, err := s.SetContractManager(ctx, team.AccountID, c.ID, upper(p.Email), next, Operator)
-	WantErr(t, err, nil, "")
-	if got.ContractManager != next {
-		t.Fatalf("contract manager = %q", got.ContractManager)
-	}
-	_, err = s.GetContract(ctx, "other-account", c.ID)
-	WantErr(t, err, db.ErrNotFound, "")
 }

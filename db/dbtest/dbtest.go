@@ -26,6 +26,7 @@ var suites = []struct {
 	run  Suite
 }{
 	{"core", testCore},
+	{"accounts", testAccounts},
 	{"directory", testDirectory},
 	{"directory_bad_text", testDirBadText},
 	{"directory_username_fallback_taken", testDirUserNameFallbackTaken},

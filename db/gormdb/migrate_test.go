@@ -54,6 +54,7 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 			if d == gormdb.MySQL {
 				want = append(want, "00002_binary_collation")
 			}
+			want = append(want, "00020_account_roles_contracts")
 			pending, err := s.Pending(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -71,7 +72,24 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 			if again, err := s.Migrate(ctx); err != nil || len(again) != 0 {
 				t.Errorf("second Migrate = %v, %v; want nothing to do", again, err)
 			}
-			if diff := cmp.Diff(before, gormdbtest.Snapshot(t, conn, d)); diff != "" {
+			// 00020 (issue 12) adds the account ladder: the first team's
+			// primary admin becomes the owner (R-OWN-1), a contract gets its
+			// id as number and no products or seats; nothing else changes.
+			// A fresh connection: PostgreSQL refuses cached plans of altered tables.
+			conn, _ = gormdbtest.RawDB(t, dsn)
+			after := gormdbtest.Snapshot(t, conn, d)
+			owners := after["account_members"]
+			if len(owners) != 1 || !strings.Contains(owners[0], " | primary.admin@acme.test | Primary.Admin@Acme.test | Pat | Primary | owner | active | ") {
+				t.Errorf("account owners after the upgrade = %q, want the fixture's primary admin", owners)
+			}
+			for i, r := range before["contracts"] {
+				before["contracts"][i] = r + " | " + strings.SplitN(r, " | ", 2)[0] + " |  | 0"
+			}
+			delete(after, "account_members")
+			if len(after["contract_users"]) == 0 {
+				delete(after, "contract_users")
+			}
+			if diff := cmp.Diff(before, after); diff != "" {
 				t.Errorf("rows changed by the upgrade (-before +after):\n%s", diff)
 			}
 			if d == gormdb.MySQL {

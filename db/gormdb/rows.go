@@ -2,6 +2,7 @@ package gormdb
 
 import (
 	"encoding/hex"
+	"strings"
 	"time"
 
 	"github.com/roster-dev/roster/db"
@@ -123,10 +124,13 @@ func (auditRow) TableName() string { return "audit_log" }
 
 type contractRow struct {
 	ID                  string `gorm:"primaryKey;size:36"`
-	AccountID           string `gorm:"size:36;not null;index:idx_contracts_account"`
+	AccountID           string `gorm:"size:36;not null"`
 	Name                string `gorm:"size:255;not null"`
+	Number              string `gorm:"size:64;not null"`
 	ContractManager     string `gorm:"size:254;not null"`
 	SoftwareCoordinator string `gorm:"size:254;not null"`
+	Products            string `gorm:"not null"` // comma-separated
+	Seats               int    `gorm:"not null"`
 	CreatedAt           time.Time
 }
 
@@ -175,6 +179,39 @@ func (r *auditRow) toDomain() db.AuditEntry {
 }
 
 func (r *contractRow) toDomain() db.Contract {
-	return db.Contract{ID: r.ID, AccountID: r.AccountID, Name: r.Name, ContractManager: r.ContractManager,
-		SoftwareCoordinator: r.SoftwareCoordinator, CreatedAt: r.CreatedAt.UTC()}
+	products := []string{}
+	if r.Products != "" {
+		products = strings.Split(r.Products, ",")
+	}
+	return db.Contract{ID: r.ID, AccountID: r.AccountID, Number: r.Number, ContractManager: r.ContractManager,
+		SoftwareCoordinator: r.SoftwareCoordinator, Products: products, Seats: r.Seats, CreatedAt: r.CreatedAt.UTC()}
 }
+
+type accountMemberRow struct {
+	AccountID  string `gorm:"primaryKey;size:36"`
+	EmailLower string `gorm:"primaryKey;size:254"`
+	Email      string `gorm:"size:254;not null"`
+	FirstName  string `gorm:"size:255;not null"`
+	LastName   string `gorm:"size:255;not null"`
+	Role       string `gorm:"size:32;not null"`
+	Status     string `gorm:"size:16;not null"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+func (accountMemberRow) TableName() string { return "account_members" }
+
+func (r *accountMemberRow) toDomain() db.AccountMember {
+	return db.AccountMember{AccountID: r.AccountID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
+		Role: db.AccountRole(r.Role), Status: db.Status(r.Status)}
+}
+
+type contractUserRow struct {
+	ContractID string `gorm:"primaryKey;size:36"`
+	EmailLower string `gorm:"primaryKey;size:254"`
+	AccountID  string `gorm:"size:36;not null"`
+	Email      string `gorm:"size:254;not null"`
+	AddedAt    time.Time
+}
+
+func (contractUserRow) TableName() string { return "contract_users" }

@@ -42,6 +42,23 @@ func (s *Store) CreateTeam(ctx context.Context, in db.NewTeam, by db.Actor) (db.
 			if err := tx.Create(&accountRow{ID: team.AccountID, Name: name, CreatedAt: now}).Error; err != nil {
 				return err
 			}
+			// R-OWN-1: the new account's owner is the purchaser (the
+			// primary admin) unless another owner is named.
+			owner := db.Person{Email: email, FirstName: u.FirstName, LastName: u.LastName}
+			if in.OwnerEmail != "" && db.NormalizeEmail(in.OwnerEmail) != db.NormalizeEmail(email) {
+				owner = db.Person{Email: in.OwnerEmail}
+			}
+			m, err := s.ensurePerson(tx, team.AccountID, owner)
+			if err != nil {
+				return err
+			}
+			if err := s.setMemberRole(tx, team.AccountID, m.EmailLower, db.AccountOwner, db.AccountRoleNone); err != nil {
+				return err
+			}
+			if err := s.audit(tx, team.AccountID, by, "account.create", "account", team.AccountID,
+				map[string]string{"name": name, "owner": m.Email}); err != nil {
+				return err
+			}
 		} else if err := tx.Take(&accountRow{}, "id = ?", team.AccountID).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return db.Errorf(db.ErrNotFound, "account_not_found", "account %q does not exist", team.AccountID)

@@ -13,12 +13,23 @@ type Roles struct {
 	Why     string
 }
 
-// AllAdmins is R-ADM-6: every admin role may manage users and reports.
-var AllAdmins = Roles{Allowed: []db.Role{db.RolePrimary, db.RoleSecondary, db.RoleSSO}}
+// AllAdmins is R-ADM-6: every admin role may manage users and reports
+// (read from the one authorization table, db.Authorization).
+var AllAdmins = RolesFor(db.ActTeamUsersManage, "")
 
 // SSOAdmins is R-ADM-7: only the primary admin and SSO admins manage SSO.
-var SSOAdmins = Roles{Allowed: []db.Role{db.RolePrimary, db.RoleSSO},
-	Why: "only the team's primary admin and SSO admins manage SSO (R-ADM-7)"}
+var SSOAdmins = RolesFor(db.ActTeamSSOManage, "only the team's primary admin and SSO admins manage SSO (R-ADM-7)")
+
+// RolesFor is the team admin roles the authorization table allows to do a.
+func RolesFor(a db.Action, why string) Roles {
+	r := Roles{Why: why}
+	for _, role := range []db.Role{db.RolePrimary, db.RoleSecondary, db.RoleSSO} {
+		if db.Can(db.TeamPrincipal(role), a) {
+			r.Allowed = append(r.Allowed, role)
+		}
+	}
+	return r
+}
 
 // refuse is a 403 with the rule's reason appended.
 func refuse(code string, roles Roles, format string, args ...any) error {

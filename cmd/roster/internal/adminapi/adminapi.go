@@ -1,6 +1,6 @@
 // Package adminapi is Roster's admin HTTP API under /api/v1: the team, its
-// users, admin roles, tokens, audit log, role policy, usage report and SSO
-// configuration. It is application glue (cmd/roster composes it): it sees the
+// users, admin roles, tokens, audit log, role policy, usage report, SSO
+// configuration, and the team's account and contracts. It is application glue (cmd/roster composes it): it sees the
 // store only through the narrow Store interface below and SSO through the SSO
 // interface, so it imports no storage backend and no feature package.
 package adminapi
@@ -40,8 +40,10 @@ type Store interface {
 	SetAdminRole(ctx context.Context, teamID, actingUserID, targetUserID string, role db.Role, by db.Actor) error
 	ListAdmins(ctx context.Context, teamID string) ([]db.User, error)
 	ListAudit(ctx context.Context, teamID string, q db.AuditQuery) ([]db.AuditEntry, error)
+	Audit(ctx context.Context, e db.AuditEntry) error // a refusal the authorization table made before the store saw the change
 
-	db.PolicyStore // every policy method: show, set, preview, exceptions, type changes, usage report
+	db.PolicyStore  // every policy method: show, set, preview, exceptions, type changes, usage report
+	db.AccountStore // the account ladder and contracts (issue 12)
 }
 
 // SSO is the per-team SAML configuration the SSO routes manage (R-ADM-7).
@@ -102,6 +104,7 @@ func (x *API) Register(mux *http.ServeMux) {
 	a.mux = mux
 	a.mountCore()
 	a.mountPolicy()
+	a.mountAccounts()
 	if a.SSO != nil {
 		a.mountSSO()
 	}
