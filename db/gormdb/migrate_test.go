@@ -54,6 +54,8 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 			if d == gormdb.MySQL {
 				want = append(want, "00002_binary_collation")
 			}
+			// Migrations after the baseline, in order (each helper branch adds its own).
+			want = append(want, "00040_console")
 			pending, err := s.Pending(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -71,7 +73,14 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 			if again, err := s.Migrate(ctx); err != nil || len(again) != 0 {
 				t.Errorf("second Migrate = %v, %v; want nothing to do", again, err)
 			}
-			if diff := cmp.Diff(before, gormdbtest.Snapshot(t, conn, d)); diff != "" {
+			after := gormdbtest.Snapshot(t, conn, d)
+			for table, rows := range after {
+				// a table a later migration adds starts empty
+				if _, old := before[table]; !old && len(rows) == 0 {
+					delete(after, table)
+				}
+			}
+			if diff := cmp.Diff(before, after); diff != "" {
 				t.Errorf("rows changed by the upgrade (-before +after):\n%s", diff)
 			}
 			if d == gormdb.MySQL {
