@@ -320,3 +320,45 @@ func (x *API) ListAudit(ctx context.Context, c Caller, q db.AuditQuery) ([]Audit
 	}
 	return vs, nil
 }
+
+// StatusOf is the HTTP status the admin API answers err with; the console
+// uses the same table for its error pages.
+func StatusOf(err error) int { return statusOf(err) }
+
+// ClientMessage is the message a client may see for err (never an internal
+// error's text: check StatusOf first).
+func ClientMessage(err error) string { return clientMessage(err) }
+
+// ShowSSO is the team's SSO configuration (SSO admins only, R-ADM-7).
+func (x *API) ShowSSO(ctx context.Context, c Caller) (any, error) {
+	if x.a.SSO == nil {
+		return nil, db.Errorf(db.ErrNotFound, "sso_unavailable", "SSO is not enabled on this server")
+	}
+	return x.a.SSO.Show(ctx, c.Team.ID, c.Actor)
+}
+
+// UpdateSSO applies a settings change; decode fills the settings value the
+// SSO implementation owns (the admin API decodes its JSON body, the console
+// its form).
+func (x *API) UpdateSSO(ctx context.Context, c Caller, decode func(v any) error) (any, error) {
+	if x.a.SSO == nil {
+		return nil, db.Errorf(db.ErrNotFound, "sso_unavailable", "SSO is not enabled on this server")
+	}
+	return x.a.SSO.Update(ctx, c.Team.ID, c.Actor, decode)
+}
+
+// VerifySSODomain checks a domain's TXT record.
+func (x *API) VerifySSODomain(ctx context.Context, c Caller, domain string) (any, error) {
+	if x.a.SSO == nil {
+		return nil, db.Errorf(db.ErrNotFound, "sso_unavailable", "SSO is not enabled on this server")
+	}
+	return x.a.SSO.VerifyDomain(ctx, c.Team.ID, domain, c.Actor)
+}
+
+// StartSSOTest begins a test sign-in: where to send the admin's browser.
+func (x *API) StartSSOTest(ctx context.Context, c Caller) (redirectURL string, postForm []byte, err error) {
+	if x.a.SSO == nil {
+		return "", nil, db.Errorf(db.ErrNotFound, "sso_unavailable", "SSO is not enabled on this server")
+	}
+	return x.a.SSO.StartTest(ctx, c.Team.ID, c.Actor)
+}
