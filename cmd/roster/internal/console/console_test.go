@@ -384,7 +384,7 @@ func TestPagesInEveryLanguage(t *testing.T) {
 	e.signIn(c, e.link(e.prim))
 	for lang, word := range map[string]string{"en": "Users", "nl": "Gebruikers", "de": "Benutzer", "sv": "Användare", "fi": "Käyttäjät"} {
 		_, body := e.do(c, "GET", "/console/users", nil, "Accept-Language", lang)
-		if !strings.Contains(body, "<h1>"+word+"</h1>") || !strings.Contains(body, `lang="`+lang+`"`) {
+		if !strings.Contains(body, `<h1 id="page-title">`+word+"</h1>") || !strings.Contains(body, `lang="`+lang+`"`) {
 			t.Errorf("%s: no <h1>%s</h1>", lang, word)
 		}
 	}
