@@ -20,11 +20,19 @@ type ConsoleSession struct {
 	ExpiresAt  time.Time
 }
 
-// LoginLink is a single-use console sign-in link for one admin.
+// Link purposes.
+const (
+	LinkSignIn = "signin" // a console sign-in link, for an active admin
+	LinkReset  = "reset"  // a password-reset link, for an active user
+)
+
+// LoginLink is a single-use console link for one user: a sign-in link
+// (admins only) or a password-reset link.
 type LoginLink struct {
 	Hash      []byte
 	TeamID    string
 	UserID    string
+	Purpose   string // LinkSignIn (default) or LinkReset
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
@@ -39,13 +47,22 @@ type ConsoleSettings struct {
 
 // ConsoleStore is the console's storage: sessions, login links, settings.
 type ConsoleStore interface {
-	// CreateLoginLink stores a link for an active admin of the team
-	// (CheckActingAdmin) and audits console.login_link.create.
+	// CreateLoginLink stores a link: a sign-in link for an active admin of
+	// the team (CheckActingAdmin), a reset link for an active user; it
+	// audits console.login_link.create or console.reset_link.create.
 	CreateLoginLink(ctx context.Context, l LoginLink, by Actor) error
-	// UseLoginLink marks a link used and returns it: once only, and only
-	// before it expires; otherwise ErrNotFound (code login_link_invalid).
-	// It audits console.sign_in.
-	UseLoginLink(ctx context.Context, hash []byte, now time.Time) (LoginLink, error)
+	// UseLoginLink marks a link of the purpose used and returns it: once
+	// only, and only before it expires; otherwise ErrNotFound (code
+	// login_link_invalid). A sign-in link's use audits console.sign_in.
+	UseLoginLink(ctx context.Context, hash []byte, purpose string, now time.Time) (LoginLink, error)
+	// SetConsolePassword stores a user's password hash (an encoded argon2id
+	// hash the console computes), audited as console.password.set without it.
+	SetConsolePassword(ctx context.Context, teamID, userID, hash string, by Actor) error
+	// ConsolePassword is a user's stored password hash; ErrNotFound if none.
+	ConsolePassword(ctx context.Context, teamID, userID string) (string, error)
+	// AuditConsole appends a console event (a sign-in, a lockout) to the
+	// team's audit log, about the user.
+	AuditConsole(ctx context.Context, teamID string, by Actor, action, userID string, details map[string]string) error
 	// CreateConsoleSession stores a session.
 	CreateConsoleSession(ctx context.Context, s ConsoleSession) error
 	// TouchConsoleSession finds a live session (not revoked, before its

@@ -2,6 +2,7 @@ package dbtest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ func testConsole(t *testing.T, s db.Store) {
 	t.Run("login_links", func(t *testing.T) { testConsoleLinks(t, s, cs) })
 	t.Run("sessions", func(t *testing.T) { testConsoleSessions(t, s, cs) })
 	t.Run("settings", func(t *testing.T) { testConsoleSettings(t, s, cs) })
+	t.Run("passwords", func(t *testing.T) { testConsolePasswords(t, s, cs) })
 }
 
 func testConsoleLinks(t *testing.T, s db.Store, cs db.ConsoleStore) {
@@ -48,7 +50,7 @@ func testConsoleLinks(t *testing.T, s db.Store, cs db.ConsoleStore) {
 	if err := cs.CreateLoginLink(ctx, l, Operator); err != nil {
 		t.Fatal(err)
 	}
-	got, err := cs.UseLoginLink(ctx, l.Hash, now.Add(time.Minute))
+	got, err := cs.UseLoginLink(ctx, l.Hash, db.LinkSignIn, now.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,16 +58,16 @@ func testConsoleLinks(t *testing.T, s db.Store, cs db.ConsoleStore) {
 		t.Errorf("used link = %+v, want user %s of team %s", got, prim.ID, team.ID)
 	}
 	// Single use: a replay is refused.
-	_, err = cs.UseLoginLink(ctx, l.Hash, now.Add(2*time.Minute))
+	_, err = cs.UseLoginLink(ctx, l.Hash, db.LinkSignIn, now.Add(2*time.Minute))
 	WantErr(t, err, db.ErrNotFound, "login_link_invalid")
 	// Expired: refused.
 	late := link(prim.ID)
 	if err := cs.CreateLoginLink(ctx, late, Operator); err != nil {
 		t.Fatal(err)
 	}
-	_, err = cs.UseLoginLink(ctx, late.Hash, now.Add(15*time.Minute))
+	_, err = cs.UseLoginLink(ctx, late.Hash, db.LinkSignIn, now.Add(15*time.Minute))
 	WantErr(t, err, db.ErrNotFound, "login_link_invalid")
-	_, err = cs.UseLoginLink(ctx, []byte("unknown-unknown-unknown-unknown!"), now)
+	_, err = cs.UseLoginLink(ctx, []byte("unknown-unknown-unknown-unknown!"), db.LinkSignIn, now)
 	WantErr(t, err, db.ErrNotFound, "login_link_invalid")
 
 	es, err := s.ListAudit(ctx, team.ID, db.AuditQuery{Limit: 50})
@@ -153,4 +155,52 @@ func testConsoleSettings(t *testing.T, s db.Store, cs db.ConsoleStore) {
 	}
 	err = cs.SetConsoleSettings(ctx, db.ConsoleSettings{TeamID: "no-such-team"}, Operator)
 	WantErr(t, err, db.ErrNotFound, "")
+}
+
+func testConsolePasswords(t *testing.T, s db.Store, cs db.ConsoleStore) {
+	ctx := context.Background()
+	team, _ := NewTeam(t, s, "")
+	u := NewUser(t, s, team.ID, "pw", "acme.test", db.SourceAdmin)
+	_, err := cs.ConsolePassword(ctx, team.ID, u.ID)
+	WantErr(t, err, db.ErrNotFound, "password_not_set")
+	if err := cs.SetConsolePassword(ctx, team.ID, u.ID, "$argon2id$v=19$x", Operator); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.SetConsolePassword(ctx, team.ID, u.ID, "$argon2id$v=19$y", Operator); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := cs.ConsolePassword(ctx, team.ID, u.ID); err != nil || h != "$argon2id$v=19$y" {
+		t.Errorf("password = %q, %v", h, err)
+	}
+	WantErr(t, cs.SetConsolePassword(ctx, team.ID, "no-such-user", "x", Operator), db.ErrNotFound, "user_not_found")
+
+	// A reset link is for any active user, and is not a sign-in link.
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	_, h := db.NewTokenSecret()
+	l := db.LoginLink{Hash: h, TeamID: team.ID, UserID: u.ID, Purpose: db.LinkReset, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := cs.CreateLoginLink(ctx, l, Operator); err != nil {
+		t.Fatal(err)
+	}
+	_, err = cs.UseLoginLink(ctx, h, db.LinkSignIn, now)
+	WantErr(t, err, db.ErrNotFound, "login_link_invalid")
+	if got, err := cs.UseLoginLink(ctx, h, db.LinkReset, now); err != nil || got.UserID != u.ID {
+		t.Fatalf("use reset link = %+v, %v", got, err)
+	}
+	if err := cs.AuditConsole(ctx, team.ID, Operator, "console.lockout", u.ID, map[string]string{"reason": "test"}); err != nil {
+		t.Fatal(err)
+	}
+	WantErr(t, cs.AuditConsole(ctx, team.ID, Operator, "user.delete", u.ID, nil), db.ErrInvalid, "audit_action")
+	es, _ := s.ListAudit(ctx, team.ID, db.AuditQuery{Limit: 20})
+	seen := map[string]bool{}
+	for _, e := range es {
+		seen[e.Action] = true
+		if strings.Contains(e.Details, "argon2id") {
+			t.Errorf("audit entry %s holds the password hash: %s", e.Action, e.Details)
+		}
+	}
+	for _, a := range []string{"console.password.set", "console.reset_link.create", "console.lockout"} {
+		if !seen[a] {
+			t.Errorf("no %s audit entry", a)
+		}
+	}
 }

@@ -30,6 +30,7 @@ type consoleLinkRow struct {
 	Hash      string `gorm:"primaryKey;size:64"`
 	TeamID    string `gorm:"size:36;not null"`
 	UserID    string `gorm:"size:36;not null"`
+	Purpose   string `gorm:"size:16;not null"`
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    *time.Time
@@ -45,6 +46,15 @@ type consoleSettingsRow struct {
 }
 
 func (consoleSettingsRow) TableName() string { return "console_settings" }
+
+type consolePasswordRow struct {
+	TeamID    string `gorm:"primaryKey;size:36"`
+	UserID    string `gorm:"primaryKey;size:36"`
+	Hash      string `gorm:"size:255;not null"`
+	UpdatedAt time.Time
+}
+
+func (consolePasswordRow) TableName() string { return "console_passwords" }
 
 var _ db.ConsoleStore = (*Store)(nil)
 
@@ -66,15 +76,27 @@ func (s *Store) CreateLoginLink(ctx context.Context, l db.LoginLink, by db.Actor
 			return err
 		}
 		du := u.toDomain()
-		if err := db.CheckActingAdmin(du); err != nil {
-			return err
+		action := "console.login_link.create"
+		switch l.Purpose {
+		case "", db.LinkSignIn:
+			l.Purpose = db.LinkSignIn
+			if err := db.CheckActingAdmin(du); err != nil {
+				return err
+			}
+		case db.LinkReset:
+			action = "console.reset_link.create"
+			if du.Status != db.StatusActive {
+				return db.Errorf(db.ErrForbidden, "user_inactive", "%s is %s", du.Email, du.Status)
+			}
+		default:
+			return db.Errorf(db.ErrInvalid, "link_purpose", "link purpose %q is not signin or reset", l.Purpose)
 		}
-		row := consoleLinkRow{Hash: hex.EncodeToString(l.Hash), TeamID: l.TeamID, UserID: l.UserID,
+		row := consoleLinkRow{Hash: hex.EncodeToString(l.Hash), TeamID: l.TeamID, UserID: l.UserID, Purpose: l.Purpose,
 			CreatedAt: l.CreatedAt.UTC(), ExpiresAt: l.ExpiresAt.UTC()}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return s.audit(tx, l.TeamID, by, "console.login_link.create", "user", l.UserID,
+		return s.audit(tx, l.TeamID, by, action, "user", l.UserID,
 			map[string]string{"email": du.Email, "expires_at": row.ExpiresAt.Format(time.RFC3339)})
 	})
 	if err != nil {
@@ -85,12 +107,12 @@ func (s *Store) CreateLoginLink(ctx context.Context, l db.LoginLink, by db.Actor
 
 // UseLoginLink implements db.ConsoleStore: one conditional UPDATE decides
 // which of two concurrent uses wins.
-func (s *Store) UseLoginLink(ctx context.Context, hash []byte, now time.Time) (db.LoginLink, error) {
+func (s *Store) UseLoginLink(ctx context.Context, hash []byte, purpose string, now time.Time) (db.LoginLink, error) {
 	h := hex.EncodeToString(hash)
 	now = now.UTC().Truncate(time.Millisecond)
 	var l db.LoginLink
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&consoleLinkRow{}).Where("hash = ? AND used_at IS NULL AND expires_at > ?", h, now).Update("used_at", now)
+		res := tx.Model(&consoleLinkRow{}).Where("hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", h, purpose, now).Update("used_at", now)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -101,13 +123,16 @@ func (s *Store) UseLoginLink(ctx context.Context, hash []byte, now time.Time) (d
 		if err := tx.Take(&r, "hash = ?", h).Error; err != nil {
 			return err
 		}
-		l = db.LoginLink{Hash: hash, TeamID: r.TeamID, UserID: r.UserID, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC()}
+		l = db.LoginLink{Hash: hash, TeamID: r.TeamID, UserID: r.UserID, Purpose: r.Purpose, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC()}
 		var u userRow
 		if err := tx.Take(&u, "team_id = ? AND id = ?", r.TeamID, r.UserID).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return linkInvalid()
 			}
 			return err
+		}
+		if purpose != db.LinkSignIn {
+			return nil
 		}
 		return s.audit(tx, r.TeamID, db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, "console.sign_in", "user", u.ID,
 			map[string]string{"method": "link"})
@@ -235,6 +260,60 @@ func (s *Store) SetConsoleSettings(ctx context.Context, c db.ConsoleSettings, by
 			return err
 		}
 		return fmt.Errorf("set console settings: %w", translate(err))
+	}
+	return nil
+}
+
+// SetConsolePassword implements db.ConsoleStore.
+func (s *Store) SetConsolePassword(ctx context.Context, teamID, userID, hash string, by db.Actor) error {
+	if hash == "" || len(hash) > 255 {
+		return db.Errorf(db.ErrInvalid, "password_hash", "a password hash is 1 to 255 characters")
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var u userRow
+		if err := tx.Take(&u, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return userNotFound(userID)
+			}
+			return err
+		}
+		if err := tx.Save(&consolePasswordRow{TeamID: teamID, UserID: userID, Hash: hash, UpdatedAt: s.nowUTC()}).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, teamID, by, "console.password.set", "user", userID, map[string]string{"email": u.Email})
+	})
+	if err != nil {
+		return fmt.Errorf("set console password: %w", err)
+	}
+	return nil
+}
+
+// ConsolePassword implements db.ConsoleStore.
+func (s *Store) ConsolePassword(ctx context.Context, teamID, userID string) (string, error) {
+	var r consolePasswordRow
+	err := s.conn(ctx).Take(&r, "team_id = ? AND user_id = ?", teamID, userID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", db.Errorf(db.ErrNotFound, "password_not_set", "no password is set")
+	}
+	if err != nil {
+		return "", fmt.Errorf("console password: %w", translate(err))
+	}
+	return r.Hash, nil
+}
+
+// AuditConsole implements db.ConsoleStore.
+func (s *Store) AuditConsole(ctx context.Context, teamID string, by db.Actor, action, userID string, details map[string]string) error {
+	if !strings.HasPrefix(action, "console.") {
+		return db.Errorf(db.ErrInvalid, "audit_action", "console audit actions start with console.")
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if _, _, err := teamMode(tx, teamID); err != nil {
+			return err
+		}
+		return s.audit(tx, teamID, by, action, "user", userID, details)
+	})
+	if err != nil {
+		return fmt.Errorf("audit console event: %w", err)
 	}
 	return nil
 }

@@ -242,7 +242,7 @@ func (l LinkIssuer) Issue(ctx context.Context, u db.User, by db.Actor) (string, 
 	}
 	secret, hash := db.NewTokenSecret()
 	t := now()
-	if err := l.Store.CreateLoginLink(ctx, db.LoginLink{Hash: hash, TeamID: u.TeamID, UserID: u.ID, CreatedAt: t, ExpiresAt: t.Add(LinkTTL)}, by); err != nil {
+	if err := l.Store.CreateLoginLink(ctx, db.LoginLink{Hash: hash, TeamID: u.TeamID, UserID: u.ID, Purpose: db.LinkSignIn, CreatedAt: t, ExpiresAt: t.Add(LinkTTL)}, by); err != nil {
 		return "", err
 	}
 	return strings.TrimRight(l.BaseURL, "/") + "/console/link?token=" + url.QueryEscape(secret), nil
@@ -338,7 +338,7 @@ func (c *Console) useLink(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusBadRequest, "error", page{Title: "error.title", Message: tr(lang(r), "link.invalid")})
 		return
 	}
-	l, err := c.Store.UseLoginLink(r.Context(), db.HashToken(r.PostForm.Get("token")), c.Now())
+	l, err := c.Store.UseLoginLink(r.Context(), db.HashToken(r.PostForm.Get("token")), db.LinkSignIn, c.Now())
 	if err == nil {
 		_, err = c.Ops.Authorize(r.Context(), l.TeamID, l.UserID, adminapi.AllAdmins)
 	}

@@ -1,5 +1,6 @@
 -- The admin console (issue 13): browser sessions (server-side, revocable,
--- idle and absolute timeouts) and single-use login links. Only SHA-256
+-- idle and absolute timeouts) single-use login and password-reset links, and argon2id password hashes
+-- for local sign-in. Only SHA-256
 -- hashes of their secrets are stored (db/token.go). console_settings holds
 -- a team's post-sign-in destinations. Text is case-exact (utf8mb4_bin).
 -- +goose Up
@@ -20,10 +21,19 @@ CREATE TABLE `console_links` (
   `hash` varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `team_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `user_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `purpose` varchar(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `created_at` datetime(3) NOT NULL,
   `expires_at` datetime(3) NOT NULL,
   `used_at` datetime(3) NULL,
   PRIMARY KEY (`hash`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE `console_passwords` (
+  `team_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `user_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `hash` varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `updated_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`team_id`, `user_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE `console_settings` (
@@ -36,5 +46,6 @@ CREATE TABLE `console_settings` (
 
 -- +goose Down
 DROP TABLE `console_settings`;
+DROP TABLE `console_passwords`;
 DROP TABLE `console_links`;
 DROP TABLE `console_sessions`;

@@ -1,5 +1,6 @@
 -- The admin console (issue 13): browser sessions (server-side, revocable,
--- idle and absolute timeouts) and single-use login links. Only SHA-256
+-- idle and absolute timeouts) single-use login and password-reset links, and argon2id password hashes
+-- for local sign-in. Only SHA-256
 -- hashes of their secrets are stored (db/token.go). console_settings holds
 -- a team's post-sign-in destinations.
 -- +goose Up
@@ -20,10 +21,19 @@ CREATE TABLE console_links (
     hash character varying(64) NOT NULL,
     team_id character varying(36) NOT NULL,
     user_id character varying(36) NOT NULL,
+    purpose character varying(16) NOT NULL,
     created_at timestamp with time zone NOT NULL,
     expires_at timestamp with time zone NOT NULL,
     used_at timestamp with time zone,
     PRIMARY KEY (hash)
+);
+
+CREATE TABLE console_passwords (
+    team_id character varying(36) NOT NULL,
+    user_id character varying(36) NOT NULL,
+    hash character varying(255) NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    PRIMARY KEY (team_id, user_id)
 );
 
 CREATE TABLE console_settings (
@@ -36,5 +46,6 @@ CREATE TABLE console_settings (
 
 -- +goose Down
 DROP TABLE console_settings;
+DROP TABLE console_passwords;
 DROP TABLE console_links;
 DROP TABLE console_sessions;

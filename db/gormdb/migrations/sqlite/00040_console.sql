@@ -1,5 +1,6 @@
 -- The admin console (issue 13): browser sessions (server-side, revocable,
--- idle and absolute timeouts) and single-use login links. Only SHA-256
+-- idle and absolute timeouts) single-use login and password-reset links, and argon2id password hashes
+-- for local sign-in. Only SHA-256
 -- hashes of their secrets are stored (db/token.go). console_settings holds
 -- a team's post-sign-in destinations.
 -- +goose Up
@@ -20,10 +21,19 @@ CREATE TABLE `console_links` (
     `hash` text NOT NULL,
     `team_id` text NOT NULL,
     `user_id` text NOT NULL,
+    `purpose` text NOT NULL,
     `created_at` datetime NOT NULL,
     `expires_at` datetime NOT NULL,
     `used_at` datetime,
     PRIMARY KEY (`hash`)
+);
+
+CREATE TABLE `console_passwords` (
+    `team_id` text NOT NULL,
+    `user_id` text NOT NULL,
+    `hash` text NOT NULL,
+    `updated_at` datetime NOT NULL,
+    PRIMARY KEY (`team_id`, `user_id`)
 );
 
 CREATE TABLE `console_settings` (
@@ -36,5 +46,6 @@ CREATE TABLE `console_settings` (
 
 -- +goose Down
 DROP TABLE `console_settings`;
+DROP TABLE `console_passwords`;
 DROP TABLE `console_links`;
 DROP TABLE `console_sessions`;
