@@ -28,11 +28,21 @@ var (
 // API operations the JSON API serves.
 func newConsole(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, svc *sso.Service, api *adminapi.API) *console.Console {
 	d := console.Deps{Store: store, Ops: api, Log: log, Now: now, SSOCookie: sso.SessionCookie,
-		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://")}
+		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"), BaseURL: cfg.BaseURL, Mailer: logMailer{log}}
 	if svc != nil {
 		d.SSO = svc
 	}
 	return console.New(d)
+}
+
+// logMailer stands in for an email sender until the mail package lands: it
+// logs that a message would go out (recipient and subject, never the body,
+// which holds a reset link), so password reset by email does not deliver yet.
+type logMailer struct{ log *slog.Logger }
+
+func (m logMailer) Send(ctx context.Context, to, subject, body string) error {
+	m.log.WarnContext(ctx, "console: no email sender configured; message not sent", "to", to, "subject", subject)
+	return nil
 }
 
 // rootRedirect: whoever opens the server's root (where an SSO sign-in

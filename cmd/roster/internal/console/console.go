@@ -37,6 +37,7 @@ const SessionCookie = "roster_console"
 type Store interface {
 	db.ConsoleStore
 	GetUser(ctx context.Context, teamID, userID string) (db.User, error)
+	FindUser(ctx context.Context, teamID string, key db.UserKey) (db.User, error)
 	GetTeam(ctx context.Context, teamID string) (db.Team, error)
 }
 
@@ -62,12 +63,18 @@ type Deps struct {
 	AbsoluteTimeout time.Duration
 	// ReauthWithin is how recent a sign-in the most sensitive actions need (default 10m).
 	ReauthWithin time.Duration
+	// Mailer sends password-reset links; nil: no reset by email.
+	Mailer Mailer
+	// BaseURL is Roster's public URL (the links in emails).
+	BaseURL string
 }
 
 // Console is the web console; Register mounts it.
 type Console struct {
 	Deps
-	tmpl map[string]*template.Template
+	tmpl      map[string]*template.Template
+	accounts  *throttle // failed password sign-ins per team and email
+	addresses *throttle // failed sign-ins and reset requests per client address
 }
 
 // New builds the console.
@@ -87,7 +94,8 @@ func New(d Deps) *Console {
 	if d.ReauthWithin == 0 {
 		d.ReauthWithin = 10 * time.Minute
 	}
-	c := &Console{Deps: d, tmpl: map[string]*template.Template{}}
+	c := &Console{Deps: d, tmpl: map[string]*template.Template{},
+		accounts: newThrottle(5, 15*time.Minute), addresses: newThrottle(20, 15*time.Minute)}
 	pages, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -116,6 +124,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	m.HandleFunc("GET /console/sso-start", c.ssoStart)
 	m.HandleFunc("GET /console/products", c.products)
 	m.HandleFunc("POST /console/signout", c.signout)
+	c.passwordRoutes(m)
 	c.mountPages(m)
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -417,8 +426,14 @@ func (c *Console) products(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if u.ID == "" {
-		if s, err := c.authenticate(r, adminapi.Roles{}); err == nil {
-			u, team = s.Caller.Admin, s.Caller.Team
+		// a console session (a password sign-in), admin or not
+		if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
+			if se, err := c.Store.TouchConsoleSession(r.Context(), db.HashToken(ck.Value), c.Now(), c.IdleTimeout); err == nil {
+				if x, err := c.Store.GetUser(r.Context(), se.TeamID, se.UserID); err == nil && x.Status == db.StatusActive {
+					u = x
+					team, _ = c.Store.GetTeam(r.Context(), se.TeamID)
+				}
+			}
 		}
 	}
 	if u.ID == "" {

@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -387,5 +388,142 @@ func TestPagesInEveryLanguage(t *testing.T) {
 		if !strings.Contains(body, `<h1 id="page-title">`+word+"</h1>") || !strings.Contains(body, `lang="`+lang+`"`) {
 			t.Errorf("%s: no <h1>%s</h1>", lang, word)
 		}
+	}
+}
+
+// outbox records the messages the console sends (the email sender is
+// another package's; the console only declares the interface).
+type outbox struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (o *outbox) Send(_ context.Context, to, subject, body string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.msgs = append(o.msgs, to+"\n"+subject+"\n"+body)
+	return nil
+}
+
+func (o *outbox) last() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.msgs) == 0 {
+		return ""
+	}
+	return o.msgs[len(o.msgs)-1]
+}
+
+// newPasswordEnv is newEnv with a mailer.
+func newPasswordEnv(t *testing.T) (*env, *outbox) {
+	e := newEnv(t)
+	mail := &outbox{}
+	mux := http.NewServeMux()
+	ops := adminapi.New(adminapi.Deps{Store: e.store, BaseURL: "http://roster.test", MaxBody: 1 << 20,
+		ParseDomains: func(l []string) ([]string, error) { return l, nil }})
+	ops.Register(mux)
+	console.New(console.Deps{Store: e.store, Ops: ops, Now: e.clock.Now, Mailer: mail, BaseURL: "http://roster.test"}).Register(mux)
+	e.srv.Config.Handler = mux
+	return e, mail
+}
+
+func (e *env) setPassword(mail *outbox, email, pw string) {
+	e.t.Helper()
+	c := e.browser()
+	e.do(c, "POST", "/console/forgot", url.Values{"team": {e.team.ID}, "email": {email}})
+	msg := mail.last()
+	i := strings.Index(msg, "http://roster.test/console/reset?token=")
+	if i < 0 || !strings.Contains(msg, email) {
+		e.t.Fatalf("no reset email to %s: %q", email, msg)
+	}
+	link, _ := url.Parse(strings.TrimSpace(msg[i:]))
+	res, body := e.do(c, "POST", "/console/reset", url.Values{"token": {link.Query().Get("token")}, "password": {pw}})
+	if res.StatusCode != 200 || !strings.Contains(body, "Your password was set.") {
+		e.t.Fatalf("reset: %d %s", res.StatusCode, body)
+	}
+	// The reset link is single-use.
+	if res, _ := e.do(c, "POST", "/console/reset", url.Values{"token": {link.Query().Get("token")}, "password": {pw}}); res.StatusCode != http.StatusForbidden {
+		e.t.Errorf("reset link replayed: %d, want 403", res.StatusCode)
+	}
+}
+
+func TestPasswordSignInAfterResetByEmail(t *testing.T) {
+	e, mail := newPasswordEnv(t)
+	bob := e.user("bob@acme.test", db.RoleNone)
+	const pw = "correct horse battery"
+	// Too short: refused, the link stays usable.
+	e.do(e.browser(), "POST", "/console/forgot", url.Values{"team": {e.team.ID}, "email": {"pat@acme.test"}})
+	link, _ := url.Parse(strings.TrimSpace(mail.last()[strings.Index(mail.last(), "http://"):]))
+	if res, _ := e.do(e.browser(), "POST", "/console/reset", url.Values{"token": {link.Query().Get("token")}, "password": {"short"}}); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("short password: %d, want 400", res.StatusCode)
+	}
+	e.setPassword(mail, "pat@acme.test", pw)
+	h, err := e.store.ConsolePassword(context.Background(), e.team.ID, e.prim.ID)
+	if err != nil || !strings.HasPrefix(h, "$argon2id$v=19$m=65536,t=3,p=2$") || strings.Contains(h, pw) {
+		t.Fatalf("stored hash = %q, %v", h, err)
+	}
+	c := e.browser()
+	res, _ := e.do(c, "POST", "/console/password", url.Values{"team": {e.team.ID}, "email": {"pat@acme.test"}, "password": {pw}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/console/users" {
+		t.Fatalf("admin password sign-in: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res, _ := e.do(c, "GET", "/console/users", nil); res.StatusCode != 200 {
+		t.Errorf("users after password sign-in: %d", res.StatusCode)
+	}
+	// A user who is not an admin lands on My products.
+	e.setPassword(mail, bob.Email, pw)
+	c = e.browser()
+	res, _ = e.do(c, "POST", "/console/password", url.Values{"team": {e.team.ID}, "email": {bob.Email}, "password": {pw}})
+	if res.Header.Get("Location") != "/console/products" {
+		t.Fatalf("user password sign-in lands on %q", res.Header.Get("Location"))
+	}
+	if _, body := e.do(c, "GET", "/console/products", nil); !strings.Contains(body, "My products") || !strings.Contains(body, bob.Email) {
+		t.Errorf("My products page: %s", body)
+	}
+	// Unknown accounts get the same answer as wrong passwords.
+	for _, email := range []string{"nobody@acme.test", "pat@acme.test"} {
+		res, body := e.do(e.browser(), "POST", "/console/password", url.Values{"team": {e.team.ID}, "email": {email}, "password": {"wrong password!"}})
+		if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "The team, email or password is not right.") {
+			t.Errorf("%s with a wrong password: %d", email, res.StatusCode)
+		}
+	}
+}
+
+func TestPasswordLockoutIsAuditedAndThrottledPerAddress(t *testing.T) {
+	e, mail := newPasswordEnv(t)
+	const pw = "correct horse battery"
+	e.setPassword(mail, "pat@acme.test", pw)
+	try := func(email, p string) int {
+		res, _ := e.do(e.browser(), "POST", "/console/password", url.Values{"team": {e.team.ID}, "email": {email}, "password": {p}})
+		return res.StatusCode
+	}
+	for i := 0; i < 5; i++ {
+		if got := try("pat@acme.test", "wrong password!"); got != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, got)
+		}
+	}
+	if got := try("pat@acme.test", pw); got != http.StatusTooManyRequests {
+		t.Errorf("right password on a locked account: %d, want 429", got)
+	}
+	es, _ := e.store.ListAudit(context.Background(), e.team.ID, db.AuditQuery{Limit: 50})
+	n := 0
+	for _, x := range es {
+		if x.Action == "console.lockout" && x.TargetID == e.prim.ID {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d console.lockout audit entries, want 1", n)
+	}
+	e.clock.Add(16 * time.Minute)
+	if got := try("pat@acme.test", pw); got != http.StatusSeeOther {
+		t.Errorf("after the lockout window: %d, want a sign-in", got)
+	}
+	// Per address: 20 failures over many accounts block the address.
+	for i := 0; i < 20; i++ {
+		try(fmt.Sprintf("guess%d@acme.test", i), "wrong password!")
+	}
+	if got := try("pat@acme.test", pw); got != http.StatusTooManyRequests {
+		t.Errorf("from a throttled address: %d, want 429", got)
 	}
 }
