@@ -80,7 +80,7 @@ func cmdConsoleLoginLink(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		link, err := console.LinkIssuer{Store: s, SignInAllowed: svc.PasswordSignInAllowed, BaseURL: baseURL}.Issue(ctx, u, e.operator())
+		link, err := console.LinkIssuer{Store: s, SignInAllowed: svc.PasswordSignInAllowed, BreakGlass: svc.BreakGlass, BaseURL: baseURL}.Issue(ctx, u, e.operator())
 		if err != nil {
 			return err
 		}

@@ -46,6 +46,8 @@ type Store interface {
 type SSO interface {
 	SessionUser(ctx context.Context, token string) (db.User, db.Team, error)
 	PasswordSignInAllowed(ctx context.Context, u db.User) (bool, error)
+	// BreakGlass: is a sign-in of u outside SSO the primary admin's break-glass?
+	BreakGlass(ctx context.Context, u db.User) (bool, error)
 }
 
 // Deps is what the console is built from.
@@ -227,8 +229,11 @@ type LinkIssuer struct {
 	// SignInAllowed is the enforce-SSO rule (sso.Service.PasswordSignInAllowed):
 	// nil means no SSO, every admin may have a link.
 	SignInAllowed func(ctx context.Context, u db.User) (bool, error)
-	BaseURL       string
-	Now           func() time.Time
+	// BreakGlass (sso.Service.BreakGlass) marks a link issued under enforced
+	// SSO, audited as console.break_glass; nil: never.
+	BreakGlass func(ctx context.Context, u db.User) (bool, error)
+	BaseURL    string
+	Now        func() time.Time
 }
 
 // Issue creates a single-use link, valid for LinkTTL, for u (an active
@@ -243,6 +248,17 @@ func (l LinkIssuer) Issue(ctx context.Context, u db.User, by db.Actor) (string, 
 		}
 		if !ok {
 			return "", db.Errorf(db.ErrForbidden, "sso_enforced", "SSO is enforced for %s's domain: sign in through the team's identity provider", u.Email)
+		}
+	}
+	if l.BreakGlass != nil {
+		bg, err := l.BreakGlass(ctx, u)
+		if err != nil {
+			return "", err
+		}
+		if bg {
+			if err := l.Store.AuditConsole(ctx, u.TeamID, by, "console.break_glass", u.ID, map[string]string{"email": u.Email, "via": "login_link"}); err != nil {
+				return "", err
+			}
 		}
 	}
 	now := time.Now

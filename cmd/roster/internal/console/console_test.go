@@ -209,6 +209,15 @@ func TestLoginLinkOnlyForActiveAdminsAndNotUnderEnforcedSSO(t *testing.T) {
 	if db.CodeOf(err) != "sso_enforced" {
 		t.Errorf("link under enforced SSO: %v, want sso_enforced", err)
 	}
+	// The primary admin's link under enforced SSO is the break-glass: issued, and audited.
+	yes := func(ctx context.Context, u db.User) (bool, error) { return true, nil }
+	if _, err := (console.LinkIssuer{Store: e.store, BaseURL: e.srv.URL, BreakGlass: yes}).Issue(context.Background(), e.prim, operator); err != nil {
+		t.Fatal(err)
+	}
+	es, _ := e.store.ListAudit(context.Background(), e.team.ID, db.AuditQuery{Limit: 10})
+	if len(es) == 0 || es[0].Action != "console.login_link.create" || es[1].Action != "console.break_glass" {
+		t.Errorf("audit after a break-glass link: %+v", es[:min(2, len(es))])
+	}
 }
 
 func TestCrossOriginPostRefused(t *testing.T) {

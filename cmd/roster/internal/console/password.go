@@ -202,6 +202,13 @@ func (c *Console) passwordSignIn(w http.ResponseWriter, r *http.Request) {
 			refuse(http.StatusForbidden, "password.sso_enforced")
 			return
 		}
+		if bg, err := c.SSO.BreakGlass(r.Context(), u); err == nil && bg {
+			if err := c.Store.AuditConsole(r.Context(), u.TeamID, db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, "console.break_glass", u.ID,
+				map[string]string{"email": u.Email, "via": "password"}); err != nil {
+				c.fail(w, r, session{}, err)
+				return
+			}
+		}
 	}
 	c.accounts.reset(account)
 	by := db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}
