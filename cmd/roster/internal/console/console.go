@@ -142,7 +142,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("Content-Security-Policy", csp("'self'"))
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
@@ -151,6 +151,14 @@ func securityHeaders(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// csp is the console's Content-Security-Policy with the form targets
+// allowed (a browser checks form-action on every redirect after a submit,
+// so a form that ends at the IdP must allow the IdP's origin).
+func csp(formAction string) string {
+	return "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; form-action " + formAction +
+		"; frame-ancestors 'none'; base-uri 'none'"
 }
 
 // session is a signed-in request: the session and the caller the admin
@@ -345,6 +353,8 @@ func (c *Console) userDestination(ctx context.Context, teamID string) string {
 }
 
 func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
+	// "Sign in with SSO" goes on to the team's IdP, wherever it is.
+	w.Header().Set("Content-Security-Policy", csp("'self' https: http:"))
 	p := page{Title: "signin.title"}
 	if r.URL.Query().Get("ended") != "" {
 		p.Notice = tr(lang(r), "signin.ended")

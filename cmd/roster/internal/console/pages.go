@@ -407,6 +407,9 @@ func (c *Console) testSSO(w http.ResponseWriter, r *http.Request, s session) err
 		return c.renderSSO(w, r, s, adminapi.StatusOf(err), "", adminapi.ClientMessage(err))
 	}
 	if redirect != "" {
+		if u, err := url.Parse(redirect); err == nil && u.Host != "" {
+			w.Header().Set("Content-Security-Policy", csp("'self' "+u.Scheme+"://"+u.Host))
+		}
 		http.Redirect(w, r, redirect, http.StatusSeeOther)
 		return nil
 	}
