@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
+	"github.com/roster-dev/roster/cmd/roster/internal/console"
 	"github.com/roster-dev/roster/db"
 )
 
@@ -70,7 +71,8 @@ func byLabel(label string) chromedp.Search {
 	return chromedp.Search(fmt.Sprintf(`//*[@id=//label[normalize-space()=%q]/@for]`, label))
 }
 
-// TestBrowser walks the console in a real chromium: signs in by login link,
+// TestBrowser walks the console in a real chromium: signs in by login link
+// (and at the end by password),
 // changes a role and the role policy through the forms and checks both
 // through the admin API, visits every page (screenshot and axe-core, zero
 // serious or critical issues), and is refused a cross-origin POST, a
@@ -206,6 +208,22 @@ func TestBrowser(t *testing.T) {
 	loc, _ := chromedp.Run(bctx, chromedp.Location())
 	if u, _ := url.Parse(loc); u == nil || u.Path != "/console/signin" {
 		t.Errorf("deactivated admin is at %q, want the sign-in page", loc)
+	}
+
+	// Password sign-in, by the labels of the password form, in a third browser.
+	const pw = "correct horse battery"
+	if err := e.store.SetConsolePassword(context.Background(), e.team.ID, e.prim.ID, console.HashPassword(pw), operator); err != nil {
+		t.Fatal(err)
+	}
+	pctx, pcancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer pcancel()
+	inPasswordForm := func(label string) chromedp.Search {
+		return chromedp.Search(fmt.Sprintf(`//section[h2[normalize-space()="Sign in with a password"]]//input[@id=//label[normalize-space()=%q]/@for]`, label))
+	}
+	if err := chromedp.Do(pctx, chromedp.Navigate(e.srv.URL+"/console/signin"), see("Sign in with a password"),
+		chromedp.SetValue(inPasswordForm("Team ID"), e.team.ID), chromedp.SetValue(inPasswordForm("Email"), "pat@acme.test"),
+		chromedp.SetValue(inPasswordForm("Password"), pw), click("button", "Sign in"), see("Sign out"), see("3 users")); err != nil {
+		t.Fatalf("password sign-in: %v", err)
 	}
 	t.Logf("screenshots in %s", shots)
 }
