@@ -536,3 +536,41 @@ func TestPasswordLockoutIsAuditedAndThrottledPerAddress(t *testing.T) {
 		t.Errorf("from a throttled address: %d, want 429", got)
 	}
 }
+
+// TestUserPageActions: set type (with the R-POL-8 warning), deactivate and
+// remove through the user page's forms, each checked through the API.
+func TestUserPageActions(t *testing.T) {
+	e := newEnv(t)
+	bob := e.user("bob@acme.test", db.RoleNone)
+	c := e.browser()
+	e.signIn(c, e.link(e.prim))
+	res, body := e.do(c, "POST", "/console/users/"+bob.ID+"/type", url.Values{"type": {"external"}})
+	if res.StatusCode != 200 || !strings.Contains(body, "R-POL-8") || !strings.Contains(body, "The type was changed.") {
+		t.Errorf("set type: %d, want the R-POL-8 warning", res.StatusCode)
+	}
+	var u adminapi.UserView
+	e.apiGet("/users/"+bob.ID, &u)
+	if u.Type != "external" || !u.Exception {
+		t.Errorf("after set type: %+v", u)
+	}
+	if res, _ := e.do(c, "POST", "/console/users/"+bob.ID, url.Values{"status": {"inactive"}}); res.StatusCode != 200 {
+		t.Errorf("deactivate: %d", res.StatusCode)
+	}
+	e.apiGet("/users/"+bob.ID, &u)
+	if u.Status != "inactive" {
+		t.Errorf("status after deactivate = %q", u.Status)
+	}
+	// Remove asks first; only the confirmation removes.
+	res, body = e.do(c, "POST", "/console/users/"+bob.ID+"/remove", url.Values{})
+	if res.StatusCode != 200 || !strings.Contains(body, "Yes, remove") {
+		t.Fatalf("remove: %d, want a confirmation", res.StatusCode)
+	}
+	e.apiGet("/users/"+bob.ID, &u)
+	res, _ = e.do(c, "POST", "/console/users/"+bob.ID+"/remove", url.Values{"confirm": {"yes"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("confirmed remove: %d", res.StatusCode)
+	}
+	if res, _ := e.do(c, "GET", "/console/users/"+bob.ID, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("removed user's page: %d, want 404", res.StatusCode)
+	}
+}
