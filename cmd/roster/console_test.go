@@ -111,6 +111,20 @@ func TestConsoleSSOLanding(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), "My products") || !strings.Contains(string(body), "sam@acme.test") {
 		t.Errorf("My products: %d %s", res.StatusCode, body)
 	}
+	// An SSO sign-in without a return path ends at /: the user still lands on My products.
+	b2 := noRedirects()
+	su, _ := url.Parse(s.url)
+	b2.Jar.SetCookies(su, []*http.Cookie{{Name: sso.SessionCookie, Value: session("sam@acme.test"), Path: "/"}})
+	for _, step := range []struct{ path, want string }{{"/", "/console/"}, {"/console/", "/console/products"}} {
+		res, err := b2.Get(s.url + step.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Location"); got != step.want {
+			t.Errorf("GET %s with an SSO session: to %q, want %q", step.path, got, step.want)
+		}
+	}
 	if err := store.SetConsoleSettings(ctx, db.ConsoleSettings{TeamID: team, AdminDestination: "/console/policy"}, db.Actor{Kind: db.ActorOperator, ID: "test"}); err != nil {
 		t.Fatal(err)
 	}

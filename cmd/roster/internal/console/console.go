@@ -331,6 +331,13 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, s session, err er
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 	s, err := c.authenticate(r, adminapi.Roles{})
+	if errors.Is(err, errSignedOut) && c.SSO != nil {
+		// an SSO sign-in that returned to / (no return path): land as from SSO
+		if ck, cerr := r.Cookie(c.SSOCookie); cerr == nil && ck.Value != "" {
+			c.ssoLanding(w, r)
+			return
+		}
+	}
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
