@@ -33,9 +33,11 @@ test-integration: deps-integration
 	$(INTEGRATION_ENV) $(GO) test -count=1 -race ./db/... ./cmd/...
 
 ## deps-integration: what the integration suites need beyond Go: slapd and
-## Samba AD (Debian packages) and the samlify IdP's npm packages (lockfile)
+## Samba AD (Debian packages), the samlify IdP's npm packages (lockfile), and
+## the console's browser suite (Debian's chromium, axe-core from its lockfile)
 deps-integration: directory-deps
 	sso/testdata/idp/install.sh
+	cmd/roster/internal/console/testdata/browser/install.sh
 
 ## fuzz: every Go fuzz target for FUZZTIME each (default 5m here; CI runs
 ## `make fuzz-ci`, 20s each). Seed corpora in testdata/fuzz/ run in `make test`.

@@ -115,7 +115,7 @@ func (s *Service) handleACS(w http.ResponseWriter, r *http.Request) {
 		// never log the response itself
 		s.log.WarnContext(r.Context(), "sso: sign-in refused", "team", team, "ref", ref, "reason", se.Reason, "detail", se.Error())
 		if se.Test {
-			writeJSON(w, http.StatusForbidden, map[string]any{"test": true, "ok": false, "reason": se.Reason, "detail": se.Error()})
+			writeTestResult(w, r, http.StatusForbidden, testResult{Reason: se.Reason, Detail: se.Error()})
 			return
 		}
 		s.writeFailure(w, http.StatusForbidden, ref)
@@ -127,7 +127,7 @@ func (s *Service) handleACS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Test {
-		writeJSON(w, http.StatusOK, map[string]any{"test": true, "ok": true, "identity": res.Identity})
+		writeTestResult(w, r, http.StatusOK, testResult{OK: true, Identity: res.Identity})
 		return
 	}
 	s.log.InfoContext(r.Context(), "sso: signed in", "team", team, "user", res.User.ID, "jit", res.Created, "idp_initiated", res.Identity.IdPInitiated)
@@ -303,4 +303,57 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": strings.TrimSpace(msg)}})
+}
+
+// testResultPage is an SSO test sign-in's outcome for a person: what the
+// IdP asserted, or why the response was refused. Nothing is provisioned.
+var testResultPage = template.Must(template.New("t").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>SSO test sign-in: {{if .OK}}succeeded{{else}}failed{{end}}</title></head>
+<body><main>
+<h1>SSO test sign-in {{if .OK}}succeeded{{else}}failed{{end}}</h1>
+{{if .OK}}{{with .Identity}}
+<p>The identity provider signed you in. Nothing was created or changed in Roster.</p>
+<dl>
+<dt>Email</dt><dd>{{.Email}}</dd>
+<dt>First name</dt><dd>{{.FirstName}}</dd>
+<dt>Last name</dt><dd>{{.LastName}}</dd>
+<dt>Name ID</dt><dd>{{.NameID}} ({{.NameIDFormat}})</dd>
+<dt>Issuer</dt><dd>{{.Issuer}}</dd>
+<dt>Assertion ID</dt><dd>{{.AssertionID}}</dd>
+<dt>Started at the identity provider</dt><dd>{{if .IdPInitiated}}yes{{else}}no{{end}}</dd>
+</dl>
+<h2>Attributes</h2>
+<table><thead><tr><th scope="col">Name</th><th scope="col">Values</th></tr></thead><tbody>
+{{range $k, $v := .Attributes}}<tr><td>{{$k}}</td><td>{{range $i, $x := $v}}{{if $i}}, {{end}}{{$x}}{{end}}</td></tr>
+{{end}}</tbody></table>
+{{end}}{{else}}
+<p>Reason: <strong>{{.Reason}}</strong></p>
+<p>{{.Detail}}</p>
+{{end}}
+<p><a href="/console/sso-setup">Back to SSO setup</a></p>
+</main></body></html>`))
+
+type testResult struct {
+	OK       bool
+	Identity Identity
+	Reason   string
+	Detail   string
+}
+
+// writeTestResult answers a test sign-in: a readable page for a browser
+// (Accept: text/html), the JSON the admin API documents otherwise.
+func writeTestResult(w http.ResponseWriter, r *http.Request, status int, res testResult) {
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		testResultPage.Execute(w, res)
+		return
+	}
+	if res.OK {
+		writeJSON(w, status, map[string]any{"test": true, "ok": true, "identity": res.Identity})
+		return
+	}
+	writeJSON(w, status, map[string]any{"test": true, "ok": false, "reason": res.Reason, "detail": res.Detail})
 }

@@ -539,20 +539,35 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 // to u: with SSO enforced, users of the connection's verified domains must
 // use SSO, except the primary admin (the break-glass path).
 func (s *Service) PasswordSignInAllowed(ctx context.Context, u db.User) (bool, error) {
+	enforced, err := s.enforcedFor(ctx, u)
+	return !enforced || u.AdminRole == db.RolePrimary, err
+}
+
+// BreakGlass tells whether a sign-in of u outside SSO is the primary
+// admin's break-glass: SSO is enforced for u's verified domain and u is the
+// primary admin (the console audits it).
+func (s *Service) BreakGlass(ctx context.Context, u db.User) (bool, error) {
+	enforced, err := s.enforcedFor(ctx, u)
+	return enforced && u.AdminRole == db.RolePrimary, err
+}
+
+// enforcedFor: is SSO enforced for u's email domain (a verified domain of
+// the team's connection)?
+func (s *Service) enforcedFor(ctx context.Context, u db.User) (bool, error) {
 	c, err := s.store.GetSSOConfig(ctx, u.TeamID)
 	if errors.Is(err, db.ErrNotFound) {
-		return true, nil
+		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	if !c.EnforceSSO || u.AdminRole == db.RolePrimary {
-		return true, nil
+	if !c.EnforceSSO {
+		return false, nil
 	}
 	for _, d := range verifiedDomains(c) {
 		if db.EmailDomain(u.Email) == d {
-			return false, nil
+			return true, nil
 		}
 	}
-	return true, nil
+	return false, nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -479,12 +480,18 @@ func TestDomainVerificationAndEnforcement(t *testing.T) {
 	u, _ := e.store.CreateUser(ctx, team.ID, db.NewUser{Email: "bob@acme.example", FirstName: "B", LastName: "C", Source: db.SourceAdmin}, e.op)
 	u2, _ := e.store.CreateUser(ctx, team.ID, db.NewUser{Email: "bob@acme.test", FirstName: "B", LastName: "C", Source: db.SourceAdmin}, e.op)
 	prim.Email = "owner@acme.example" // the primary admin is in a verified domain too
+	prim2 := prim
+	prim2.Email = "owner@elsewhere.test" // a primary admin outside the enforced domains needs no break-glass
 	for _, tc := range []struct {
-		u    db.User
-		want bool
-	}{{u, false}, {u2, true}, {prim, true}} {
+		u          db.User
+		want       bool
+		breakGlass bool
+	}{{u, false, false}, {u2, true, false}, {prim, true, true}, {prim2, true, false}} {
 		if got, err := e.svc.PasswordSignInAllowed(ctx, tc.u); err != nil || got != tc.want {
 			t.Errorf("PasswordSignInAllowed(%s, %s) = %v %v, want %v", tc.u.Email, tc.u.AdminRole, got, err, tc.want)
+		}
+		if got, err := e.svc.BreakGlass(ctx, tc.u); err != nil || got != tc.breakGlass {
+			t.Errorf("BreakGlass(%s, %s) = %v %v, want %v", tc.u.Email, tc.u.AdminRole, got, err, tc.breakGlass)
 		}
 	}
 }
@@ -674,5 +681,49 @@ func TestJITUserClassifiedAsSSO(t *testing.T) {
 	}
 	if len(got) == 0 || got[len(got)-1] != db.SourceSSO {
 		t.Errorf("classifier saw sources %v, want the last to be sso", got)
+	}
+}
+
+// TestTestModeResultIsAReadablePageForABrowser: a browser (Accept:
+// text/html) sees the parsed assertion, or the reason it failed, as a page.
+func TestTestModeResultIsAReadablePageForABrowser(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	f := newForge(t, "https://idp.acme.example", 0)
+	team, prim := e.team("Acme", f.Metadata(), sso.Settings{JIT: ptr(true)})
+	ctx := context.Background()
+	post := func(aud string) (int, string) {
+		start, err := e.svc.StartTest(ctx, team.ID, db.Actor{Kind: db.ActorAdmin, ID: prim.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc, _ := urlParse(start.RedirectURL)
+		reqID := between(string(inflateRequest(t, loc.Query().Get("SAMLRequest"))), `ID="`, `"`)
+		r := e.okResp(f, team.ID, reqID, "jane@acme.example")
+		if aud != "" {
+			r.Audience = aud
+		}
+		form := url.Values{"SAMLResponse": {f.Build(t, r)}, "RelayState": {loc.Query().Get("RelayState")}}
+		req, _ := http.NewRequest("POST", e.url(team.ID, "acs"), strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+		res, err := e.browser().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if ct := res.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			t.Errorf("content type %q", ct)
+		}
+		return res.StatusCode, string(b)
+	}
+	status, body := post("")
+	if status != http.StatusOK || !strings.Contains(body, "SSO test sign-in succeeded") || !strings.Contains(body, "<dd>jane@acme.example</dd>") ||
+		!strings.Contains(body, "<td>firstName</td><td>Jane</td>") {
+		t.Errorf("success page: %d %s", status, body)
+	}
+	status, body = post("https://wrong.example")
+	if status != http.StatusForbidden || !strings.Contains(body, "SSO test sign-in failed") || !strings.Contains(body, "AudienceRestriction") {
+		t.Errorf("failure page: %d %s", status, body)
 	}
 }

@@ -91,6 +91,10 @@ func TestDependencyArrows(t *testing.T) {
 				(area(dep) != "" || strings.HasPrefix(dep, module+"db/gormdb") || dep == module+"cmd/roster") {
 				t.Errorf("%s reaches %s: the admin API sees the store and features only through its own interfaces", p.ImportPath, dep)
 			}
+			if strings.HasPrefix(rest, "cmd/roster/internal/console") &&
+				(area(dep) != "" || strings.HasPrefix(dep, module+"db/gormdb") || dep == module+"cmd/roster") {
+				t.Errorf("%s reaches %s: the console acts only through the admin API's operations and its own interfaces", p.ImportPath, dep)
+			}
 			if rest == "db" && (strings.Contains(strings.Split(dep, "/")[0], ".")) {
 				t.Errorf("db reaches %s: the domain package uses the standard library only", dep)
 			}

@@ -80,6 +80,7 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		"users remove":               {"--team", team, "--email", "eve@acme.test"},
 		"users set-type":             {"--team", team, "--type", "external", "ext@acme.test"},
 		"version":                    nil,
+		"console login-link":         {"--team", team, "--email", "pat@acme.test"},
 	}
 	// Commands that cannot run on a fresh team here: -o json must still parse.
 	accepts := map[string]string{

@@ -32,7 +32,7 @@ type wired struct {
 
 // wire is the one place `roster serve` is composed (issue 10 #4): every
 // HTTP handler — health, readiness, SCIM, SAML SSO with GET /api/v1/me, the
-// admin API — and every background loop — directory sync, SSO metadata
+// admin API, the web console — and every background loop — directory sync, SSO metadata
 // refresh — built from the configuration and the store. serve only listens
 // and shuts down.
 func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time) (*wired, error) {
@@ -63,7 +63,10 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 	svc.Register(mux) // /sso/{team}/metadata, login, acs and GET /api/v1/me
 	interval := cfg.SSO.MetadataRefreshInterval
 	w.loops = append(w.loops, func(ctx context.Context) { svc.Run(ctx, interval) })
-	newAdminAPI(cfg, store, log, now, svc).Register(mux)
+	api := newAdminAPI(cfg, store, log, now, svc)
+	api.Register(mux)
+	newConsole(cfg, store, log, now, svc, api).Register(mux) // /console/
+	rootRedirect(mux)
 	w.handler = recoverer(log, logRequests(log, mux))
 	return w, nil
 }

@@ -87,7 +87,7 @@ type memStore struct {
 
 type memResource struct {
 	attrs   lib.ResourceAttributes
-	doc     map[string]any // attrs plus id, what filters see
+	doc     map[string]any  // attrs plus id, what filters see
 	members map[string]bool // groups
 	created time.Time
 	version int

@@ -25,6 +25,7 @@ var suites = []struct {
 	name string
 	run  Suite
 }{
+	{"console", testConsole},
 	{"core", testCore},
 	{"accounts", testAccounts},
 	{"directory", testDirectory},

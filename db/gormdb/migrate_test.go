@@ -54,7 +54,8 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 			if d == gormdb.MySQL {
 				want = append(want, "00002_binary_collation")
 			}
-			want = append(want, "00020_account_roles_contracts")
+			// Migrations after the baseline, in order.
+			want = append(want, "00020_account_roles_contracts", "00040_console")
 			pending, err := s.Pending(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -88,6 +89,12 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 			delete(after, "account_members")
 			if len(after["contract_users"]) == 0 {
 				delete(after, "contract_users")
+			}
+			for table, rows := range after {
+				// a table a later migration adds starts empty
+				if _, old := before[table]; !old && len(rows) == 0 {
+					delete(after, table)
+				}
 			}
 			if diff := cmp.Diff(before, after); diff != "" {
 				t.Errorf("rows changed by the upgrade (-before +after):\n%s", diff)

@@ -89,7 +89,7 @@ func (w *writer) setAdminRole(actingUserID, targetUserID string, role db.Role, b
 		if from == role {
 			return nil
 		}
-		if err := checkRoleChange(actor, from, role, target.Email); err != nil {
+		if err := db.CheckRoleChange(actor, from, role, target.Email); err != nil {
 			return err
 		}
 		if role == db.RolePrimary && db.Status(target.Status) != db.StatusActive {
@@ -148,37 +148,6 @@ func roleName(r db.Role) string {
 		return "none"
 	}
 	return string(r)
-}
-
-// checkRoleChange is the table of R-ADM-1, R-ADM-4 and R-ADM-5: may an admin
-// with role actor change target's role from `from` to `to`?
-func checkRoleChange(actor, from, to db.Role, email string) error {
-	if from == db.RolePrimary {
-		// R-ADM-1: the primary role only moves by making someone else primary.
-		return db.Errorf(db.ErrRule, "last_primary_admin", "R-ADM-1: %s is the primary admin; a team always has one, so make another secondary admin primary instead", email)
-	}
-	switch to {
-	case db.RolePrimary:
-		// R-ADM-5: only a current secondary admin can become primary; R-ADM-6: any admin may do it.
-		if from != db.RoleSecondary {
-			return db.Errorf(db.ErrRule, "primary_requires_secondary", "R-ADM-5: only a secondary admin can become primary admin; make %s a secondary admin first", email)
-		}
-		return nil
-	case db.RoleSSO:
-		// R-ADM-4: SSO admins are assigned by the primary admin only.
-		if actor != db.RolePrimary {
-			return db.Errorf(db.ErrForbidden, "sso_admin_by_primary", "R-ADM-4: only the primary admin can assign SSO admins")
-		}
-		return nil
-	case db.RoleSecondary, db.RoleNone:
-		// Taking the SSO role away is as restricted as giving it.
-		if from == db.RoleSSO && actor != db.RolePrimary {
-			return db.Errorf(db.ErrForbidden, "sso_admin_by_primary", "R-ADM-4: only the primary admin can change an SSO admin's role")
-		}
-		// R-ADM-4: the primary admin, SSO admins and secondary admins assign secondary admins.
-		return nil
-	}
-	return db.Errorf(db.ErrInvalid, "role_invalid", "unknown role %q", to)
 }
 
 // ListAdmins implements db.Store.

@@ -110,14 +110,17 @@ func (x *API) Register(mux *http.ServeMux) {
 	}
 }
 
-// call is an authenticated admin API request: the team in the path, the
-// admin the bearer token acts as (with the role they hold now), and the audit actor.
-type call struct {
+// Caller is who performs an operation: the team, the admin acting (with
+// the role they hold now) and the audit actor. The admin API builds one from
+// a bearer token; the console from its session (Authorize).
+type Caller struct {
 	Team  db.Team
 	Admin db.User
 	Actor db.Actor
-	Token db.Token
+	Token db.Token // the admin API token, if the caller used one
 }
+
+type call = Caller
 
 type handler func(w http.ResponseWriter, r *http.Request, c call) error
 

@@ -11,22 +11,26 @@ import (
 // use it (R-ADM-6: admins manage users and view/export usage reports; the
 // policy is team user management); every change is audited with the admin.
 func (a *api) mountPolicy() {
+	x := &API{a: a}
 	a.route("GET", "/teams/{team}/policy", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		v, err := PolicyViewOf(r.Context(), a.Store, c.Team.ID)
-		if err != nil {
+		return writeView(w, http.StatusOK)(x.ShowPolicy(r.Context(), c))
+	})
+	a.route("PUT", "/teams/{team}/policy", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		var req setPolicyRequest
+		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		WriteJSON(w, http.StatusOK, v)
-		return nil
+		if req.DryRun {
+			return writeView(w, http.StatusOK)(x.PreviewPolicy(r.Context(), c, req.PolicyChange, req.Limit))
+		}
+		return writeView(w, http.StatusOK)(x.SetPolicy(r.Context(), c, req.PolicyChange))
 	})
-	a.route("PUT", "/teams/{team}/policy", AllAdmins, a.apiSetPolicy)
 	a.route("POST", "/teams/{team}/policy/preview", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req setPolicyRequest
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		req.DryRun = true
-		return a.setPolicy(w, r, c, req)
+		return writeView(w, http.StatusOK)(x.PreviewPolicy(r.Context(), c, req.PolicyChange, req.Limit))
 	})
 	a.route("PATCH", "/teams/{team}/policy/domains", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req struct {
@@ -36,43 +40,14 @@ func (a *api) mountPolicy() {
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		add, err := a.ParseDomains(req.Add)
-		if err != nil {
-			return err
-		}
-		remove, err := a.ParseDomains(req.Remove)
-		if err != nil {
-			return err
-		}
-		if _, err := a.Store.ModifyPolicyDomains(r.Context(), c.Team.ID, add, remove, c.Actor); err != nil {
-			return err
-		}
-		v, err := PolicyViewOf(r.Context(), a.Store, c.Team.ID)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, v)
-		return nil
+		return writeView(w, http.StatusOK)(x.ModifyPolicyDomains(r.Context(), c, req.Add, req.Remove))
 	})
 	a.route("GET", "/teams/{team}/policy/exceptions", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		t, err := ParseTypeFilter(r.URL.Query().Get("type"))
-		if err != nil {
-			return err
-		}
 		page, err := pageParams(r)
 		if err != nil {
 			return err
 		}
-		es, err := a.Store.ListExceptions(r.Context(), c.Team.ID, db.ExceptionQuery{Type: t, After: page.After, Limit: page.Limit})
-		if err != nil {
-			return err
-		}
-		next := ""
-		if len(es) == page.Limit {
-			next = es[len(es)-1].UserID
-		}
-		WriteJSON(w, http.StatusOK, map[string]any{"exceptions": ExceptionViews(es), "next": next})
-		return nil
+		return writeView(w, http.StatusOK)(x.ListExceptions(r.Context(), c, r.URL.Query().Get("type"), page))
 	})
 	a.route("POST", "/teams/{team}/policy/exceptions/revert", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req struct {
@@ -81,12 +56,7 @@ func (a *api) mountPolicy() {
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		tc, err := a.Store.RevertExceptions(r.Context(), c.Team.ID, req.UserIDs, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, TypeChangeViewOf(tc))
-		return nil
+		return writeView(w, http.StatusOK)(x.RevertExceptions(r.Context(), c, req.UserIDs))
 	})
 	a.route("POST", "/teams/{team}/users/type", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req struct {
@@ -96,16 +66,7 @@ func (a *api) mountPolicy() {
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		t, err := ParseUserType(req.Type)
-		if err != nil {
-			return err
-		}
-		tc, err := a.Store.ChangeUserTypes(r.Context(), c.Team.ID, req.UserIDs, t, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, TypeChangeViewOf(tc))
-		return nil
+		return writeView(w, http.StatusOK)(x.ChangeUserTypes(r.Context(), c, req.UserIDs, req.Type))
 	})
 	a.route("GET", "/teams/{team}/reports/usage", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		format := r.URL.Query().Get("format")
@@ -145,53 +106,9 @@ func (w *startedWriter) Write(b []byte) (int, error) {
 }
 
 type setPolicyRequest struct {
-	Mode    string   `json:"mode"`
-	Domains []string `json:"domains"`
-	DryRun  bool     `json:"dry_run"`
-	Limit   int      `json:"limit"` // dry run: how many would-be exceptions to list
-}
-
-func (a *api) apiSetPolicy(w http.ResponseWriter, r *http.Request, c call) error {
-	var req setPolicyRequest
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	return a.setPolicy(w, r, c, req)
-}
-
-func (a *api) setPolicy(w http.ResponseWriter, r *http.Request, c call, req setPolicyRequest) error {
-	m, err := ParseMode(req.Mode)
-	if err != nil {
-		return err
-	}
-	ds, err := a.ParseDomains(req.Domains)
-	if err != nil {
-		return err
-	}
-	p := db.Policy{Mode: m, Domains: ds}
-	if req.DryRun {
-		if req.Limit < 0 || req.Limit > 1000 {
-			return db.Errorf(db.ErrInvalid, "limit_invalid", "limit must be from 1 to 1000")
-		}
-		if req.Limit == 0 {
-			req.Limit = 100
-		}
-		pv, err := a.Store.PreviewPolicy(r.Context(), c.Team.ID, p, db.Page{Limit: req.Limit})
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, PreviewViewOf(c.Team.ID, pv, req.Limit))
-		return nil
-	}
-	if _, err := a.Store.SetPolicy(r.Context(), c.Team.ID, p, c.Actor); err != nil {
-		return err
-	}
-	v, err := PolicyViewOf(r.Context(), a.Store, c.Team.ID)
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, v)
-	return nil
+	PolicyChange
+	DryRun bool `json:"dry_run"`
+	Limit  int  `json:"limit"` // dry run: how many would-be exceptions to list
 }
 
 // pageParams reads ?after= and ?limit= (1..1000, default 100).

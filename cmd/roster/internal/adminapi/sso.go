@@ -4,21 +4,12 @@ import "net/http"
 
 // mountSSO registers the SSO configuration routes.
 func (a *api) mountSSO() {
+	x := &API{a: a}
 	a.route("GET", "/teams/{team}/sso", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		v, err := a.SSO.Show(r.Context(), c.Team.ID, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, v)
-		return nil
+		return writeView(w, http.StatusOK)(x.ShowSSO(r.Context(), c))
 	})
 	update := func(w http.ResponseWriter, r *http.Request, c call) error {
-		v, err := a.SSO.Update(r.Context(), c.Team.ID, c.Actor, func(v any) error { return decodeJSON(r, v) })
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, v)
-		return nil
+		return writeView(w, http.StatusOK)(x.UpdateSSO(r.Context(), c, func(v any) error { return decodeJSON(r, v) }))
 	}
 	a.route("PUT", "/teams/{team}/sso", SSOAdmins, update)
 	a.route("PATCH", "/teams/{team}/sso", SSOAdmins, update)
@@ -30,12 +21,7 @@ func (a *api) mountSSO() {
 		return nil
 	})
 	a.route("POST", "/teams/{team}/sso/domains/{domain}/verify", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		v, err := a.SSO.VerifyDomain(r.Context(), c.Team.ID, r.PathValue("domain"), c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, v)
-		return nil
+		return writeView(w, http.StatusOK)(x.VerifySSODomain(r.Context(), c, r.PathValue("domain")))
 	})
 	a.route("POST", "/teams/{team}/sso/keys", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		v, err := a.SSO.RotateKey(r.Context(), c.Team.ID, c.Actor)
@@ -72,7 +58,7 @@ func (a *api) mountSSO() {
 	// Test mode: returns where to send the admin's browser; the ACS then
 	// shows the parsed assertion and provisions nothing.
 	a.route("POST", "/teams/{team}/sso/test", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		redirect, form, err := a.SSO.StartTest(r.Context(), c.Team.ID, c.Actor)
+		redirect, form, err := x.StartSSOTest(r.Context(), c)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
+	"github.com/roster-dev/roster/cmd/roster/internal/console"
+	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
+	"github.com/roster-dev/roster/sso"
+)
+
+// The console sees the store and SSO only through the interfaces it declares.
+var (
+	_ console.Store = (*gormdb.Store)(nil)
+	_ console.SSO   = (*sso.Service)(nil)
+)
+
+// newConsole builds the web console (internal/console) on the same admin
+// API operations the JSON API serves.
+func newConsole(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, svc *sso.Service, api *adminapi.API) *console.Console {
+	d := console.Deps{Store: store, Ops: api, Log: log, Now: now, SSOCookie: sso.SessionCookie,
+		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"), BaseURL: cfg.BaseURL, Mailer: logMailer{log}}
+	if svc != nil {
+		d.SSO = svc
+	}
+	return console.New(d)
+}
+
+// logMailer stands in for an email sender until the mail package lands: it
+// logs that a message would go out (recipient and subject, never the body,
+// which holds a reset link), so password reset by email does not deliver yet.
+type logMailer struct{ log *slog.Logger }
+
+func (m logMailer) Send(ctx context.Context, to, subject, body string) error {
+	m.log.WarnContext(ctx, "console: no email sender configured; message not sent", "to", to, "subject", subject)
+	return nil
+}
+
+// rootRedirect: whoever opens the server's root (where an SSO sign-in
+// without a return path lands) gets the console, never a 404.
+func rootRedirect(mux *http.ServeMux) {
+	mux.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
+}
+
+// cmdConsoleLoginLink prints a single-use console sign-in link (15 minutes)
+// for an active admin: the bootstrap and break-glass way in.
+func cmdConsoleLoginLink(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	email := fs.String("email", "", "the admin's email")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "email"); err != nil {
+			return err
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		cfg, err := e.Config()
+		if err != nil {
+			return err
+		}
+		baseURL, err := e.BaseURL(ctx)
+		if err != nil {
+			return err
+		}
+		u, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
+		if err != nil {
+			return err
+		}
+		svc, err := newSSOService(cfg, s, slog.New(slog.DiscardHandler), time.Now)
+		if err != nil {
+			return err
+		}
+		link, err := console.LinkIssuer{Store: s, SignInAllowed: svc.PasswordSignInAllowed, BreakGlass: svc.BreakGlass, BaseURL: baseURL}.Issue(ctx, u, e.operator())
+		if err != nil {
+			return err
+		}
+		v := map[string]string{"url": link, "expires_in": console.LinkTTL.String()}
+		return e.output(e.format, v, func(w *tabwriter.Writer) {
+			fmt.Fprintf(w, "URL\t%s\n", link)
+			fmt.Fprintf(w, "\nThe link signs %s in once, within %s.\n", u.Email, console.LinkTTL)
+		})
+	}
+}
