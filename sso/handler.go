@@ -197,12 +197,14 @@ type MeResponse struct {
 func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil {
+		s.log.InfoContext(r.Context(), "authentication failed", "surface", "sso_session", "reason", "missing_session")
 		writeError(w, http.StatusUnauthorized, "unauthenticated", "sign in first")
 		return
 	}
 	u, t, err := s.SessionUser(r.Context(), c.Value)
 	if err != nil {
 		if db.IsClientError(err) {
+			s.log.InfoContext(r.Context(), "authentication failed", "surface", "sso_session", "reason", "invalid_session")
 			writeError(w, http.StatusUnauthorized, "unauthenticated", "the session is missing or expired; sign in again")
 			return
 		}

@@ -64,7 +64,11 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 	interval := cfg.SSO.MetadataRefreshInterval
 	w.loops = append(w.loops, func(ctx context.Context) { svc.Run(ctx, interval) })
 	newAdminAPI(cfg, store, log, now, svc).Register(mux)
-	w.handler = recoverer(log, logRequests(log, mux))
+	proxies, err := parseTrustedProxies(cfg.HTTP.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	w.handler = logRequests(log, proxies, nil, recoverer(log, mux))
 	return w, nil
 }
 
@@ -85,43 +89,6 @@ var (
 	_ adminapi.SSO   = ssoAdminAPI{}
 )
 
-// statusWriter remembers the status code for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// logRequests logs method, path (never the query or headers, which can carry
-// secrets or personal data), status and duration at debug level; 5xx at warn.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		level := slog.LevelDebug
-		if sw.status >= 500 {
-			level = slog.LevelWarn
-		}
-		log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
-	})
-}
-
 // recoverer turns a panic into a logged 500 with a generic body.
 func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -130,7 +97,7 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v))
 				adminapi.WriteJSON(w, http.StatusInternalServerError, adminapi.ErrorBody{Error: adminapi.ErrorDetail{Code: "internal", Message: "internal error"}})
 			}
 		}()
