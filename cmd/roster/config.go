@@ -24,10 +24,11 @@ type Config struct {
 	// Listen is the HTTP listen address.
 	Listen string `yaml:"listen"`
 	// BaseURL is Roster's public URL, used wherever it tells a client its own URL.
-	BaseURL string     `yaml:"base_url"`
-	Log     LogConfig  `yaml:"log"`
-	API     APIConfig  `yaml:"api"`
-	HTTP    HTTPConfig `yaml:"http"`
+	BaseURL string        `yaml:"base_url"`
+	Log     LogConfig     `yaml:"log"`
+	API     APIConfig     `yaml:"api"`
+	HTTP    HTTPConfig    `yaml:"http"`
+	Metrics MetricsConfig `yaml:"metrics"`
 
 	SCIM      SCIMConfig      `yaml:"scim"`
 	Directory DirectoryConfig `yaml:"directory"`
@@ -59,6 +60,13 @@ type HTTPConfig struct {
 	// proxies whose X-Forwarded-For the request log believes; from any
 	// other peer the header is ignored.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// MetricsConfig places the Prometheus endpoint.
+type MetricsConfig struct {
+	// Listen, when set, serves GET /metrics on this address only (e.g.
+	// 127.0.0.1:9090) instead of on the main listener.
+	Listen string `yaml:"listen"`
 }
 
 // DefaultConfig is the configuration with nothing set: SQLite in the working
@@ -200,6 +208,7 @@ func (c *Config) Validate() error {
 	_, lerr := parseLevel(c.Log.Level)
 	check(lerr == nil, "log.level: must be debug, info, warn or error")
 	check(c.API.MaxBodyBytes > 0, "api.max_body_bytes: must be positive")
+	check(c.Metrics.Listen == "" || strings.Contains(c.Metrics.Listen, ":"), "metrics.listen: must be host:port or :port")
 	if _, err := parseTrustedProxies(c.HTTP.TrustedProxies); err != nil {
 		check(false, "http.trusted_proxies: "+err.Error())
 	}

@@ -168,7 +168,7 @@ type requestInfo struct {
 // request: route pattern, path, status, duration in ms, client address and
 // user agent — never the query or other headers, which can carry secrets.
 // 5xx are logged at warn. observe, if not nil, sees each finished request.
-func logRequests(log *slog.Logger, proxies trustedProxies, observe func(requestInfo), next http.Handler) http.Handler {
+func logRequests(log *slog.Logger, proxies trustedProxies, observe func(*http.Request, requestInfo), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get(requestIDHeader)
@@ -185,7 +185,7 @@ func logRequests(log *slog.Logger, proxies trustedProxies, observe func(requestI
 		d := time.Since(start)
 		route := routeOf(r)
 		if observe != nil {
-			observe(requestInfo{method: r.Method, route: route, status: sw.status, duration: d})
+			observe(r, requestInfo{method: r.Method, route: route, status: sw.status, duration: d})
 		}
 		level := slog.LevelInfo
 		if sw.status >= 500 {

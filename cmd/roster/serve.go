@@ -73,6 +73,20 @@ func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	var msrv *http.Server
+	if w.metrics != nil {
+		mln, err := net.Listen("tcp", cfg.Metrics.Listen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics: listen on %s: %w", cfg.Metrics.Listen, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", w.metrics)
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: srv.ErrorLog}
+		log.Info("metrics serving", "addr", mln.Addr().String())
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+	}
 	log.Info("roster serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", string(store.Dialect()), "sqlite_driver", gormdb.SQLiteDriver, "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

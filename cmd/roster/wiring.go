@@ -27,6 +27,9 @@ func storeConfig(cfg *Config, log *slog.Logger, skipMigrate bool) gormdb.Config 
 // loops, each stopping when its context ends.
 type wired struct {
 	handler http.Handler
+	// metrics is /metrics when metrics.listen puts it on a listener of its
+	// own; otherwise it is nil and handler serves /metrics.
+	metrics http.Handler
 	loops   []func(ctx context.Context)
 }
 
@@ -37,7 +40,13 @@ type wired struct {
 // and shuts down.
 func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time) (*wired, error) {
 	w := &wired{}
+	m := newMetrics(store.PoolStats)
 	mux := http.NewServeMux()
+	if cfg.Metrics.Listen == "" {
+		mux.Handle("GET /metrics", m.handler())
+	} else {
+		w.metrics = m.handler()
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		adminapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -52,11 +61,11 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 		}
 		adminapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	if loop := directoryLoop(cfg, store, log, now); loop != nil {
+	if loop := directoryLoop(cfg, store, log, now, m.observeDirectoryRun(now)); loop != nil {
 		w.loops = append(w.loops, loop)
 	}
 	mux.Handle("/scim/v2/", scimHandler(cfg, store, log, now))
-	svc, err := newSSOService(cfg, store, log, now)
+	svc, err := newSSOService(cfg, store, log, now, m.observeSignIn)
 	if err != nil {
 		return nil, fmt.Errorf("start sso: %w", err)
 	}
@@ -68,7 +77,7 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 	if err != nil {
 		return nil, err
 	}
-	w.handler = logRequests(log, proxies, nil, recoverer(log, mux))
+	w.handler = logRequests(log, proxies, m.observeRequest, recoverer(log, mux))
 	return w, nil
 }
 

@@ -407,6 +407,15 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// PoolStats is the connection pool's statistics (for the metrics).
+func (s *Store) PoolStats() sql.DBStats {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return sql.DBStats{}
+	}
+	return sqlDB.Stats()
+}
+
 // Close closes the connection pool.
 func (s *Store) Close() error {
 	sqlDB, err := s.db.DB()
