@@ -29,6 +29,7 @@ type Config struct {
 	API     APIConfig     `yaml:"api"`
 	HTTP    HTTPConfig    `yaml:"http"`
 	Metrics MetricsConfig `yaml:"metrics"`
+	TLS     TLSConfig     `yaml:"tls"`
 
 	SCIM      SCIMConfig      `yaml:"scim"`
 	Directory DirectoryConfig `yaml:"directory"`
@@ -67,6 +68,13 @@ type MetricsConfig struct {
 	// Listen, when set, serves GET /metrics on this address only (e.g.
 	// 127.0.0.1:9090) instead of on the main listener.
 	Listen string `yaml:"listen"`
+}
+
+// TLSConfig makes `roster serve` terminate TLS itself. Both files or
+// neither; without them Roster serves plain HTTP for a TLS-terminating proxy.
+type TLSConfig struct {
+	CertFile string `yaml:"cert_file"` // PEM certificate chain
+	KeyFile  string `yaml:"key_file"`  // PEM private key
 }
 
 // DefaultConfig is the configuration with nothing set: SQLite in the working
@@ -209,6 +217,7 @@ func (c *Config) Validate() error {
 	check(lerr == nil, "log.level: must be debug, info, warn or error")
 	check(c.API.MaxBodyBytes > 0, "api.max_body_bytes: must be positive")
 	check(c.Metrics.Listen == "" || strings.Contains(c.Metrics.Listen, ":"), "metrics.listen: must be host:port or :port")
+	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls: set both cert_file and key_file, or neither")
 	if _, err := parseTrustedProxies(c.HTTP.TrustedProxies); err != nil {
 		check(false, "http.trusted_proxies: "+err.Error())
 	}

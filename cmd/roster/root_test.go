@@ -34,6 +34,7 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		"admin list":        {"--team", team},
 		"admin set":         {"--team", team, "--email", "sam@acme.test", "--role", "secondary", "--as", "pat@acme.test"},
 		"audit":             {"--team", team},
+		"backup":            {"--to", filepath.Join(t.TempDir(), "backup.db")},
 		"directory add":     {"--team", team, "--kind", "ad", "--url", "ldaps://127.0.0.1:2", "--bind-dn", "cn=y", "--base-dn", "dc=y", "--bind-password-file", pw},
 		"directory groups":  {"--team", team},
 		"directory list":    {"--team", team},
