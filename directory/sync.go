@@ -36,6 +36,9 @@ type Syncer struct {
 	PageSize int
 	// DialAttempts bounds connection retries on network errors (default 4).
 	DialAttempts int
+	// OnRun, if set, sees each finished run's report and error (the
+	// metrics count with it).
+	OnRun func(Report, error)
 
 	afterPage func(pages int) // test hook: called after each applied page of users
 }
@@ -190,6 +193,9 @@ func (s *Syncer) Run(ctx context.Context, c db.DirectoryConnection, o Options) (
 		Duration: time.Duration(rep.DurationMS) * time.Millisecond, Counts: rep.DirectoryCounts, Error: rep.Error}
 	if _, rerr := s.Store.RecordDirectoryRun(context.WithoutCancel(ctx), run); rerr != nil {
 		s.log().Error("record directory run", "connection", c.ID, "err", rerr)
+	}
+	if s.OnRun != nil {
+		s.OnRun(rep, err)
 	}
 	s.log().Info("directory sync", "connection", c.ID, "team", c.TeamID, "mode", rep.Mode, "dry_run", o.DryRun,
 		"created", rep.Created, "updated", rep.Updated, "deactivated", rep.Deactivated, "deleted", rep.Deleted,

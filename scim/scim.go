@@ -170,14 +170,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "", "internal error")
 		}
 	}()
-	tok, ok, err := h.authenticate(r)
+	tok, reason, err := h.authenticate(r)
 	if err != nil {
 		// The store could not say whether the token is valid: an IdP must
 		// not be told its credentials are wrong (issue 9 #9).
 		writeScimError(w, h.toScimError(err, r.Method))
 		return
 	}
-	if !ok {
+	if reason != "" {
+		// Never the token nor its hash (issue 14 #3).
+		h.log.InfoContext(r.Context(), "authentication failed", "surface", "scim", "reason", reason)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="roster-scim"`)
 		writeError(w, http.StatusUnauthorized, "", "authentication required: send a valid SCIM bearer token")
 		return
@@ -222,15 +224,19 @@ func checkURLText(r *http.Request) error {
 
 // authenticate checks the bearer token: a SCIM token, not revoked. A store
 // failure is an error, not a refusal: the caller answers 503, never 401.
-func (h *handler) authenticate(r *http.Request) (db.Token, bool, error) {
+// A refusal returns its reason (a fixed word for the log); "" is success.
+func (h *handler) authenticate(r *http.Request) (db.Token, string, error) {
 	auth := r.Header.Get("Authorization")
 	scheme, secret, ok := strings.Cut(auth, " ")
+	if auth == "" {
+		return db.Token{}, "missing_token", nil
+	}
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return db.Token{}, false, nil
+		return db.Token{}, "not_bearer", nil
 	}
 	secret = strings.TrimSpace(secret)
 	if secret == "" || len(secret) > 512 {
-		return db.Token{}, false, nil
+		return db.Token{}, "malformed_token", nil
 	}
 	var sum [32]byte // the cache key: the stored form of the token (db.HashToken)
 	copy(sum[:], db.HashToken(secret))
@@ -240,17 +246,20 @@ func (h *handler) authenticate(r *http.Request) (db.Token, bool, error) {
 	h.mu.Unlock()
 	if cached && now.Before(e.expires) {
 		h.touch(r.Context(), e.tok, now)
-		return e.tok, true, nil
+		return e.tok, "", nil
 	}
 	tok, err := h.store.TokenByHash(r.Context(), sum[:])
 	if errors.Is(err, db.ErrNotFound) {
-		return db.Token{}, false, nil
+		return db.Token{}, "unknown_token", nil
 	}
 	if err != nil {
-		return db.Token{}, false, fmt.Errorf("token lookup: %w", err)
+		return db.Token{}, "", fmt.Errorf("token lookup: %w", err)
 	}
-	if tok.Kind != db.TokenSCIM || tok.RevokedAt != nil || tok.TeamID == "" {
-		return db.Token{}, false, nil
+	if tok.RevokedAt != nil {
+		return db.Token{}, "revoked_token", nil
+	}
+	if tok.Kind != db.TokenSCIM || tok.TeamID == "" {
+		return db.Token{}, "not_a_scim_token", nil
 	}
 	if h.opts.TokenCacheTTL > 0 {
 		h.mu.Lock()
@@ -261,7 +270,7 @@ func (h *handler) authenticate(r *http.Request) (db.Token, bool, error) {
 		h.mu.Unlock()
 	}
 	h.touch(r.Context(), tok, now)
-	return tok, true, nil
+	return tok, "", nil
 }
 
 // touch records last use at most once a minute per token.

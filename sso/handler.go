@@ -70,6 +70,12 @@ func (s *Service) sendStart(w http.ResponseWriter, r *http.Request, start LoginS
 	w.Write([]byte("</body></html>"))
 }
 
+func (s *Service) signInOutcome(reason string) {
+	if s.onSignIn != nil {
+		s.onSignIn(reason)
+	}
+}
+
 func (s *Service) handleACS(w http.ResponseWriter, r *http.Request) {
 	team := r.PathValue("team")
 	ref, _ := s.randomToken(6)
@@ -113,6 +119,7 @@ func (s *Service) handleACS(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &se):
 		// never log the response itself
+		s.signInOutcome(se.Reason)
 		s.log.WarnContext(r.Context(), "sso: sign-in refused", "team", team, "ref", ref, "reason", se.Reason, "detail", se.Error())
 		if se.Test {
 			writeTestResult(w, r, http.StatusForbidden, testResult{Reason: se.Reason, Detail: se.Error()})
@@ -121,6 +128,7 @@ func (s *Service) handleACS(w http.ResponseWriter, r *http.Request) {
 		s.writeFailure(w, http.StatusForbidden, ref)
 		return
 	case err != nil:
+		s.signInOutcome("error")
 		status := failureStatus(w, err)
 		s.log.ErrorContext(r.Context(), "sso: sign-in failed", "team", team, "ref", ref, "status", status, "err", err)
 		s.writeFailure(w, status, ref)
@@ -130,6 +138,7 @@ func (s *Service) handleACS(w http.ResponseWriter, r *http.Request) {
 		writeTestResult(w, r, http.StatusOK, testResult{OK: true, Identity: res.Identity})
 		return
 	}
+	s.signInOutcome("")
 	s.log.InfoContext(r.Context(), "sso: signed in", "team", team, "user", res.User.ID, "jit", res.Created, "idp_initiated", res.Identity.IdPInitiated)
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: res.Session, Path: "/", Expires: res.Expires,
 		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
@@ -197,12 +206,14 @@ type MeResponse struct {
 func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil {
+		s.log.InfoContext(r.Context(), "authentication failed", "surface", "sso_session", "reason", "missing_session")
 		writeError(w, http.StatusUnauthorized, "unauthenticated", "sign in first")
 		return
 	}
 	u, t, err := s.SessionUser(r.Context(), c.Value)
 	if err != nil {
 		if db.IsClientError(err) {
+			s.log.InfoContext(r.Context(), "authentication failed", "surface", "sso_session", "reason", "invalid_session")
 			writeError(w, http.StatusUnauthorized, "unauthenticated", "the session is missing or expired; sign in again")
 			return
 		}

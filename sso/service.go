@@ -58,6 +58,10 @@ type Options struct {
 	RequestTTL time.Duration
 	// MaxResponseBytes caps the ACS form body (default 512 KiB).
 	MaxResponseBytes int64
+	// OnSignIn, if set, sees each finished ACS sign-in: reason "" for a
+	// success, else a short stable code (SignInError.Reason, or "error" for
+	// a server-side failure). The metrics count with it.
+	OnSignIn func(reason string)
 }
 
 // Service is the SSO feature: configuration (R-ADM-7) and sign-in.
@@ -73,6 +77,7 @@ type Service struct {
 	certWarning time.Duration
 	requestTTL  time.Duration
 	maxBody     int64
+	onSignIn    func(reason string)
 
 	mu  sync.Mutex
 	sps map[string]*teamSP // cached per team, keyed also by config version and keys
@@ -88,7 +93,7 @@ func New(o Options) (*Service, error) {
 	}
 	s := &Service{store: o.Store, base: o.BaseURL, log: o.Log, now: o.Now, rand: o.Rand, resolver: o.Resolver,
 		sessionTTL: o.SessionTTL, certWarning: o.CertWarning, requestTTL: o.RequestTTL, maxBody: o.MaxResponseBytes,
-		sps: map[string]*teamSP{}}
+		onSignIn: o.OnSignIn, sps: map[string]*teamSP{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

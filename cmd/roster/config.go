@@ -24,9 +24,12 @@ type Config struct {
 	// Listen is the HTTP listen address.
 	Listen string `yaml:"listen"`
 	// BaseURL is Roster's public URL, used wherever it tells a client its own URL.
-	BaseURL string    `yaml:"base_url"`
-	Log     LogConfig `yaml:"log"`
-	API     APIConfig `yaml:"api"`
+	BaseURL string        `yaml:"base_url"`
+	Log     LogConfig     `yaml:"log"`
+	API     APIConfig     `yaml:"api"`
+	HTTP    HTTPConfig    `yaml:"http"`
+	Metrics MetricsConfig `yaml:"metrics"`
+	TLS     TLSConfig     `yaml:"tls"`
 
 	SCIM      SCIMConfig      `yaml:"scim"`
 	Directory DirectoryConfig `yaml:"directory"`
@@ -50,6 +53,28 @@ type LogConfig struct {
 // APIConfig tunes the admin API.
 type APIConfig struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+// HTTPConfig tunes the HTTP server.
+type HTTPConfig struct {
+	// TrustedProxies are the IP addresses or CIDR prefixes of reverse
+	// proxies whose X-Forwarded-For the request log believes; from any
+	// other peer the header is ignored.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// MetricsConfig places the Prometheus endpoint.
+type MetricsConfig struct {
+	// Listen, when set, serves GET /metrics on this address only (e.g.
+	// 127.0.0.1:9090) instead of on the main listener.
+	Listen string `yaml:"listen"`
+}
+
+// TLSConfig makes `roster serve` terminate TLS itself. Both files or
+// neither; without them Roster serves plain HTTP for a TLS-terminating proxy.
+type TLSConfig struct {
+	CertFile string `yaml:"cert_file"` // PEM certificate chain
+	KeyFile  string `yaml:"key_file"`  // PEM private key
 }
 
 // DefaultConfig is the configuration with nothing set: SQLite in the working
@@ -191,6 +216,11 @@ func (c *Config) Validate() error {
 	_, lerr := parseLevel(c.Log.Level)
 	check(lerr == nil, "log.level: must be debug, info, warn or error")
 	check(c.API.MaxBodyBytes > 0, "api.max_body_bytes: must be positive")
+	check(c.Metrics.Listen == "" || strings.Contains(c.Metrics.Listen, ":"), "metrics.listen: must be host:port or :port")
+	check((c.TLS.CertFile == "") == (c.TLS.KeyFile == ""), "tls: set both cert_file and key_file, or neither")
+	if _, err := parseTrustedProxies(c.HTTP.TrustedProxies); err != nil {
+		check(false, "http.trusted_proxies: "+err.Error())
+	}
 	problems = append(problems, c.SCIM.validate()...)
 	problems = append(problems, c.Directory.validate()...)
 	problems = append(problems, c.SSO.validate()...)
@@ -214,8 +244,9 @@ func buildLogger(w io.Writer, format, level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: l}
+	// ctxHandler: every line logged with a request's context carries its id.
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(ctxHandler{slog.NewJSONHandler(w, opts)})
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(ctxHandler{slog.NewTextHandler(w, opts)})
 }

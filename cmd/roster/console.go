@@ -76,7 +76,7 @@ func cmdConsoleLoginLink(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		svc, err := newSSOService(cfg, s, slog.New(slog.DiscardHandler), time.Now)
+		svc, err := newSSOService(cfg, s, slog.New(slog.DiscardHandler), time.Now, nil)
 		if err != nil {
 			return err
 		}

@@ -25,14 +25,14 @@ func newSyncer(e *env, cfg *Config, st db.DirectoryStore) *directory.Syncer {
 // directoryLoop runs every connection on its interval (nil when directory
 // sync is disabled); on PostgreSQL an advisory lock keeps replicas from
 // running one twice.
-func directoryLoop(cfg *Config, st db.DirectoryStore, log *slog.Logger, now func() time.Time) func(context.Context) {
+func directoryLoop(cfg *Config, st db.DirectoryStore, log *slog.Logger, now func() time.Time, onRun func(directory.Report, error)) func(context.Context) {
 	if cfg.Directory.Disabled {
 		return nil
 	}
 	d := cfg.Directory
 	svc := &directory.Service{
 		Syncer: &directory.Syncer{Store: st, Log: log.With("service", "directory"), Now: now,
-			SecretKey: d.key(), Getenv: os.Getenv, PageSize: d.PageSize},
+			SecretKey: d.key(), Getenv: os.Getenv, PageSize: d.PageSize, OnRun: onRun},
 		Tick: d.Tick, DefaultInterval: d.Interval,
 	}
 	return svc.Run

@@ -82,6 +82,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root.AddCommand(
 		leaf("serve", "run the HTTP server (admin API, SCIM, SSO, directory sync); creates the database", cmdServe),
 		leaf("migrate", "apply pending database migrations (creates the database)", cmdMigrate),
+		leaf("backup", "copy a SQLite database to a new file while it runs (--to FILE)", cmdBackup),
 		leaf("healthcheck", "probe the local server's /healthz (for container HEALTHCHECK)", cmdHealthcheck),
 		leaf("version", "print roster's version", cmdVersion),
 		group("team", "teams",

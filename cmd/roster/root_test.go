@@ -81,6 +81,7 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		"users set-type":             {"--team", team, "--type", "external", "ext@acme.test"},
 		"version":                    nil,
 		"console login-link":         {"--team", team, "--email", "pat@acme.test"},
+		"backup":                     {"--to", filepath.Join(t.TempDir(), "backup.db")},
 	}
 	// Commands that cannot run on a fresh team here: -o json must still parse.
 	accepts := map[string]string{

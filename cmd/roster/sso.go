@@ -20,12 +20,14 @@ import (
 )
 
 // newSSOService builds the sso package's service from the configuration.
-func newSSOService(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time) (*sso.Service, error) {
+// onSignIn (nil outside `serve`) counts sign-ins for the metrics.
+func newSSOService(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, onSignIn func(string)) (*sso.Service, error) {
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("base_url: %w", err)
 	}
 	return sso.New(sso.Options{Store: store, BaseURL: base, Log: log, Now: now,
+		OnSignIn:   onSignIn,
 		SessionTTL: cfg.SSO.SessionTTL, CertWarning: cfg.SSO.CertWarning, MaxResponseBytes: cfg.SSO.MaxResponseBytes,
 		Fetch: sso.FetchOptions{MaxBytes: cfg.SSO.MetadataMaxBytes, Timeout: cfg.SSO.MetadataTimeout,
 			BlockPrivate: cfg.SSO.BlockPrivateMetadataURLs, AllowLoopback: cfg.SSO.AllowLoopbackMetadata}})
@@ -53,7 +55,7 @@ func ssoSetup(ctx context.Context, e *env, fs *pflag.FlagSet, team *string, as s
 	}
 	c := *cfg
 	c.BaseURL = base
-	svc, err := newSSOService(&c, s, e.Log, e.Now)
+	svc, err := newSSOService(&c, s, e.Log, e.Now, nil)
 	return svc, by, err
 }
 

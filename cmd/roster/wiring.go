@@ -27,6 +27,9 @@ func storeConfig(cfg *Config, log *slog.Logger, skipMigrate bool) gormdb.Config 
 // loops, each stopping when its context ends.
 type wired struct {
 	handler http.Handler
+	// metrics is /metrics when metrics.listen puts it on a listener of its
+	// own; otherwise it is nil and handler serves /metrics.
+	metrics http.Handler
 	loops   []func(ctx context.Context)
 }
 
@@ -37,7 +40,13 @@ type wired struct {
 // and shuts down.
 func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time) (*wired, error) {
 	w := &wired{}
+	m := newMetrics(store.PoolStats)
 	mux := http.NewServeMux()
+	if cfg.Metrics.Listen == "" {
+		mux.Handle("GET /metrics", m.handler())
+	} else {
+		w.metrics = m.handler()
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		adminapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -52,11 +61,11 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 		}
 		adminapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	if loop := directoryLoop(cfg, store, log, now); loop != nil {
+	if loop := directoryLoop(cfg, store, log, now, m.observeDirectoryRun(now)); loop != nil {
 		w.loops = append(w.loops, loop)
 	}
 	mux.Handle("/scim/v2/", scimHandler(cfg, store, log, now))
-	svc, err := newSSOService(cfg, store, log, now)
+	svc, err := newSSOService(cfg, store, log, now, m.observeSignIn)
 	if err != nil {
 		return nil, fmt.Errorf("start sso: %w", err)
 	}
@@ -67,7 +76,11 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 	api.Register(mux)
 	newConsole(cfg, store, log, now, svc, api).Register(mux) // /console/
 	rootRedirect(mux)
-	w.handler = recoverer(log, logRequests(log, mux))
+	proxies, err := parseTrustedProxies(cfg.HTTP.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	w.handler = logRequests(log, proxies, m.observeRequest, recoverer(log, mux))
 	return w, nil
 }
 
@@ -88,43 +101,6 @@ var (
 	_ adminapi.SSO   = ssoAdminAPI{}
 )
 
-// statusWriter remembers the status code for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// logRequests logs method, path (never the query or headers, which can carry
-// secrets or personal data), status and duration at debug level; 5xx at warn.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		level := slog.LevelDebug
-		if sw.status >= 500 {
-			level = slog.LevelWarn
-		}
-		log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
-	})
-}
-
 // recoverer turns a panic into a logged 500 with a generic body.
 func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +109,7 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v))
 				adminapi.WriteJSON(w, http.StatusInternalServerError, adminapi.ErrorBody{Error: adminapi.ErrorDetail{Code: "internal", Message: "internal error"}})
 			}
 		}()

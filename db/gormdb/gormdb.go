@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -403,6 +404,32 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return unavailable(err)
+	}
+	return nil
+}
+
+// PoolStats is the connection pool's statistics (for the metrics).
+func (s *Store) PoolStats() sql.DBStats {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return sql.DBStats{}
+	}
+	return sqlDB.Stats()
+}
+
+// BackupSQLite writes a consistent copy of a SQLite database to path with
+// VACUUM INTO, while the server keeps running (readers and writers are not
+// stopped). path must not exist. Other dialects answer ErrInvalid with the
+// code backup_unsupported: back them up with pg_dump or mariadb-dump.
+func (s *Store) BackupSQLite(ctx context.Context, path string) error {
+	if s.dialect != SQLite {
+		return db.Errorf(db.ErrInvalid, "backup_unsupported", "roster backup copies SQLite databases; back up %s with its own tool (pg_dump, mariadb-dump)", s.dialect)
+	}
+	if _, err := os.Stat(path); err == nil {
+		return db.Errorf(db.ErrConflict, "backup_exists", "%s already exists; choose a new file", path)
+	}
+	if err := s.conn(ctx).Exec("VACUUM INTO ?", path).Error; err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return nil
 }

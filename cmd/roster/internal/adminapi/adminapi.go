@@ -169,6 +169,7 @@ func bearer(r *http.Request) string {
 func (a *api) authenticate(r *http.Request, allowed Roles) (call, error) {
 	secret := bearer(r)
 	if secret == "" {
+		a.authFailed(r, "missing_token")
 		return call{}, errUnauthenticated
 	}
 	hash := db.HashToken(secret)
@@ -177,6 +178,11 @@ func (a *api) authenticate(r *http.Request, allowed Roles) (call, error) {
 		if err != nil && !errors.Is(err, db.ErrNotFound) {
 			return call{}, err
 		}
+		reason := "unknown_token"
+		if err == nil {
+			reason = "not_an_admin_token"
+		}
+		a.authFailed(r, reason)
 		return call{}, errUnauthenticated
 	}
 	teamID := r.PathValue("team")
@@ -196,6 +202,12 @@ func (a *api) authenticate(r *http.Request, allowed Roles) (call, error) {
 	}
 	return call{Team: team, Admin: admin, Token: tok,
 		Actor: db.Actor{Kind: db.ActorAdmin, ID: admin.ID, Name: admin.Email}}, nil
+}
+
+// authFailed logs a refused credential at info with its reason — never the
+// token, nor its hash (issue 14 #3).
+func (a *api) authFailed(r *http.Request, reason string) {
+	a.Log.InfoContext(r.Context(), "authentication failed", "surface", "admin_api", "reason", reason)
 }
 
 // statusOf is the one table from domain error to HTTP status.
