@@ -36,6 +36,7 @@ var suites = []struct {
 	{"inactive_admins", testInactiveAdmins},
 	{"inactive_primary_directory", testInactivePrimaryDirectory},
 	{"invalid_text", testInvalidText},
+	{"members", testMembers},
 	{"policy", PolicySuite},
 	{"races", testRaces},
 	{"scim", testSCIM},
