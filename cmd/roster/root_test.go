@@ -19,6 +19,7 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 	c.ok(nil, "users", "add", "--team", team, "--email", "sam@acme.test", "--first-name", "Sam", "--last-name", "Ng")
 	c.ok(nil, "users", "add", "--team", team, "--email", "eve@acme.test", "--first-name", "Eve", "--last-name", "X")
 	c.ok(nil, "users", "add", "--team", team, "--email", "ext@acme.test", "--first-name", "Ext", "--last-name", "Y")
+	c.ok(nil, "users", "add", "--team", team, "--email", "rem@acme.test", "--first-name", "Rem", "--last-name", "Z")
 	pw := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pw, []byte("secret"), 0o600); err != nil {
 		t.Fatal(err)
@@ -39,6 +40,11 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		"directory list":    {"--team", team},
 		"directory remove":  {"--team", team, "--directory", dir.ID},
 		"directory status":  {"--team", team},
+		"members add":       {"--team", team, "--emails", "m1@acme.test; m2@acme.test", "--company", "Acme"},
+		"members companies": {"--team", team},
+		"members edit":      {"--team", team, "--emails", "sam@acme.test", "--role", "foreman"},
+		"members list":      {"--team", team, "--sort", "company"},
+		"members remove":    {"--team", team, "--email", "rem@acme.test"},
 		"migrate":           nil,
 		"policy domains":    {"--team", team, "--add", "acme.test"},
 		"policy exceptions": {"--team", team},

@@ -42,6 +42,7 @@ type Store interface {
 	ListAudit(ctx context.Context, teamID string, q db.AuditQuery) ([]db.AuditEntry, error)
 
 	db.PolicyStore // every policy method: show, set, preview, exceptions, type changes, usage report
+	db.MemberStore // members: add by list, bulk edit, remove, search/filter/sort (issue 11)
 }
 
 // SSO is the per-team SAML configuration the SSO routes manage (R-ADM-7).
@@ -102,6 +103,7 @@ func (x *API) Register(mux *http.ServeMux) {
 	a.mux = mux
 	a.mountCore()
 	a.mountPolicy()
+	a.mountMembers()
 	if a.SSO != nil {
 		a.mountSSO()
 	}
@@ -238,6 +240,11 @@ func (a *api) writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("Retry-After", RetryAfterUnavailable)
 			body = ErrorDetail{Code: "unavailable", Message: "the database is unavailable; retry after the Retry-After delay"}
 		}
+	}
+	var re *db.RowErrors
+	if errors.As(err, &re) && status < 500 {
+		WriteJSON(w, status, RowErrorBody{Error: body, Rows: re.Rows})
+		return
 	}
 	WriteJSON(w, status, ErrorBody{Error: body})
 }

@@ -119,7 +119,29 @@ const UsersPageMax = 1000
 // apiListUsers pages through the team's users by id: limit (default 100,
 // at most UsersPageMax), after (a cursor: the previous page's next), and
 // next in the response, empty on the last page.
+//
+// With any of q, status, company, level, type, source, sort or order it
+// searches, filters and sorts in SQL like the members list (R-MEM-6); next
+// is then that list's cursor.
 func (a *api) apiListUsers(w http.ResponseWriter, r *http.Request, c call) error {
+	if q, ok, err := MemberQueryOf(r.URL.Query()); err != nil {
+		return err
+	} else if ok {
+		p, err := a.Store.QueryMembers(r.Context(), c.Team.ID, q)
+		if err != nil {
+			return err
+		}
+		us := make([]db.User, len(p.Members))
+		for i, m := range p.Members {
+			us[i] = m.User
+		}
+		vs, err := UserViews(r.Context(), a.Store, c.Team.ID, us)
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, map[string]any{"users": vs, "next": p.Next})
+		return nil
+	}
 	limit := 100
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
