@@ -37,6 +37,7 @@ var suites = []struct {
 	{"inactive_primary_directory", testInactivePrimaryDirectory},
 	{"invalid_text", testInvalidText},
 	{"members", testMembers},
+	{"projects", testProjects},
 	{"policy", PolicySuite},
 	{"races", testRaces},
 	{"scim", testSCIM},

@@ -274,11 +274,19 @@ func (s *Store) RemoveMember(ctx context.Context, teamID, userID string, by db.A
 		if err != nil {
 			return err
 		}
+		var projects, grants int64
+		if err := tx.Model(&projectMemberRow{}).Where("user_id = ?", userID).Count(&projects).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&projectAccessRow{}).Where("user_id = ?", userID).Count(&grants).Error; err != nil {
+			return err
+		}
 		w := &writer{s: s, tx: tx, teamID: teamID}
 		if _, err := w.apply(db.UserDelete{UserID: userID, By: by}); err != nil {
 			return err
 		}
-		return s.audit(tx, teamID, by, "member.remove", "user", userID, map[string]string{"email": m.User.Email})
+		return s.audit(tx, teamID, by, "member.remove", "user", userID, map[string]any{"email": m.User.Email,
+			"projects_removed": projects, "product_access_revoked": grants})
 	})
 	if err != nil {
 		return fmt.Errorf("remove member: %w", err)

@@ -79,9 +79,9 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 				t.Errorf("second Migrate = %v, %v; want nothing to do", again, err)
 			}
 			after := gormdbtest.Snapshot(t, conn, d)
-			for table, rows := range after {
-				if _, old := before[table]; !old && len(rows) == 0 {
-					delete(after, table) // a table a later migration added, still empty
+			for table := range after {
+				if _, old := before[table]; !old {
+					delete(after, table) // a table a later migration added (products seeds rows)
 				}
 			}
 			if diff := cmp.Diff(before, after); diff != "" {
