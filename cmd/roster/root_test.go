@@ -20,6 +20,9 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 	c.ok(nil, "users", "add", "--team", team, "--email", "eve@acme.test", "--first-name", "Eve", "--last-name", "X")
 	c.ok(nil, "users", "add", "--team", team, "--email", "ext@acme.test", "--first-name", "Ext", "--last-name", "Y")
 	c.ok(nil, "users", "add", "--team", team, "--email", "rem@acme.test", "--first-name", "Rem", "--last-name", "Z")
+	c.ok(nil, "projects", "create", "--team", team, "--name", "P1")
+	c.ok(nil, "users", "add", "--team", team, "--email", "prj@acme.test", "--first-name", "Prj", "--last-name", "Q")
+	c.ok(nil, "projects", "add-member", "--team", team, "--project", "P1", "--email", "prj@acme.test", "--products", "docs,cost")
 	pw := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pw, []byte("secret"), 0o600); err != nil {
 		t.Fatal(err)
@@ -32,37 +35,44 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 
 	// Commands that run on the fresh team, with the arguments they need.
 	runs := map[string][]string{
-		"admin list":        {"--team", team},
-		"admin set":         {"--team", team, "--email", "sam@acme.test", "--role", "secondary", "--as", "pat@acme.test"},
-		"audit":             {"--team", team},
-		"directory add":     {"--team", team, "--kind", "ad", "--url", "ldaps://127.0.0.1:2", "--bind-dn", "cn=y", "--base-dn", "dc=y", "--bind-password-file", pw},
-		"directory groups":  {"--team", team},
-		"directory list":    {"--team", team},
-		"directory remove":  {"--team", team, "--directory", dir.ID},
-		"directory status":  {"--team", team},
-		"members add":       {"--team", team, "--emails", "m1@acme.test; m2@acme.test", "--company", "Acme"},
-		"members companies": {"--team", team},
-		"members edit":      {"--team", team, "--emails", "sam@acme.test", "--role", "foreman"},
-		"members list":      {"--team", team, "--sort", "company"},
-		"members remove":    {"--team", team, "--email", "rem@acme.test"},
-		"migrate":           nil,
-		"policy domains":    {"--team", team, "--add", "acme.test"},
-		"policy exceptions": {"--team", team},
-		"policy revert":     {"--team", team, "--all"},
-		"policy set":        {"--team", team, "--mode", "domain", "--domains", "acme.test", "--dry-run"},
-		"policy show":       {"--team", team},
-		"report usage":      {"--team", team},
-		"team create":       {"--name", "Other", "--primary-admin", "kim@other.test", "--first-name", "Kim", "--last-name", "Ro"},
-		"team list":         nil,
-		"team show":         {"--team", team},
-		"token create":      {"--team", team},
-		"token list":        {"--team", team},
-		"token revoke":      {"--team", team, tok["id"]},
-		"users add":         {"--team", team, "--email", "lou@acme.test", "--first-name", "Lou", "--last-name", "Ry"},
-		"users list":        {"--team", team},
-		"users remove":      {"--team", team, "--email", "eve@acme.test"},
-		"users set-type":    {"--team", team, "--type", "external", "ext@acme.test"},
-		"version":           nil,
+		"admin list":          {"--team", team},
+		"admin set":           {"--team", team, "--email", "sam@acme.test", "--role", "secondary", "--as", "pat@acme.test"},
+		"audit":               {"--team", team},
+		"directory add":       {"--team", team, "--kind", "ad", "--url", "ldaps://127.0.0.1:2", "--bind-dn", "cn=y", "--base-dn", "dc=y", "--bind-password-file", pw},
+		"directory groups":    {"--team", team},
+		"directory list":      {"--team", team},
+		"directory remove":    {"--team", team, "--directory", dir.ID},
+		"directory status":    {"--team", team},
+		"members add":         {"--team", team, "--emails", "m1@acme.test; m2@acme.test", "--company", "Acme"},
+		"members companies":   {"--team", team},
+		"members edit":        {"--team", team, "--emails", "sam@acme.test", "--role", "foreman"},
+		"members list":        {"--team", team, "--sort", "company"},
+		"members remove":      {"--team", team, "--email", "rem@acme.test"},
+		"migrate":             nil,
+		"products add":        {"--team", team, "--key", "plans", "--name", "Plans"},
+		"products list":       {"--team", team},
+		"projects add-member": {"--team", team, "--project", "P1", "--email", "sam@acme.test", "--products", "docs,build"},
+		"projects create":     {"--team", team, "--name", "P2"},
+		"projects list":       {"--team", team},
+		"projects members":    {"--team", team, "--project", "P1"},
+		"projects set-access": {"--team", team, "--project", "P1", "--email", "prj@acme.test", "--products", "docs"},
+		"policy domains":      {"--team", team, "--add", "acme.test"},
+		"policy exceptions":   {"--team", team},
+		"policy revert":       {"--team", team, "--all"},
+		"policy set":          {"--team", team, "--mode", "domain", "--domains", "acme.test", "--dry-run"},
+		"policy show":         {"--team", team},
+		"report usage":        {"--team", team},
+		"team create":         {"--name", "Other", "--primary-admin", "kim@other.test", "--first-name", "Kim", "--last-name", "Ro"},
+		"team list":           nil,
+		"team show":           {"--team", team},
+		"token create":        {"--team", team},
+		"token list":          {"--team", team},
+		"token revoke":        {"--team", team, tok["id"]},
+		"users add":           {"--team", team, "--email", "lou@acme.test", "--first-name", "Lou", "--last-name", "Ry"},
+		"users list":          {"--team", team},
+		"users remove":        {"--team", team, "--email", "eve@acme.test"},
+		"users set-type":      {"--team", team, "--type", "external", "ext@acme.test"},
+		"version":             nil,
 	}
 	// Commands that cannot run on a fresh team here: -o json must still parse.
 	accepts := map[string]string{

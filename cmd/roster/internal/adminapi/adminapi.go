@@ -42,7 +42,8 @@ type Store interface {
 	ListAudit(ctx context.Context, teamID string, q db.AuditQuery) ([]db.AuditEntry, error)
 
 	db.PolicyStore // every policy method: show, set, preview, exceptions, type changes, usage report
-	db.MemberStore // members: add by list, bulk edit, remove, search/filter/sort (issue 11)
+	db.MemberStore  // members: add by list, bulk edit, remove, search/filter/sort (issue 11)
+	db.ProjectStore // products, projects, project members and their product access (issue 11)
 }
 
 // SSO is the per-team SAML configuration the SSO routes manage (R-ADM-7).
@@ -104,6 +105,7 @@ func (x *API) Register(mux *http.ServeMux) {
 	a.mountCore()
 	a.mountPolicy()
 	a.mountMembers()
+	a.mountProjects()
 	if a.SSO != nil {
 		a.mountSSO()
 	}
