@@ -41,7 +41,7 @@ type Store interface {
 	ListAdmins(ctx context.Context, teamID string) ([]db.User, error)
 	ListAudit(ctx context.Context, teamID string, q db.AuditQuery) ([]db.AuditEntry, error)
 
-	db.PolicyStore // every policy method: show, set, preview, exceptions, type changes, usage report
+	db.PolicyStore  // every policy method: show, set, preview, exceptions, type changes, usage report
 	db.MemberStore  // members: add by list, bulk edit, remove, search/filter/sort (issue 11)
 	db.ProjectStore // products, projects, project members and their product access (issue 11)
 }
