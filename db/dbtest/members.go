@@ -3,6 +3,7 @@ package dbtest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -49,6 +50,9 @@ func testAddMembersPending(t *testing.T, s db.Store, ms db.MemberStore) {
 	}
 	if len(got) != 2 {
 		t.Fatalf("added %d members, want 2", len(got))
+	}
+	if at := strings.LastIndexByte(a, '@'); got[0].User.FirstName != a[:at] || got[0].User.LastName != a[at+1:] {
+		t.Errorf("names of a row without names = %q %q, want the local part and the domain", got[0].User.FirstName, got[0].User.LastName)
 	}
 	for i, m := range got {
 		if m.User.Status != db.StatusPending || m.Company != "Acme Oy" || m.JobRole != "Site manager" || m.Level != db.LevelExecutive {
@@ -116,7 +120,13 @@ func testAddMembersAllOrNothing(t *testing.T, s db.Store, ms db.MemberStore) {
 	// Only addresses already in the team: a conflict.
 	_, err = ms.AddMembers(ctx, team.ID, []db.NewMember{{Email: existing.Email}}, Operator)
 	WantErr(t, err, db.ErrConflict, "rows_refused")
-	// The quick path takes at most 100.
+	// One request takes at most MembersAddMax rows, the quick path at most 100.
+	many := make([]db.NewMember, db.MembersAddMax+1)
+	for i := range many {
+		many[i] = db.NewMember{Email: fmt.Sprintf("many%d@m.test", i)}
+	}
+	_, err = ms.AddMembers(ctx, team.ID, many, Operator)
+	WantErr(t, err, db.ErrInvalid, "too_many_members")
 	list := ""
 	for i := range db.QuickAddMax + 1 {
 		list += fmt.Sprintf("u%d@m.test ", i)

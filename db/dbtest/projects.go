@@ -151,6 +151,18 @@ func testRemoveMemberRemovesProjects(t *testing.T, s db.Store, ps db.ProjectStor
 		!cmp.Equal(es[0].Details, `{"email":"`+u.Email+`","product_access_revoked":6,"projects_removed":2}`) {
 		t.Errorf("removal audit = %+v, %v", es, err)
 	}
+	// Any path that deletes a user (here Store.DeleteUser, which SCIM and
+	// `users remove` use) removes the memberships too.
+	other := NewUser(t, s, team.ID, "ned", "p.test", db.SourceAdmin)
+	if _, _, err := ps.AddProjectMember(ctx, team.ID, p1.ID, db.NewProjectMember{Email: other.Email, Products: []string{"docs"}}, Operator); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, team.ID, other.ID, Operator); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ps.ListProjectMembers(ctx, team.ID, p1.ID); len(got) != 0 {
+		t.Errorf("after DeleteUser project One lists %v", got)
+	}
 }
 
 // R-POL-2

@@ -4,8 +4,9 @@
 -- Companies are a team-level list, kept by the members that name them.
 -- Text columns are case-exact (utf8mb4_bin); case-insensitive matching
 -- uses the *_lower columns.
+-- Safe to re-run (MariaDB commits DDL as it goes).
 -- +goose Up
-CREATE TABLE `member_profiles` (
+CREATE TABLE IF NOT EXISTS `member_profiles` (
   `user_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `team_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `company` varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL DEFAULT '',
@@ -17,12 +18,9 @@ CREATE TABLE `member_profiles` (
   PRIMARY KEY (`user_id`),
   KEY `idx_member_profiles_team_company` (`team_id`,`company_lower`,`user_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE TABLE `team_companies` (
+CREATE TABLE IF NOT EXISTS `team_companies` (
   `team_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `name_lower` varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `name` varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   PRIMARY KEY (`team_id`,`name_lower`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
--- +goose Down
-DROP TABLE `team_companies`;
-DROP TABLE `member_profiles`;

@@ -4,8 +4,9 @@
 -- per-product access. Teams that exist already get seed 002's catalogue, as
 -- CreateTeam gives every new team.
 -- Text columns are case-exact (utf8mb4_bin).
+-- Safe to re-run (MariaDB commits DDL as it goes).
 -- +goose Up
-CREATE TABLE `products` (
+CREATE TABLE IF NOT EXISTS `products` (
   `team_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `product_key` varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `name` varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -13,7 +14,7 @@ CREATE TABLE `products` (
   `created_at` datetime(3) DEFAULT NULL,
   PRIMARY KEY (`team_id`,`product_key`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE TABLE `projects` (
+CREATE TABLE IF NOT EXISTS `projects` (
   `id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `team_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `name` varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -22,7 +23,7 @@ CREATE TABLE `projects` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `idx_projects_team_name` (`team_id`,`name_lower`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE TABLE `project_members` (
+CREATE TABLE IF NOT EXISTS `project_members` (
   `project_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `user_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `team_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -31,7 +32,7 @@ CREATE TABLE `project_members` (
   PRIMARY KEY (`project_id`,`user_id`),
   KEY `idx_project_members_user` (`user_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE TABLE `project_access` (
+CREATE TABLE IF NOT EXISTS `project_access` (
   `project_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `user_id` varchar(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `product_key` varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -40,15 +41,10 @@ CREATE TABLE `project_access` (
   KEY `idx_project_access_user` (`user_id`),
   KEY `idx_project_access_product` (`team_id`,`product_key`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-INSERT INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'docs', 'Docs', 1, created_at FROM teams;
-INSERT INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'build', 'Build', 0, created_at FROM teams;
-INSERT INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'cost', 'Cost', 0, created_at FROM teams;
-INSERT INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'insight', 'Insight', 0, created_at FROM teams;
-INSERT INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'design-collaboration', 'Design Collaboration', 0, created_at FROM teams;
-INSERT INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'model-coordination', 'Model Coordination', 0, created_at FROM teams;
-INSERT INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'takeoff', 'Takeoff', 0, created_at FROM teams;
--- +goose Down
-DROP TABLE `project_access`;
-DROP TABLE `project_members`;
-DROP TABLE `projects`;
-DROP TABLE `products`;
+INSERT IGNORE INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'docs', 'Docs', 1, created_at FROM teams;
+INSERT IGNORE INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'build', 'Build', 0, created_at FROM teams;
+INSERT IGNORE INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'cost', 'Cost', 0, created_at FROM teams;
+INSERT IGNORE INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'insight', 'Insight', 0, created_at FROM teams;
+INSERT IGNORE INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'design-collaboration', 'Design Collaboration', 0, created_at FROM teams;
+INSERT IGNORE INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'model-coordination', 'Model Coordination', 0, created_at FROM teams;
+INSERT IGNORE INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'takeoff', 'Takeoff', 0, created_at FROM teams;

@@ -21,6 +21,3 @@ CREATE TABLE `team_companies` (
     `name` text NOT NULL,
     PRIMARY KEY (`team_id`,`name_lower`)
 );
--- +goose Down
-DROP TABLE `team_companies`;
-DROP TABLE `member_profiles`;

@@ -46,8 +46,3 @@ INSERT INTO products (team_id, product_key, name, is_base, created_at) SELECT id
 INSERT INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'design-collaboration', 'Design Collaboration', 0, created_at FROM teams;
 INSERT INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'model-coordination', 'Model Coordination', 0, created_at FROM teams;
 INSERT INTO products (team_id, product_key, name, is_base, created_at) SELECT id, 'takeoff', 'Takeoff', 0, created_at FROM teams;
--- +goose Down
-DROP TABLE `project_access`;
-DROP TABLE `project_members`;
-DROP TABLE `projects`;
-DROP TABLE `products`;
