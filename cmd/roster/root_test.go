@@ -20,6 +20,7 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 	c.ok(nil, "users", "add", "--team", team, "--email", "eve@acme.test", "--first-name", "Eve", "--last-name", "X")
 	c.ok(nil, "users", "add", "--team", team, "--email", "ext@acme.test", "--first-name", "Ext", "--last-name", "Y")
 	c.ok(nil, "users", "add", "--team", team, "--email", "rem@acme.test", "--first-name", "Rem", "--last-name", "Z")
+	c.ok(nil, "members", "add", "--team", team, "--emails", "inv@acme.test")
 	c.ok(nil, "projects", "create", "--team", team, "--name", "P1")
 	c.ok(nil, "users", "add", "--team", team, "--email", "prj@acme.test", "--first-name", "Prj", "--last-name", "Q")
 	c.ok(nil, "projects", "add-member", "--team", team, "--project", "P1", "--email", "prj@acme.test", "--products", "docs,cost")
@@ -49,6 +50,8 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		"members list":        {"--team", team, "--sort", "company"},
 		"members remove":      {"--team", team, "--email", "rem@acme.test"},
 		"migrate":             nil,
+		"invitations list":    {"--team", team, "--state", "pending"},
+		"invitations resend":  {"--team", team, "--email", "inv@acme.test"},
 		"products add":        {"--team", team, "--key", "plans", "--name", "Plans"},
 		"products list":       {"--team", team},
 		"projects add-member": {"--team", team, "--project", "P1", "--email", "sam@acme.test", "--products", "docs,build"},

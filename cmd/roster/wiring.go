@@ -10,6 +10,7 @@ import (
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/directory"
+	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/rolepolicy"
 	"github.com/roster-dev/roster/sso"
 )
@@ -72,11 +73,20 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 // the SSO configuration routes when svc is not nil.
 func newAdminAPI(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, svc *sso.Service) *adminapi.API {
 	d := adminapi.Deps{Store: store, Log: log, BaseURL: cfg.BaseURL, Now: now,
-		MaxBody: cfg.API.MaxBodyBytes, ParseDomains: parseDomains}
+		MaxBody: cfg.API.MaxBodyBytes, ParseDomains: parseDomains, Mail: mailer{&mail.Outbox{Log: log}}}
 	if svc != nil {
 		d.SSO = ssoAdminAPI{svc}
 	}
 	return adminapi.New(d)
+}
+
+// mailer adapts a mail.Sender to the admin API's Mailer. The default is the
+// outbox, which logs each invitation's recipient and subject (never the
+// link); an SMTP sender (mail.SMTP) is not configurable yet.
+type mailer struct{ s mail.Sender }
+
+func (m mailer) Send(ctx context.Context, to, subject, body string) error {
+	return m.s.Send(ctx, mail.Message{To: to, Subject: subject, Body: body})
 }
 
 // The admin API sees the store and SSO only through the interfaces it declares.

@@ -44,6 +44,7 @@ type Store interface {
 	db.PolicyStore  // every policy method: show, set, preview, exceptions, type changes, usage report
 	db.MemberStore  // members: add by list, bulk edit, remove, search/filter/sort (issue 11)
 	db.ProjectStore // products, projects, project members and their product access (issue 11)
+	db.InvitationStore
 }
 
 // SSO is the per-team SAML configuration the SSO routes manage (R-ADM-7).
@@ -77,6 +78,9 @@ type Deps struct {
 	// ParseDomains splits and normalises a list of policy domains; the CLI
 	// uses the same function, so both accept exactly the same input.
 	ParseDomains func(list []string) ([]string, error)
+	// Mail sends invitations; nil sends none (the invitation is still
+	// created and can be resent).
+	Mail Mailer
 }
 
 // API is the admin API; Register mounts its routes.
@@ -106,6 +110,7 @@ func (x *API) Register(mux *http.ServeMux) {
 	a.mountPolicy()
 	a.mountMembers()
 	a.mountProjects()
+	a.mountInvitations()
 	if a.SSO != nil {
 		a.mountSSO()
 	}

@@ -33,6 +33,8 @@ type ProjectMemberView struct {
 	Created bool `json:"created,omitempty"`
 	// Removed: the base product was turned off, so the member left the project (R-MEM-4).
 	Removed bool `json:"removed,omitempty"`
+	// Invitation: the invitation adding the member sent (R-MEM-3).
+	Invitation *InvitationView `json:"invitation,omitempty"`
 }
 
 // ProductViews renders products.
@@ -156,6 +158,16 @@ func (a *api) mountProjects() {
 		}
 		v := ProjectMemberViewOf(m)
 		v.Created = created
+		// Adding a member to a project sends an invitation (R-MEM-3),
+		// unless they are already active (signed in).
+		if m.User.Status == db.StatusPending {
+			inv, err := a.invite(r.Context(), c, m.User.ID)
+			if err != nil {
+				return err
+			}
+			iv := InvitationViewOf(inv)
+			v.Invitation = &iv
+		}
 		WriteJSON(w, http.StatusCreated, v)
 		return nil
 	})
