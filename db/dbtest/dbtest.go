@@ -38,6 +38,7 @@ var suites = []struct {
 	{"invalid_text", testInvalidText},
 	{"members", testMembers},
 	{"projects", testProjects},
+	{"seats", testSeats},
 	{"policy", PolicySuite},
 	{"races", testRaces},
 	{"scim", testSCIM},

@@ -321,6 +321,9 @@ func (s *Store) AddProjectMember(ctx context.Context, teamID, projectID string, 
 		if err := writeAccess(tx, teamID, p.ID, u.ID, keys); err != nil {
 			return err
 		}
+		if err := checkSeats(tx, teamID, keys); err != nil {
+			return err
+		}
 		out = db.ProjectMember{ProjectID: p.ID, User: u, Level: in.Level, Products: keys}
 		return s.audit(tx, teamID, by, "project.member.add", "user", u.ID, map[string]any{
 			"project": p.ID, "level": in.Level, "products": keys, "created": created})
@@ -372,6 +375,9 @@ func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID 
 		out = db.ProjectMember{ProjectID: p.ID, User: ur.toDomain(), Level: db.ProjectLevel(pm.Level), Products: keys}
 		if hasBase {
 			if err := writeAccess(tx, teamID, p.ID, userID, keys); err != nil {
+				return err
+			}
+			if err := checkSeats(tx, teamID, keys); err != nil {
 				return err
 			}
 			return s.audit(tx, teamID, by, "project.access.set", "user", userID, map[string]any{"project": p.ID, "products": keys})

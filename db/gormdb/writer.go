@@ -366,6 +366,9 @@ func (w *writer) deleteUser(userID string, by db.Actor) error {
 	if err := tx.Where("user_id = ?", userID).Delete(&invitationRow{}).Error; err != nil {
 		return err
 	}
+	if err := tx.Where("user_id = ?", userID).Delete(&externalSubscriptionRow{}).Error; err != nil {
+		return err
+	}
 	if err := tx.Delete(&userRow{}, "id = ?", userID).Error; err != nil {
 		return err
 	}

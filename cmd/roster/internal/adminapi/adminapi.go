@@ -45,6 +45,7 @@ type Store interface {
 	db.MemberStore  // members: add by list, bulk edit, remove, search/filter/sort (issue 11)
 	db.ProjectStore // products, projects, project members and their product access (issue 11)
 	db.InvitationStore
+	db.SeatStore
 }
 
 // SSO is the per-team SAML configuration the SSO routes manage (R-ADM-7).
@@ -111,6 +112,7 @@ func (x *API) Register(mux *http.ServeMux) {
 	a.mountMembers()
 	a.mountProjects()
 	a.mountInvitations()
+	a.mountSeats()
 	if a.SSO != nil {
 		a.mountSSO()
 	}
