@@ -218,8 +218,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 1
 }
 
-// errorLine is the one line a failing command prints.
+// errorLine is the line a failing command prints (a refused multi-row
+// request adds one indented line per refused row).
 func errorLine(err error) string {
+	var re *db.RowErrors
+	if errors.As(err, &re) {
+		lines := []string{re.Err.Message + ":"}
+		for _, r := range re.Rows {
+			lines = append(lines, fmt.Sprintf("row %d (%s): %s [%s]", r.Row, r.Email, r.Message, r.Code))
+		}
+		return strings.Join(lines, "\n  ")
+	}
 	var de *db.Error
 	if errors.As(err, &de) {
 		return de.Message

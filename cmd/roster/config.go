@@ -35,6 +35,7 @@ type Config struct {
 	Directory DirectoryConfig `yaml:"directory"`
 	SSO       SSOConfig       `yaml:"sso"`
 	Policy    PolicyConfig    `yaml:"policy"`
+	Mail      MailConfig      `yaml:"mail"`
 
 	// baseURLDefault is true when neither the file nor ROSTER_BASE_URL set
 	// base_url, so BaseURL is only the localhost default (see env.BaseURL).
@@ -225,6 +226,7 @@ func (c *Config) Validate() error {
 	problems = append(problems, c.Directory.validate()...)
 	problems = append(problems, c.SSO.validate()...)
 	problems = append(problems, c.Policy.validate()...)
+	problems = append(problems, c.Mail.validate()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))
 	}

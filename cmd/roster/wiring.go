@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/directory"
+	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/rolepolicy"
 	"github.com/roster-dev/roster/sso"
 )
@@ -88,11 +91,38 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 // the SSO configuration routes when svc is not nil.
 func newAdminAPI(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, svc *sso.Service) *adminapi.API {
 	d := adminapi.Deps{Store: store, Log: log, BaseURL: cfg.BaseURL, Now: now,
-		MaxBody: cfg.API.MaxBodyBytes, ParseDomains: parseDomains}
+		MaxBody: cfg.API.MaxBodyBytes, ParseDomains: parseDomains, Mail: mailer{newMailSender(cfg.Mail, log)}}
 	if svc != nil {
 		d.SSO = ssoAdminAPI{svc}
 	}
 	return adminapi.New(d)
+}
+
+// newMailSender is the configured sender: SMTP when mail.smtp_addr is set,
+// else the outbox, which logs each invitation's recipient and subject (never
+// the link). An unreadable password file falls back to no authentication
+// and is logged (without the password).
+func newMailSender(c MailConfig, log *slog.Logger) mail.Sender {
+	if c.SMTPAddr == "" {
+		return &mail.Outbox{Log: log}
+	}
+	s := mail.SMTP{Addr: c.SMTPAddr, From: c.From, Username: c.Username}
+	if c.PasswordFile != "" {
+		b, err := os.ReadFile(c.PasswordFile)
+		if err != nil {
+			log.Error("mail: cannot read mail.password_file; sending without authentication", "file", c.PasswordFile, "err", err)
+			s.Username = ""
+		}
+		s.Password = strings.TrimSpace(string(b))
+	}
+	return s
+}
+
+// mailer adapts a mail.Sender to the admin API's Mailer.
+type mailer struct{ s mail.Sender }
+
+func (m mailer) Send(ctx context.Context, to, subject, body string) error {
+	return m.s.Send(ctx, mail.Message{To: to, Subject: subject, Body: body})
 }
 
 // The admin API sees the store and SSO only through the interfaces it declares.

@@ -71,6 +71,10 @@ func (s *Store) CreateTeam(ctx context.Context, in db.NewTeam, by db.Actor) (db.
 		if err := tx.Create(&team).Error; err != nil {
 			return err
 		}
+		// every new team starts with seed 002's product catalogue (issue 11 #5)
+		if err := seedProducts(tx, team.ID, now); err != nil {
+			return err
+		}
 		if err := s.audit(tx, team.ID, by, "team.create", "team", team.ID,
 			map[string]string{"name": team.Name, "primary_admin": email}); err != nil {
 			return err

@@ -355,6 +355,20 @@ func (w *writer) deleteUser(userID string, by db.Actor) error {
 	if err := tx.Where("user_id = ?", userID).Delete(&memberRow{}).Error; err != nil {
 		return err
 	}
+	// The member's account fields (R-MEM-4: removing a member removes
+	// everything that hangs on them, on every path that deletes a user).
+	if err := tx.Where("user_id = ?", userID).Delete(&memberProfileRow{}).Error; err != nil {
+		return err
+	}
+	if _, err := deleteUserProjects(tx, userID); err != nil {
+		return err
+	}
+	if err := tx.Where("user_id = ?", userID).Delete(&invitationRow{}).Error; err != nil {
+		return err
+	}
+	if err := tx.Where("user_id = ?", userID).Delete(&externalSubscriptionRow{}).Error; err != nil {
+		return err
+	}
 	if err := tx.Delete(&userRow{}, "id = ?", userID).Error; err != nil {
 		return err
 	}

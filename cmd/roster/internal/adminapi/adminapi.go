@@ -44,6 +44,10 @@ type Store interface {
 
 	db.PolicyStore  // every policy method: show, set, preview, exceptions, type changes, usage report
 	db.AccountStore // the account ladder and contracts (issue 12)
+	db.MemberStore  // members: add by list, bulk edit, remove, search/filter/sort (issue 11)
+	db.ProjectStore // products, projects, project members and their product access (issue 11)
+	db.InvitationStore
+	db.SeatStore
 }
 
 // SSO is the per-team SAML configuration the SSO routes manage (R-ADM-7).
@@ -77,6 +81,9 @@ type Deps struct {
 	// ParseDomains splits and normalises a list of policy domains; the CLI
 	// uses the same function, so both accept exactly the same input.
 	ParseDomains func(list []string) ([]string, error)
+	// Mail sends invitations; nil sends none (the invitation is still
+	// created and can be resent).
+	Mail Mailer
 }
 
 // API is the admin API; Register mounts its routes.
@@ -105,6 +112,10 @@ func (x *API) Register(mux *http.ServeMux) {
 	a.mountCore()
 	a.mountPolicy()
 	a.mountAccounts()
+	a.mountMembers()
+	a.mountProjects()
+	a.mountInvitations()
+	a.mountSeats()
 	if a.SSO != nil {
 		a.mountSSO()
 	}
@@ -256,6 +267,11 @@ func (a *api) writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("Retry-After", RetryAfterUnavailable)
 			body = ErrorDetail{Code: "unavailable", Message: "the database is unavailable; retry after the Retry-After delay"}
 		}
+	}
+	var re *db.RowErrors
+	if errors.As(err, &re) && status < 500 {
+		WriteJSON(w, status, RowErrorBody{Error: body, Rows: re.Rows})
+		return
 	}
 	WriteJSON(w, status, ErrorBody{Error: body})
 }

@@ -18,6 +18,14 @@ func (a *api) mountCore() {
 		return nil
 	})
 	a.route("GET", "/teams/{team}/users", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		// With any of q, status, company, level, type, source, sort or
+		// order it searches, filters and sorts in SQL like the members list
+		// (R-MEM-6); next is then that list's cursor.
+		if q, ok, err := MemberQueryOf(r.URL.Query()); err != nil {
+			return err
+		} else if ok {
+			return writeView(w, http.StatusOK)(x.QueryUsers(r.Context(), c, q))
+		}
 		limit := 100
 		if v := r.URL.Query().Get("limit"); v != "" {
 			n, err := strconv.Atoi(v)

@@ -62,6 +62,24 @@ func (x *API) ListUsers(ctx context.Context, c Caller, after string, limit int) 
 	return UsersPage{Users: vs, Next: next}, nil
 }
 
+// QueryUsers is one page of the team's users searched, filtered and sorted
+// in SQL like the members list (R-MEM-6).
+func (x *API) QueryUsers(ctx context.Context, c Caller, q db.MemberQuery) (UsersPage, error) {
+	p, err := x.a.Store.QueryMembers(ctx, c.Team.ID, q)
+	if err != nil {
+		return UsersPage{}, err
+	}
+	us := make([]db.User, len(p.Members))
+	for i, m := range p.Members {
+		us[i] = m.User
+	}
+	vs, err := UserViews(ctx, x.a.Store, c.Team.ID, us)
+	if err != nil {
+		return UsersPage{}, err
+	}
+	return UsersPage{Users: vs, Next: p.Next}, nil
+}
+
 // GetUser is one user's view.
 func (x *API) GetUser(ctx context.Context, c Caller, userID string) (UserView, error) {
 	u, err := x.a.Store.GetUser(ctx, c.Team.ID, userID)

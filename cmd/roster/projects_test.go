@@ -1,0 +1,116 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
+)
+
+// TestCLIProjects is the CLI contract of issue 11 for products and
+// projects: the seeded catalogue, add-member with per-product access,
+// set-access without the base product removing the member, the last
+// project admin kept, removal from the team removing project access, and a
+// new person joining through a project as source product, external under
+// the default policy (R-MEM-4, R-POL-2).
+func TestCLIProjects(t *testing.T) {
+	c := newCLI(t)
+	team := c.team("Bau", "pat@bau.test")
+	other := c.team("Other", "olle@other.test")
+	var products []adminapi.ProductView
+	c.ok(&products, "products", "list", "--team", team, "-o", "json")
+	var keys []string
+	for _, p := range products {
+		keys = append(keys, p.Key)
+	}
+	if strings.Join(keys, ",") != "docs,build,cost,design-collaboration,insight,model-coordination,takeoff" || !products[0].Base {
+		t.Fatalf("catalogue = %+v", products)
+	}
+	c.ok(nil, "products", "add", "--team", other, "--key", "secret-tool", "--name", "Secret Tool")
+	var pr adminapi.ProjectView
+	c.ok(&pr, "projects", "create", "--team", team, "--name", "Tower", "-o", "json")
+	c.fails("already has a project", "projects", "create", "--team", team, "--name", "tower")
+	c.ok(nil, "members", "add", "--team", team, "--emails", "ann@bau.test bob@bau.test")
+
+	var m adminapi.ProjectMemberView
+	c.ok(&m, "projects", "add-member", "--team", team, "--project", "Tower", "--email", "ann@bau.test", "--level", "admin", "--products", "docs,Build", "-o", "json")
+	if m.Level != "admin" || strings.Join(m.Products, ",") != "build,docs" || m.Created {
+		t.Fatalf("add ann = %+v", m)
+	}
+	c.ok(&m, "projects", "add-member", "--team", team, "--project", pr.ID, "--email", "bob@bau.test", "--products", "docs,cost", "-o", "json")
+	c.fails("base product", "projects", "add-member", "--team", team, "--project", "Tower", "--email", "cid@bau.test", "--products", "build")
+	c.fails("no product \"secret-tool\"", "projects", "add-member", "--team", team, "--project", "Tower", "--email", "cid@bau.test", "--products", "docs,secret-tool")
+	c.fails("no project", "projects", "add-member", "--team", other, "--project", pr.ID, "--email", "cid@other.test", "--products", "docs")
+
+	// A new person: created with source product, external under the default policy (R-POL-2).
+	c.ok(&m, "projects", "add-member", "--team", team, "--project", "Tower", "--email", "guest@partner.test", "--products", "docs", "-o", "json")
+	if !m.Created || m.Source != "product" || m.Type != "external" || m.Status != "pending" {
+		t.Fatalf("new person via project = %+v", m)
+	}
+
+	// Base product off: removed from the project; never the last admin.
+	c.fails("last admin", "projects", "set-access", "--team", team, "--project", "Tower", "--email", "ann@bau.test", "--products", "build")
+	c.ok(&m, "projects", "set-access", "--team", team, "--project", "Tower", "--email", "bob@bau.test", "--products", "build", "-o", "json")
+	if !m.Removed {
+		t.Fatalf("set-access without docs = %+v, want removed", m)
+	}
+	var members []adminapi.ProjectMemberView
+	c.ok(&members, "projects", "members", "--team", team, "--project", "Tower", "-o", "json")
+	var emails []string
+	for _, pm := range members {
+		emails = append(emails, pm.Email)
+	}
+	if strings.Join(emails, ",") != "ann@bau.test,guest@partner.test" {
+		t.Fatalf("project members = %v", emails)
+	}
+	// Removing a member from the team removes them from every project.
+	c.ok(nil, "members", "remove", "--team", team, "--email", "guest@partner.test")
+	c.ok(&members, "projects", "members", "--team", team, "--project", "Tower", "-o", "json")
+	if len(members) != 1 || members[0].Email != "ann@bau.test" {
+		t.Fatalf("after removal = %+v", members)
+	}
+}
+
+// TestAdminAPIProjects: the products and projects routes, with another
+// team's project looking like a missing one.
+func TestAdminAPIProjects(t *testing.T) {
+	c := newCLI(t)
+	team := c.team("A", "pat@a.test")
+	other := c.team("B", "bea@b.test")
+	s := startServer(t, c)
+	api := s.url + "/api/v1/teams/" + team
+	tok := adminToken(t, c, team, "pat@a.test")
+	tokB := adminToken(t, c, other, "bea@b.test")
+
+	if r := call(t, "GET", api+"/products", tok, ""); r.status != 200 || len(r.list) != 7 || r.list[0]["key"] != "docs" || r.list[0]["base"] != true {
+		t.Fatalf("products: %d %v", r.status, r.list)
+	}
+	if r := call(t, "POST", api+"/products", tok, `{"key":"plans","name":"Plans"}`); r.status != 201 {
+		t.Fatalf("add product: %d %v", r.status, r.body)
+	}
+	if r := call(t, "POST", api+"/products", tok, `{"key":"plans","name":"Plans 2"}`); r.status != 409 || r.code() != "product_exists" {
+		t.Fatalf("duplicate product: %d %v", r.status, r.body)
+	}
+	r := call(t, "POST", api+"/projects", tok, `{"name":"Tower"}`)
+	pid, _ := r.body["id"].(string)
+	if r.status != 201 || pid == "" {
+		t.Fatalf("create project: %d %v", r.status, r.body)
+	}
+	r = call(t, "POST", api+"/projects/"+pid+"/members", tok, `{"email":"new@x.test","products":["docs","plans"]}`)
+	uid, _ := r.body["user_id"].(string)
+	if r.status != 201 || r.body["created"] != true || r.body["source"] != "product" {
+		t.Fatalf("add project member: %d %v", r.status, r.body)
+	}
+	if r := call(t, "POST", api+"/projects/"+pid+"/members", tok, `{"email":"x@x.test","products":["plans"]}`); r.status != 400 || r.code() != "base_product_required" {
+		t.Fatalf("without base: %d %v", r.status, r.body)
+	}
+	if r := call(t, "GET", s.url+"/api/v1/teams/"+other+"/projects/"+pid+"/members", tokB, ""); r.status != 404 || r.code() != "project_not_found" {
+		t.Fatalf("B reading A's project: %d %v", r.status, r.body)
+	}
+	if r := call(t, "PUT", api+"/projects/"+pid+"/members/"+uid+"/access", tok, `{"products":["plans"]}`); r.status != 200 || r.body["removed"] != true {
+		t.Fatalf("set access without base: %d %v", r.status, r.body)
+	}
+	if r := call(t, "GET", api+"/projects/"+pid+"/members", tok, ""); r.status != 200 || len(r.list) != 0 {
+		t.Fatalf("members after base off: %d %v", r.status, r.list)
+	}
+}

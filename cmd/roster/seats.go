@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/pflag"
+
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
+	"github.com/roster-dev/roster/db"
+)
+
+func cmdSubscriptionsAdd(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	product := fs.String("product", "", "the product: key or name")
+	seats := fs.Int("seats", 0, "seats the subscription gives")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "product", "seats"); err != nil {
+			return err
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		if err := s.AddSubscription(ctx, *team, *product, *seats, e.operator()); err != nil {
+			return err
+		}
+		return e.confirm(map[string]any{"product": *product, "seats": *seats}, "added a subscription of %d seats to %s", *seats, *product)
+	}
+}
+
+// cmdSeats reports seat usage per product (R-MEM-5).
+func cmdSeats(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		us, err := s.Seats(ctx, *team)
+		if err != nil {
+			return err
+		}
+		vs := adminapi.SeatViews(us)
+		return e.output(e.format, vs, func(w *tabwriter.Writer) {
+			fmt.Fprintln(w, "PRODUCT\tSEATS\tUSED\tEXTERNAL")
+			for _, v := range vs {
+				seats := "no limit"
+				if v.Seats != nil {
+					seats = fmt.Sprint(*v.Seats)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%d\t%d\n", v.Product, seats, v.Used, v.External)
+			}
+		})
+	}
+}
+
+func cmdUsersSetExternalSubscription(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	email := fs.String("email", "", "the user's address")
+	product := fs.String("product", "", "the product: key or name")
+	on := fs.Bool("on", false, "the user holds an external subscription to the product")
+	off := fs.Bool("off", false, "the user no longer does (needs a free internal seat)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "email", "product"); err != nil {
+			return err
+		}
+		if *on == *off {
+			return usagef("give --on or --off")
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		u, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
+		if err != nil {
+			return err
+		}
+		if err := s.SetExternalSubscription(ctx, *team, u.ID, *product, *on, e.operator()); err != nil {
+			return err
+		}
+		return e.confirm(map[string]any{"email": u.Email, "product": *product, "external": *on}, "external subscription of %s to %s: %v", u.Email, *product, *on)
+	}
+}

@@ -1,0 +1,212 @@
+package dbtest
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/roster-dev/roster/db"
+)
+
+// testProjects checks products, projects and project members (issue 11 #5,
+// #7): the seeded catalogue, per-product access, the base product rule,
+// removal from the team, the product path of R-POL-2 and tenant isolation.
+func testProjects(t *testing.T, s db.Store) {
+	ps, ok := s.(db.ProjectStore)
+	if !ok {
+		missing(t, "it does not implement db.ProjectStore")
+	}
+	ms, ok := s.(db.MemberStore)
+	if !ok {
+		missing(t, "it does not implement db.MemberStore")
+	}
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s db.Store, ps db.ProjectStore, ms db.MemberStore)
+	}{
+		{"Catalogue", testCatalogue},
+		{"R-MEM-4 BaseProductOffRemovesFromProject", testBaseProductOff},
+		{"R-MEM-4 RemoveMemberRemovesProjects", testRemoveMemberRemovesProjects},
+		{"R-POL-2 ProductPathCreatesClassifiedUser", testProductPath},
+		{"ProjectsTeamIsolation", testProjectsIsolation},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, s, ps, ms) })
+	}
+}
+
+func testCatalogue(t *testing.T, s db.Store, ps db.ProjectStore, _ db.MemberStore) {
+	team, _ := NewTeam(t, s, "")
+	got, err := ps.ListProducts(ctx, team.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	base := ""
+	for _, p := range got {
+		keys[p.Key] = true
+		if p.Base {
+			base += p.Key
+		}
+	}
+	if len(got) != len(db.DefaultProducts) || base != "docs" || !keys["takeoff"] || !keys["design-collaboration"] {
+		t.Fatalf("new team's catalogue = %+v, want seed 002's with docs the base", got)
+	}
+	if _, err := ps.AddProduct(ctx, team.ID, db.Product{Key: "docs", Name: "Other"}, Operator); !errors.Is(err, db.ErrConflict) {
+		t.Errorf("duplicate key: %v, want conflict", err)
+	}
+	if _, err := ps.AddProduct(ctx, team.ID, db.Product{Key: "Bad Key", Name: "X"}, Operator); !errors.Is(err, db.ErrInvalid) {
+		t.Errorf("bad key: %v, want invalid", err)
+	}
+	if _, err := ps.AddProduct(ctx, team.ID, db.Product{Key: "plans", Name: "Plans", Base: true}, Operator); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ps.FindProduct(ctx, team.ID, "PLANS")
+	if err != nil || !p.Base {
+		t.Errorf("FindProduct(PLANS) = %+v, %v; want the new base", p, err)
+	}
+	if d, _ := ps.FindProduct(ctx, team.ID, "Docs"); d.Base {
+		t.Error("docs is still the base after another product became it: one base per team")
+	}
+}
+
+// R-MEM-4
+func testBaseProductOff(t *testing.T, s db.Store, ps db.ProjectStore, ms db.MemberStore) {
+	team, _ := NewTeam(t, s, "")
+	pr, err := ps.CreateProject(ctx, team.ID, "Tower", Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ps.CreateProject(ctx, team.ID, "TOWER", Operator); !errors.Is(err, db.ErrConflict) {
+		t.Errorf("duplicate project name: %v, want conflict", err)
+	}
+	added, err := ms.AddMembers(ctx, team.ID, []db.NewMember{{Email: Email("kai", "p.test")}, {Email: Email("lea", "p.test")}}, Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kai, lea := added[0].User, added[1].User
+	_, _, err = ps.AddProjectMember(ctx, team.ID, pr.ID, db.NewProjectMember{Email: kai.Email, Products: []string{"build"}}, Operator)
+	WantErr(t, err, db.ErrInvalid, "base_product_required")
+	m, created, err := ps.AddProjectMember(ctx, team.ID, "tower", db.NewProjectMember{Email: kai.Email, Level: db.ProjectAdminLevel, Products: []string{"Docs", "build"}}, Operator)
+	if err != nil || created || !cmp.Equal(m.Products, []string{"build", "docs"}) {
+		t.Fatalf("add kai = %+v, created %v, %v", m, created, err)
+	}
+	if _, _, err := ps.AddProjectMember(ctx, team.ID, pr.ID, db.NewProjectMember{Email: lea.Email, Products: []string{"docs", "cost"}}, Operator); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = ps.AddProjectMember(ctx, team.ID, pr.ID, db.NewProjectMember{Email: lea.Email, Products: []string{"docs"}}, Operator)
+	WantErr(t, err, db.ErrConflict, "already_on_project")
+	// Last admin: turning off the base product is refused, nothing changes.
+	_, _, err = ps.SetProjectAccess(ctx, team.ID, pr.ID, kai.ID, []string{"build"}, Operator)
+	WantErr(t, err, db.ErrRule, "last_project_admin")
+	// Changing products keeps the member; dropping docs removes them.
+	if m, removed, err := ps.SetProjectAccess(ctx, team.ID, pr.ID, lea.ID, []string{"docs", "insight"}, Operator); err != nil || removed || !cmp.Equal(m.Products, []string{"docs", "insight"}) {
+		t.Fatalf("set lea docs+insight = %+v %v %v", m, removed, err)
+	}
+	if _, removed, err := ps.SetProjectAccess(ctx, team.ID, pr.ID, lea.ID, []string{"insight"}, Operator); err != nil || !removed {
+		t.Fatalf("base off: removed %v, %v; want removed", removed, err)
+	}
+	got, err := ps.ListProjectMembers(ctx, team.ID, pr.ID)
+	if err != nil || len(got) != 1 || got[0].User.ID != kai.ID || !cmp.Equal(got[0].Products, []string{"build", "docs"}) {
+		t.Fatalf("project members = %+v, %v; want kai only with build, docs", got, err)
+	}
+	_, _, err = ps.SetProjectAccess(ctx, team.ID, pr.ID, lea.ID, []string{"docs"}, Operator)
+	WantErr(t, err, db.ErrNotFound, "not_on_project")
+	_, _, err = ps.AddProjectMember(ctx, team.ID, pr.ID, db.NewProjectMember{Email: lea.Email, Products: []string{"docs", "nonesuch"}}, Operator)
+	WantErr(t, err, db.ErrNotFound, "product_not_found")
+}
+
+// R-MEM-4
+func testRemoveMemberRemovesProjects(t *testing.T, s db.Store, ps db.ProjectStore, ms db.MemberStore) {
+	team, _ := NewTeam(t, s, "")
+	p1, _ := ps.CreateProject(ctx, team.ID, "One", Operator)
+	p2, _ := ps.CreateProject(ctx, team.ID, "Two", Operator)
+	added, err := ms.AddMembers(ctx, team.ID, []db.NewMember{{Email: Email("max", "p.test")}}, Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := added[0].User
+	for _, p := range []db.Project{p1, p2} {
+		if _, _, err := ps.AddProjectMember(ctx, team.ID, p.ID, db.NewProjectMember{Email: u.Email, Products: []string{"docs", "build", "takeoff"}}, Operator); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := ps.UserProjects(ctx, team.ID, u.ID); len(got) != 2 {
+		t.Fatalf("user projects = %d, want 2", len(got))
+	}
+	if err := ms.RemoveMember(ctx, team.ID, u.ID, Operator); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ps.UserProjects(ctx, team.ID, u.ID); len(got) != 0 {
+		t.Errorf("after removal the user is on %d projects", len(got))
+	}
+	for _, p := range []db.Project{p1, p2} {
+		if got, _ := ps.ListProjectMembers(ctx, team.ID, p.ID); len(got) != 0 {
+			t.Errorf("project %s still lists %v", p.Name, got)
+		}
+	}
+	es, err := s.ListAudit(ctx, team.ID, db.AuditQuery{Limit: 1})
+	if err != nil || len(es) != 1 || es[0].Action != "member.remove" ||
+		!cmp.Equal(es[0].Details, `{"email":"`+u.Email+`","product_access_revoked":6,"projects_removed":2}`) {
+		t.Errorf("removal audit = %+v, %v", es, err)
+	}
+	// Any path that deletes a user (here Store.DeleteUser, which SCIM and
+	// `users remove` use) removes the memberships too.
+	other := NewUser(t, s, team.ID, "ned", "p.test", db.SourceAdmin)
+	if _, _, err := ps.AddProjectMember(ctx, team.ID, p1.ID, db.NewProjectMember{Email: other.Email, Products: []string{"docs"}}, Operator); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, team.ID, other.ID, Operator); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ps.ListProjectMembers(ctx, team.ID, p1.ID); len(got) != 0 {
+		t.Errorf("after DeleteUser project One lists %v", got)
+	}
+}
+
+// R-POL-2
+func testProductPath(t *testing.T, s db.Store, ps db.ProjectStore, _ db.MemberStore) {
+	team, _ := NewTeam(t, s, "")
+	pr, _ := ps.CreateProject(ctx, team.ID, "Bridge", Operator)
+	by := db.Actor{Kind: db.ActorProduct, ID: "dbtest", Name: "collaboration"}
+	m, created, err := ps.AddProjectMember(ctx, team.ID, pr.ID, db.NewProjectMember{Email: Email("guest", "partner.test"), Products: []string{"docs"}}, by)
+	if err != nil || !created {
+		t.Fatalf("add a new person: created %v, %v", created, err)
+	}
+	u, err := s.GetUser(ctx, team.ID, m.User.ID)
+	if err != nil || u.Source != db.SourceProduct || u.Status != db.StatusPending {
+		t.Errorf("user added by the product path = %+v, %v; want source product, pending", u, err)
+	}
+	// Classified by the store's classifier (the role policy in production,
+	// where the default policy makes it external: TestCLIProjects).
+	exp, err := s.ExpectedTypes(ctx, team.ID, []string{u.ID})
+	if err != nil || u.Type == "" || u.Type != exp[u.ID] {
+		t.Errorf("type = %q, expected by the policy %q (%v)", u.Type, exp[u.ID], err)
+	}
+	_, _, err = ps.AddProjectMember(ctx, team.ID, pr.ID, db.NewProjectMember{Email: "not an address", Products: []string{"docs"}}, by)
+	WantErr(t, err, db.ErrInvalid, "email_invalid")
+}
+
+func testProjectsIsolation(t *testing.T, s db.Store, ps db.ProjectStore, ms db.MemberStore) {
+	t1, _ := NewTeam(t, s, "")
+	t2, _ := NewTeam(t, s, "")
+	pr, _ := ps.CreateProject(ctx, t1.ID, "Secret", Operator)
+	if _, err := ps.AddProduct(ctx, t1.ID, db.Product{Key: "only-t1", Name: "Only T1"}, Operator); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ps.FindProject(ctx, t2.ID, pr.ID); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("another team's project by id: %v", err)
+	}
+	if _, err := ps.ListProjectMembers(ctx, t2.ID, "Secret"); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("another team's project by name: %v", err)
+	}
+	p2, _ := ps.CreateProject(ctx, t2.ID, "Mine", Operator)
+	_, _, err := ps.AddProjectMember(ctx, t2.ID, p2.ID, db.NewProjectMember{Email: Email("x", "iso.test"), Products: []string{"docs", "only-t1"}}, Operator)
+	WantErr(t, err, db.ErrNotFound, "product_not_found")
+	_, _, err = ps.AddProjectMember(ctx, t2.ID, pr.ID, db.NewProjectMember{Email: Email("x", "iso.test"), Products: []string{"docs"}}, Operator)
+	WantErr(t, err, db.ErrNotFound, "project_not_found")
+	if list, _ := ps.ListProjects(ctx, t2.ID); len(list) != 1 {
+		t.Errorf("t2 sees %d projects, want 1", len(list))
+	}
+}

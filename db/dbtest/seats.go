@@ -1,0 +1,94 @@
+package dbtest
+
+import (
+	"testing"
+
+	"github.com/roster-dev/roster/db"
+)
+
+// testSeats is R-MEM-5: subscriptions give seats per product; a grant
+// beyond them is refused with nothing changed; a product without a
+// subscription has no limit; a user with an external subscription uses no
+// internal seat; usage is reported per product.
+func testSeats(t *testing.T, s db.Store) {
+	ss, ok1 := s.(db.SeatStore)
+	ps, ok2 := s.(db.ProjectStore)
+	ms, ok3 := s.(db.MemberStore)
+	if !ok1 || !ok2 || !ok3 {
+		missing(t, "it does not implement db.SeatStore, db.ProjectStore and db.MemberStore")
+	}
+	t.Run("R-MEM-5 SeatsAndExternalSubscriptions", func(t *testing.T) {
+		team, _ := NewTeam(t, s, "")
+		pr, err := ps.CreateProject(ctx, team.ID, "Tower", Operator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		added, err := ms.AddMembers(ctx, team.ID, []db.NewMember{{Email: Email("a", "s.test")}, {Email: Email("b", "s.test")}, {Email: Email("c", "s.test")}}, Operator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b, c := added[0].User, added[1].User, added[2].User
+		WantErr(t, ss.AddSubscription(ctx, team.ID, "build", 0, Operator), db.ErrInvalid, "seats_invalid")
+		WantErr(t, ss.AddSubscription(ctx, team.ID, "nonesuch", 1, Operator), db.ErrNotFound, "product_not_found")
+		if err := ss.AddSubscription(ctx, team.ID, "Build", 1, Operator); err != nil {
+			t.Fatal(err)
+		}
+		add := func(u db.User, products ...string) error {
+			_, _, err := ps.AddProjectMember(ctx, team.ID, pr.ID, db.NewProjectMember{Email: u.Email, Products: products}, Operator)
+			return err
+		}
+		if err := add(a, "docs", "build"); err != nil {
+			t.Fatal(err)
+		}
+		// The one build seat is taken: b is refused, and not added at all.
+		WantErr(t, add(b, "docs", "build"), db.ErrRule, "seats_exhausted")
+		if got, _ := ps.UserProjects(ctx, team.ID, b.ID); len(got) != 0 {
+			t.Errorf("a refused grant left b on %v", got)
+		}
+		// docs has no subscription: no limit.
+		if err := add(b, "docs"); err != nil {
+			t.Fatal(err)
+		}
+		// c holds an external build subscription: no internal seat needed.
+		if err := ss.SetExternalSubscription(ctx, team.ID, c.ID, "build", true, Operator); err != nil {
+			t.Fatal(err)
+		}
+		if err := add(c, "docs", "build"); err != nil {
+			t.Fatalf("external subscriber refused: %v", err)
+		}
+		// Its end would need an internal seat there is not: refused.
+		WantErr(t, ss.SetExternalSubscription(ctx, team.ID, c.ID, "build", false, Operator), db.ErrRule, "seats_exhausted")
+		usage, err := ss.Seats(ctx, team.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]db.SeatUsage{}
+		for _, u := range usage {
+			got[u.Product] = u
+		}
+		if u := got["build"]; u.Seats == nil || *u.Seats != 1 || u.Used != 1 || u.External != 1 {
+			t.Errorf("build usage = %+v (seats %v), want 1 seat, 1 used, 1 external", u, u.Seats)
+		}
+		if u := got["docs"]; u.Seats != nil || u.Used != 3 {
+			t.Errorf("docs usage = %+v, want no limit, 3 used", u)
+		}
+		// A second subscription adds seats; removing a member frees theirs.
+		if err := ss.AddSubscription(ctx, team.ID, "build", 2, Operator); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := ps.SetProjectAccess(ctx, team.ID, pr.ID, b.ID, []string{"docs", "build"}, Operator); err != nil {
+			t.Fatal(err)
+		}
+		if err := ms.RemoveMember(ctx, team.ID, a.ID, Operator); err != nil {
+			t.Fatal(err)
+		}
+		usage, _ = ss.Seats(ctx, team.ID)
+		for _, u := range usage {
+			if u.Product == "build" && (u.Used != 1 || *u.Seats != 3) {
+				t.Errorf("build after removal = used %d of %d, want 1 of 3", u.Used, *u.Seats)
+			}
+		}
+		other, _ := NewTeam(t, s, "")
+		WantErr(t, ss.SetExternalSubscription(ctx, other.ID, c.ID, "build", true, Operator), db.ErrNotFound, "")
+	})
+}

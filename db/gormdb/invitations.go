@@ -1,0 +1,154 @@
+package gormdb
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roster-dev/roster/db"
+)
+
+var _ db.InvitationStore = (*Store)(nil)
+
+// invitationRow is a member's current invitation (migration 00012).
+type invitationRow struct {
+	UserID     string `gorm:"primaryKey"`
+	TeamID     string
+	TokenHash  string // hex SHA-256 of the secret
+	SentAt     time.Time
+	ExpiresAt  time.Time
+	AcceptedAt *time.Time
+}
+
+func (invitationRow) TableName() string { return "invitations" }
+
+// invitationState: accepted once accepted or signed in (active), expired
+// after the expiry otherwise (R-MEM-3).
+func invitationState(r invitationRow, status db.Status, now time.Time) db.InvitationState {
+	switch {
+	case r.AcceptedAt != nil || status == db.StatusActive:
+		return db.InvitationAccepted
+	case !now.Before(r.ExpiresAt):
+		return db.InvitationExpired
+	}
+	return db.InvitationPending
+}
+
+// SendInvitation implements db.InvitationStore.
+func (s *Store) SendInvitation(ctx context.Context, teamID, userID string, by db.Actor) (db.Invitation, string, error) {
+	secret, hash := db.NewTokenSecret()
+	var out db.Invitation
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var u userRow
+		if err := tx.Take(&u, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return userNotFound(userID)
+			}
+			return err
+		}
+		if db.Status(u.Status) == db.StatusActive {
+			return db.Errorf(db.ErrRule, "invitation_not_needed", "%s is already active (signed in); no invitation is needed", u.Email)
+		}
+		now := s.nowUTC()
+		row := invitationRow{UserID: userID, TeamID: teamID, TokenHash: hex.EncodeToString(hash), SentAt: now, ExpiresAt: now.Add(db.InvitationTTL)}
+		if err := tx.Where("user_id = ?", userID).Delete(&invitationRow{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		out = db.Invitation{UserID: userID, Email: u.Email, SentAt: now, ExpiresAt: row.ExpiresAt, State: db.InvitationPending}
+		return s.audit(tx, teamID, by, "invitation.send", "user", userID, map[string]string{"email": u.Email, "expires_at": row.ExpiresAt.Format(time.RFC3339)})
+	})
+	if err != nil {
+		return db.Invitation{}, "", fmt.Errorf("send invitation: %w", err)
+	}
+	return out, secret, nil
+}
+
+// ListInvitations implements db.InvitationStore: the state is computed in SQL.
+func (s *Store) ListInvitations(ctx context.Context, teamID string, state db.InvitationState) ([]db.Invitation, error) {
+	now := s.nowUTC()
+	q := s.conn(ctx).Table("invitations").Select("invitations.user_id, users.email, users.status, invitations.sent_at, invitations.expires_at, invitations.accepted_at").
+		Joins("JOIN users ON users.id = invitations.user_id").Where("invitations.team_id = ?", teamID)
+	accepted := "(invitations.accepted_at IS NOT NULL OR users.status = 'active')"
+	switch state {
+	case "":
+	case db.InvitationAccepted:
+		q = q.Where(accepted)
+	case db.InvitationExpired:
+		q = q.Where("NOT "+accepted+" AND invitations.expires_at <= ?", now)
+	case db.InvitationPending:
+		q = q.Where("NOT "+accepted+" AND invitations.expires_at > ?", now)
+	default:
+		return nil, db.Errorf(db.ErrInvalid, "state_invalid", "state %q is not pending, expired or accepted", state)
+	}
+	rows, err := q.Order("users.email_lower").Rows()
+	if err != nil {
+		return nil, fmt.Errorf("list invitations: %w", translate(err))
+	}
+	defer rows.Close()
+	out := []db.Invitation{}
+	for rows.Next() {
+		var r invitationRow
+		var email, status string
+		if err := rows.Scan(&r.UserID, &email, &status, &r.SentAt, &r.ExpiresAt, &r.AcceptedAt); err != nil {
+			return nil, fmt.Errorf("list invitations: %w", translate(err))
+		}
+		out = append(out, db.Invitation{UserID: r.UserID, Email: email, SentAt: r.SentAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
+			State: invitationState(r, db.Status(status), now)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list invitations: %w", translate(err))
+	}
+	return out, nil
+}
+
+// AcceptInvitation implements db.InvitationStore: single use; the member
+// becomes active through the one writer.
+func (s *Store) AcceptInvitation(ctx context.Context, secret string) (db.User, error) {
+	hash := hex.EncodeToString(db.HashToken(secret))
+	var out db.User
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var r invitationRow
+		if err := tx.Take(&r, "token_hash = ?", hash).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return db.Errorf(db.ErrNotFound, "invitation_not_found", "this invitation link is not valid (used, replaced by a newer one, or unknown)")
+			}
+			return err
+		}
+		if r.AcceptedAt != nil {
+			return db.Errorf(db.ErrNotFound, "invitation_not_found", "this invitation link is not valid (used, replaced by a newer one, or unknown)")
+		}
+		now := s.nowUTC()
+		var u userRow
+		if err := tx.Take(&u, "id = ?", r.UserID).Error; err != nil {
+			return err
+		}
+		if invitationState(r, db.Status(u.Status), now) == db.InvitationExpired {
+			return db.Errorf(db.ErrRule, "invitation_expired", "this invitation expired on %s; ask an admin to resend it", r.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		if err := tx.Model(&invitationRow{}).Where("user_id = ?", r.UserID).Update("accepted_at", now).Error; err != nil {
+			return err
+		}
+		w := &writer{s: s, tx: tx, teamID: r.TeamID}
+		by := db.Actor{Kind: db.ActorSSO, ID: r.UserID, Name: u.Email}
+		a, err := w.apply(db.UserUpdate{UserID: r.UserID, By: by, Change: func(u *db.User, _ *[]db.UserEmail) error {
+			u.Status = db.StatusActive
+			return nil
+		}})
+		if err != nil {
+			return err
+		}
+		out = a.User
+		return s.audit(tx, r.TeamID, by, "invitation.accept", "user", r.UserID, map[string]string{"email": u.Email})
+	})
+	if err != nil {
+		return db.User{}, fmt.Errorf("accept invitation: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,475 @@
+package gormdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roster-dev/roster/db"
+)
+
+var _ db.ProjectStore = (*Store)(nil)
+
+// productRow is one product of a team's catalogue (migration 00011).
+type productRow struct {
+	TeamID     string `gorm:"primaryKey"`
+	ProductKey string `gorm:"primaryKey"`
+	Name       string
+	IsBase     int
+	CreatedAt  time.Time
+}
+
+func (productRow) TableName() string { return "products" }
+
+type projectRow struct {
+	ID        string `gorm:"primaryKey"`
+	TeamID    string
+	Name      string
+	NameLower string
+	CreatedAt time.Time
+}
+
+func (projectRow) TableName() string { return "projects" }
+
+type projectMemberRow struct {
+	ProjectID string `gorm:"primaryKey"`
+	UserID    string `gorm:"primaryKey"`
+	TeamID    string
+	Level     string
+	CreatedAt time.Time
+}
+
+func (projectMemberRow) TableName() string { return "project_members" }
+
+type projectAccessRow struct {
+	ProjectID  string `gorm:"primaryKey"`
+	UserID     string `gorm:"primaryKey"`
+	ProductKey string `gorm:"primaryKey"`
+	TeamID     string
+}
+
+func (projectAccessRow) TableName() string { return "project_access" }
+
+func (r productRow) toDomain() db.Product {
+	return db.Product{Key: r.ProductKey, Name: r.Name, Base: r.IsBase != 0}
+}
+
+// seedProducts gives a new team seed 002's catalogue (CreateTeam's transaction).
+func seedProducts(tx *gorm.DB, teamID string, now time.Time) error {
+	rows := make([]productRow, len(db.DefaultProducts))
+	for i, p := range db.DefaultProducts {
+		rows[i] = productRow{TeamID: teamID, ProductKey: p.Key, Name: p.Name, CreatedAt: now}
+		if p.Base {
+			rows[i].IsBase = 1
+		}
+	}
+	return tx.Create(&rows).Error
+}
+
+// deleteUserProjects removes a user's project memberships and product
+// access (R-MEM-4); the writer's deleteUser calls it. It returns how many
+// memberships it removed.
+func deleteUserProjects(tx *gorm.DB, userID string) (int64, error) {
+	if err := tx.Where("user_id = ?", userID).Delete(&projectAccessRow{}).Error; err != nil {
+		return 0, err
+	}
+	res := tx.Where("user_id = ?", userID).Delete(&projectMemberRow{})
+	return res.RowsAffected, res.Error
+}
+
+// ListProducts implements db.ProjectStore.
+func (s *Store) ListProducts(ctx context.Context, teamID string) ([]db.Product, error) {
+	var rows []productRow
+	if err := s.conn(ctx).Where("team_id = ?", teamID).Order("is_base DESC, product_key").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list products: %w", translate(err))
+	}
+	out := make([]db.Product, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out, nil
+}
+
+// AddProduct implements db.ProjectStore.
+func (s *Store) AddProduct(ctx context.Context, teamID string, p db.Product, by db.Actor) (db.Product, error) {
+	p.Key, p.Name = strings.TrimSpace(p.Key), strings.TrimSpace(p.Name)
+	if !db.ValidProductKey(p.Key) {
+		return db.Product{}, db.Errorf(db.ErrInvalid, "product_key_invalid", "product key %q must be lower-case letters, digits and dashes (at most 64)", p.Key)
+	}
+	if p.Name == "" || len(p.Name) > 255 {
+		return db.Product{}, db.Errorf(db.ErrInvalid, "product_name_invalid", "a product name of 1 to 255 characters is required")
+	}
+	if err := db.CheckText("name", p.Name); err != nil {
+		return db.Product{}, err
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Take(&teamRow{}, "id = ?", teamID).Error; err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.Model(&productRow{}).Where("team_id = ? AND (product_key = ? OR LOWER(name) = ?)", teamID, p.Key, lower(p.Name)).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return db.Errorf(db.ErrConflict, "product_exists", "the team already has a product with key %q or name %q", p.Key, p.Name)
+		}
+		row := productRow{TeamID: teamID, ProductKey: p.Key, Name: p.Name, CreatedAt: s.nowUTC()}
+		if p.Base {
+			row.IsBase = 1
+			if err := tx.Model(&productRow{}).Where("team_id = ?", teamID).Update("is_base", 0).Error; err != nil {
+				return err
+			}
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, teamID, by, "product.add", "product", p.Key, map[string]any{"name": p.Name, "base": p.Base})
+	})
+	if err != nil {
+		if errors.Is(err, db.ErrNotFound) && db.CodeOf(err) == "not_found" {
+			return db.Product{}, db.Errorf(db.ErrNotFound, "team_not_found", "team %q does not exist", teamID)
+		}
+		return db.Product{}, fmt.Errorf("add product: %w", err)
+	}
+	return p, nil
+}
+
+// FindProduct implements db.ProjectStore.
+func (s *Store) FindProduct(ctx context.Context, teamID, ref string) (db.Product, error) {
+	ps, err := s.resolveProducts(s.conn(ctx), teamID, []string{ref})
+	if err != nil {
+		return db.Product{}, err
+	}
+	return ps[0], nil
+}
+
+// resolveProducts maps keys or names (case-insensitive) to the team's
+// products; an unknown one (or another team's) is ErrNotFound.
+func (s *Store) resolveProducts(conn *gorm.DB, teamID string, refs []string) ([]db.Product, error) {
+	var rows []productRow
+	if err := conn.Where("team_id = ?", teamID).Find(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	var out []db.Product
+	seen := map[string]bool{}
+	for _, ref := range refs {
+		ref = strings.TrimSpace(ref)
+		if ref == "" {
+			continue
+		}
+		found := false
+		for _, r := range rows {
+			if r.ProductKey == strings.ToLower(ref) || strings.EqualFold(r.Name, ref) {
+				if !seen[r.ProductKey] {
+					seen[r.ProductKey] = true
+					out = append(out, r.toDomain())
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, db.Errorf(db.ErrNotFound, "product_not_found", "the team has no product %q", ref)
+		}
+	}
+	return out, nil
+}
+
+// CreateProject implements db.ProjectStore.
+func (s *Store) CreateProject(ctx context.Context, teamID, name string, by db.Actor) (db.Project, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 255 {
+		return db.Project{}, db.Errorf(db.ErrInvalid, "project_name_invalid", "a project name of 1 to 255 characters is required")
+	}
+	if err := db.CheckText("name", name); err != nil {
+		return db.Project{}, err
+	}
+	row := projectRow{ID: newID(), TeamID: teamID, Name: name, NameLower: lower(name), CreatedAt: s.nowUTC()}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Take(&teamRow{}, "id = ?", teamID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return db.Errorf(db.ErrNotFound, "team_not_found", "team %q does not exist", teamID)
+			}
+			return err
+		}
+		var n int64
+		if err := tx.Model(&projectRow{}).Where("team_id = ? AND name_lower = ?", teamID, row.NameLower).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return db.Errorf(db.ErrConflict, "project_exists", "the team already has a project named %q", name)
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, teamID, by, "project.create", "project", row.ID, map[string]string{"name": name})
+	})
+	if err != nil {
+		return db.Project{}, fmt.Errorf("create project: %w", err)
+	}
+	return db.Project{ID: row.ID, TeamID: teamID, Name: name}, nil
+}
+
+// ListProjects implements db.ProjectStore.
+func (s *Store) ListProjects(ctx context.Context, teamID string) ([]db.Project, error) {
+	var rows []projectRow
+	if err := s.conn(ctx).Where("team_id = ?", teamID).Order("name_lower, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list projects: %w", translate(err))
+	}
+	out := make([]db.Project, len(rows))
+	for i, r := range rows {
+		out[i] = db.Project{ID: r.ID, TeamID: r.TeamID, Name: r.Name}
+	}
+	return out, nil
+}
+
+// FindProject implements db.ProjectStore.
+func (s *Store) FindProject(ctx context.Context, teamID, ref string) (db.Project, error) {
+	p, err := findProject(s.conn(ctx), teamID, ref)
+	if err != nil {
+		return db.Project{}, fmt.Errorf("find project: %w", translate(err))
+	}
+	return p, nil
+}
+
+func findProject(conn *gorm.DB, teamID, ref string) (db.Project, error) {
+	var rows []projectRow
+	if err := conn.Where("team_id = ? AND (id = ? OR name_lower = ?)", teamID, ref, lower(ref)).Limit(2).Find(&rows).Error; err != nil {
+		return db.Project{}, err
+	}
+	if len(rows) == 0 {
+		return db.Project{}, db.Errorf(db.ErrNotFound, "project_not_found", "the team has no project %q", ref)
+	}
+	r := rows[0]
+	return db.Project{ID: r.ID, TeamID: r.TeamID, Name: r.Name}, nil
+}
+
+// projectProducts resolves refs and checks the base product is among them.
+func (s *Store) projectProducts(tx *gorm.DB, teamID string, refs []string) (keys []string, hasBase bool, err error) {
+	ps, err := s.resolveProducts(tx, teamID, refs)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, p := range ps {
+		keys = append(keys, p.Key)
+		hasBase = hasBase || p.Base
+	}
+	sort.Strings(keys)
+	return keys, hasBase, nil
+}
+
+// AddProjectMember implements db.ProjectStore. A person not in the team is
+// created through the one writer with source product, pending, and
+// classified by the team's policy (R-POL-2).
+func (s *Store) AddProjectMember(ctx context.Context, teamID, projectID string, in db.NewProjectMember, by db.Actor) (db.ProjectMember, bool, error) {
+	if in.Level == "" {
+		in.Level = db.ProjectMemberLevel
+	}
+	if in.Level != db.ProjectMemberLevel && in.Level != db.ProjectAdminLevel {
+		return db.ProjectMember{}, false, db.Errorf(db.ErrInvalid, "project_level_invalid", "project level %q is not member or admin", in.Level)
+	}
+	var out db.ProjectMember
+	created := false
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		p, err := findProject(tx, teamID, projectID)
+		if err != nil {
+			return err
+		}
+		keys, hasBase, err := s.projectProducts(tx, teamID, in.Products)
+		if err != nil {
+			return err
+		}
+		if !hasBase {
+			return db.Errorf(db.ErrInvalid, "base_product_required", "a project member needs the team's base product (R-MEM-4); add it to the products")
+		}
+		var urows []userRow
+		if err := tx.Where("team_id = ? AND email_lower = ?", teamID, db.NormalizeEmail(in.Email)).Limit(1).Find(&urows).Error; err != nil {
+			return err
+		}
+		var u db.User
+		if len(urows) == 1 {
+			u = urows[0].toDomain()
+		} else {
+			if err := db.ValidateEmail(in.Email); err != nil {
+				return err
+			}
+			nm := db.NewMember{Email: strings.TrimSpace(in.Email), FirstName: in.FirstName, LastName: in.LastName}
+			defaultNames(&nm)
+			w := &writer{s: s, tx: tx, teamID: teamID}
+			a, err := w.apply(db.UserCreate{User: db.NewUser{Email: nm.Email, FirstName: nm.FirstName, LastName: nm.LastName,
+				Status: db.StatusPending, Source: db.SourceProduct}, By: by})
+			if err != nil {
+				return err
+			}
+			u, created = a.User, true
+		}
+		var n int64
+		if err := tx.Model(&projectMemberRow{}).Where("project_id = ? AND user_id = ?", p.ID, u.ID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return db.Errorf(db.ErrConflict, "already_on_project", "%s is already on project %q; use set-access to change products", u.Email, p.Name)
+		}
+		if err := tx.Create(&projectMemberRow{ProjectID: p.ID, UserID: u.ID, TeamID: teamID, Level: string(in.Level), CreatedAt: s.nowUTC()}).Error; err != nil {
+			return err
+		}
+		if err := writeAccess(tx, teamID, p.ID, u.ID, keys); err != nil {
+			return err
+		}
+		if err := checkSeats(tx, teamID, keys); err != nil {
+			return err
+		}
+		out = db.ProjectMember{ProjectID: p.ID, User: u, Level: in.Level, Products: keys}
+		return s.audit(tx, teamID, by, "project.member.add", "user", u.ID, map[string]any{
+			"project": p.ID, "level": in.Level, "products": keys, "created": created})
+	})
+	if err != nil {
+		return db.ProjectMember{}, false, fmt.Errorf("add project member: %w", err)
+	}
+	return out, created, nil
+}
+
+func writeAccess(tx *gorm.DB, teamID, projectID, userID string, keys []string) error {
+	if err := tx.Where("project_id = ? AND user_id = ?", projectID, userID).Delete(&projectAccessRow{}).Error; err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	rows := make([]projectAccessRow, len(keys))
+	for i, k := range keys {
+		rows[i] = projectAccessRow{ProjectID: projectID, UserID: userID, ProductKey: k, TeamID: teamID}
+	}
+	return tx.Create(&rows).Error
+}
+
+// SetProjectAccess implements db.ProjectStore (R-MEM-4).
+func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID string, products []string, by db.Actor) (db.ProjectMember, bool, error) {
+	var out db.ProjectMember
+	removed := false
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		p, err := findProject(tx, teamID, projectID)
+		if err != nil {
+			return err
+		}
+		var pm projectMemberRow
+		if err := tx.Take(&pm, "project_id = ? AND user_id = ?", p.ID, userID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return db.Errorf(db.ErrNotFound, "not_on_project", "the user is not on project %q", p.Name)
+			}
+			return err
+		}
+		keys, hasBase, err := s.projectProducts(tx, teamID, products)
+		if err != nil {
+			return err
+		}
+		var ur userRow
+		if err := tx.Take(&ur, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
+			return err
+		}
+		out = db.ProjectMember{ProjectID: p.ID, User: ur.toDomain(), Level: db.ProjectLevel(pm.Level), Products: keys}
+		if hasBase {
+			if err := writeAccess(tx, teamID, p.ID, userID, keys); err != nil {
+				return err
+			}
+			if err := checkSeats(tx, teamID, keys); err != nil {
+				return err
+			}
+			return s.audit(tx, teamID, by, "project.access.set", "user", userID, map[string]any{"project": p.ID, "products": keys})
+		}
+		if db.ProjectLevel(pm.Level) == db.ProjectAdminLevel {
+			var admins int64
+			if err := tx.Model(&projectMemberRow{}).Where("project_id = ? AND level = ?", p.ID, string(db.ProjectAdminLevel)).Count(&admins).Error; err != nil {
+				return err
+			}
+			if admins <= 1 {
+				return db.Errorf(db.ErrRule, "last_project_admin", "%s is the last admin of project %q; turning off the base product would remove them; make another member admin first", ur.Email, p.Name)
+			}
+		}
+		if err := writeAccess(tx, teamID, p.ID, userID, nil); err != nil {
+			return err
+		}
+		if err := tx.Delete(&projectMemberRow{}, "project_id = ? AND user_id = ?", p.ID, userID).Error; err != nil {
+			return err
+		}
+		removed, out.Products = true, []string{}
+		return s.audit(tx, teamID, by, "project.member.remove", "user", userID, map[string]string{"project": p.ID, "reason": "base product turned off"})
+	})
+	if err != nil {
+		return db.ProjectMember{}, false, fmt.Errorf("set project access: %w", err)
+	}
+	return out, removed, nil
+}
+
+// ListProjectMembers implements db.ProjectStore.
+func (s *Store) ListProjectMembers(ctx context.Context, teamID, projectID string) ([]db.ProjectMember, error) {
+	conn := s.conn(ctx)
+	p, err := findProject(conn, teamID, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("list project members: %w", translate(err))
+	}
+	out, err := s.projectMembers(conn, teamID, "project_members.project_id = ?", p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list project members: %w", translate(err))
+	}
+	return out, nil
+}
+
+// UserProjects implements db.ProjectStore.
+func (s *Store) UserProjects(ctx context.Context, teamID, userID string) ([]db.ProjectMember, error) {
+	out, err := s.projectMembers(s.conn(ctx), teamID, "project_members.user_id = ?", userID)
+	if err != nil {
+		return nil, fmt.Errorf("user projects: %w", translate(err))
+	}
+	return out, nil
+}
+
+func (s *Store) projectMembers(conn *gorm.DB, teamID, cond string, arg string) ([]db.ProjectMember, error) {
+	rows, err := conn.Raw("SELECT "+userColumns+", project_members.project_id, project_members.level FROM project_members"+
+		" JOIN users ON users.id = project_members.user_id WHERE project_members.team_id = ? AND "+cond+
+		" ORDER BY users.email_lower, project_members.project_id", teamID, arg).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []db.ProjectMember{}
+	for rows.Next() {
+		var r userRow
+		var pm db.ProjectMember
+		var level string
+		if err := rows.Scan(&r.ID, &r.TeamID, &r.Email, &r.UserName, &r.FirstName, &r.LastName, &r.Status, &r.Type,
+			&r.Source, &r.AdminRole, &r.ExternalID, &r.Attributes, &r.Version, &r.CreatedAt, &r.UpdatedAt, &pm.ProjectID, &level); err != nil {
+			return nil, err
+		}
+		pm.User, pm.Level, pm.Products = r.toDomain(), db.ProjectLevel(level), []string{}
+		out = append(out, pm)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var access []projectAccessRow
+	q := conn.Where("team_id = ?", teamID)
+	if strings.HasPrefix(cond, "project_members.project_id") {
+		q = q.Where("project_id = ?", arg)
+	} else {
+		q = q.Where("user_id = ?", arg)
+	}
+	if err := q.Order("product_key").Find(&access).Error; err != nil {
+		return nil, err
+	}
+	idx := map[[2]string]int{}
+	for i, pm := range out {
+		idx[[2]string{pm.ProjectID, pm.User.ID}] = i
+	}
+	for _, a := range access {
+		if i, ok := idx[[2]string{a.ProjectID, a.UserID}]; ok {
+			out[i].Products = append(out[i].Products, a.ProductKey)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,147 @@
+package gormdb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/roster-dev/roster/db"
+)
+
+var _ db.SeatStore = (*Store)(nil)
+
+type subscriptionRow struct {
+	ID         string `gorm:"primaryKey"`
+	TeamID     string
+	ProductKey string
+	Seats      int
+	CreatedAt  time.Time
+}
+
+func (subscriptionRow) TableName() string { return "subscriptions" }
+
+type externalSubscriptionRow struct {
+	UserID     string `gorm:"primaryKey"`
+	ProductKey string `gorm:"primaryKey"`
+	TeamID     string
+}
+
+func (externalSubscriptionRow) TableName() string { return "external_subscriptions" }
+
+// seatsOf is a product's seats (nil: no subscription, no limit) and how
+// many users use one (access to it and no external subscription), in tx.
+func seatsOf(tx *gorm.DB, teamID, key string) (*int, int, int, error) {
+	var subs []subscriptionRow
+	if err := tx.Where("team_id = ? AND product_key = ?", teamID, key).Find(&subs).Error; err != nil {
+		return nil, 0, 0, err
+	}
+	var seats *int
+	if len(subs) > 0 {
+		n := 0
+		for _, s := range subs {
+			n += s.Seats
+		}
+		seats = &n
+	}
+	var used, external int64
+	if err := tx.Raw("SELECT COUNT(DISTINCT a.user_id) FROM project_access a WHERE a.team_id = ? AND a.product_key = ?"+
+		" AND NOT EXISTS (SELECT 1 FROM external_subscriptions e WHERE e.user_id = a.user_id AND e.product_key = a.product_key)", teamID, key).Scan(&used).Error; err != nil {
+		return nil, 0, 0, err
+	}
+	if err := tx.Raw("SELECT COUNT(DISTINCT a.user_id) FROM project_access a JOIN external_subscriptions e ON e.user_id = a.user_id AND e.product_key = a.product_key"+
+		" WHERE a.team_id = ? AND a.product_key = ?", teamID, key).Scan(&external).Error; err != nil {
+		return nil, 0, 0, err
+	}
+	return seats, int(used), int(external), nil
+}
+
+// checkSeats refuses (inside the granting transaction, which then rolls
+// back) when any of keys now uses more seats than its subscriptions give.
+func checkSeats(tx *gorm.DB, teamID string, keys []string) error {
+	for _, k := range keys {
+		seats, used, _, err := seatsOf(tx, teamID, k)
+		if err != nil {
+			return err
+		}
+		if seats != nil && used > *seats {
+			return db.Errorf(db.ErrRule, "seats_exhausted", "all %d seats of %s are in use (R-MEM-5); add a subscription or mark an external subscription", *seats, k)
+		}
+	}
+	return nil
+}
+
+// AddSubscription implements db.SeatStore.
+func (s *Store) AddSubscription(ctx context.Context, teamID, product string, seats int, by db.Actor) error {
+	if seats < 1 {
+		return db.Errorf(db.ErrInvalid, "seats_invalid", "seats must be a positive integer")
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		ps, err := s.resolveProducts(tx, teamID, []string{product})
+		if err != nil {
+			return err
+		}
+		row := subscriptionRow{ID: newID(), TeamID: teamID, ProductKey: ps[0].Key, Seats: seats, CreatedAt: s.nowUTC()}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		// A subscription added after access was granted: the grants stay;
+		// the report shows used > seats and new grants are refused.
+		return s.audit(tx, teamID, by, "subscription.add", "product", row.ProductKey, map[string]any{"seats": seats})
+	})
+	if err != nil {
+		return fmt.Errorf("add subscription: %w", err)
+	}
+	return nil
+}
+
+// SetExternalSubscription implements db.SeatStore.
+func (s *Store) SetExternalSubscription(ctx context.Context, teamID, userID, product string, on bool, by db.Actor) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Take(&userRow{}, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
+			if err == gorm.ErrRecordNotFound {
+				return userNotFound(userID)
+			}
+			return err
+		}
+		ps, err := s.resolveProducts(tx, teamID, []string{product})
+		if err != nil {
+			return err
+		}
+		key := ps[0].Key
+		if err := tx.Where("user_id = ? AND product_key = ?", userID, key).Delete(&externalSubscriptionRow{}).Error; err != nil {
+			return err
+		}
+		if on {
+			if err := tx.Create(&externalSubscriptionRow{UserID: userID, ProductKey: key, TeamID: teamID}).Error; err != nil {
+				return err
+			}
+		} else if err := checkSeats(tx, teamID, []string{key}); err != nil {
+			return err
+		}
+		return s.audit(tx, teamID, by, "subscription.external", "user", userID, map[string]any{"product": key, "on": on})
+	})
+	if err != nil {
+		return fmt.Errorf("set external subscription: %w", err)
+	}
+	return nil
+}
+
+// Seats implements db.SeatStore.
+func (s *Store) Seats(ctx context.Context, teamID string) ([]db.SeatUsage, error) {
+	ps, err := s.ListProducts(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]db.SeatUsage, len(ps))
+	conn := s.conn(ctx)
+	for i, p := range ps {
+		seats, used, ext, err := seatsOf(conn, teamID, p.Key)
+		if err != nil {
+			return nil, fmt.Errorf("seats: %w", translate(err))
+		}
+		out[i] = db.SeatUsage{Product: p.Key, Seats: seats, Used: used, External: ext}
+	}
+	return out, nil
+}

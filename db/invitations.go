@@ -1,0 +1,46 @@
+package db
+
+import (
+	"context"
+	"time"
+)
+
+// InvitationTTL is how long an invitation is valid after it was sent (R-MEM-3).
+const InvitationTTL = 7 * 24 * time.Hour
+
+// InvitationState is what an invitation is now.
+type InvitationState string
+
+// Invitation states: accepted once the member accepted or has signed in
+// (is active), expired after InvitationTTL otherwise, pending before.
+const (
+	InvitationPending  InvitationState = "pending"
+	InvitationExpired  InvitationState = "expired"
+	InvitationAccepted InvitationState = "accepted"
+)
+
+// Invitation is a member's current invitation.
+type Invitation struct {
+	UserID    string
+	Email     string
+	SentAt    time.Time
+	ExpiresAt time.Time
+	State     InvitationState
+}
+
+// InvitationStore is the invitations area of a store (issue 11 #4, R-MEM-3).
+// Tokens are single-use, random (NewTokenSecret) and stored hashed; the
+// store's clock decides expiry.
+type InvitationStore interface {
+	// SendInvitation creates the member's invitation or replaces it (a
+	// resend: new token, new expiry; the old token stops working) and
+	// returns the secret to put in the accept link. A member who is already
+	// active needs none (ErrRule invitation_not_needed).
+	SendInvitation(ctx context.Context, teamID, userID string, by Actor) (Invitation, string, error)
+	// ListInvitations lists the team's invitations in a state ("" = all), by email.
+	ListInvitations(ctx context.Context, teamID string, state InvitationState) ([]Invitation, error)
+	// AcceptInvitation redeems a token: the member becomes active. A used,
+	// replaced or unknown token is ErrNotFound; an expired one ErrRule
+	// invitation_expired (the member asks for a new one).
+	AcceptInvitation(ctx context.Context, secret string) (User, error)
+}

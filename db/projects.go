@@ -1,0 +1,93 @@
+package db
+
+import (
+	"context"
+	"regexp"
+)
+
+// Product is one entry of a team's product catalogue (issue 11 #5). The
+// catalogue is data; exactly one product is the base (seed 002: Docs):
+// a project member without the base product is not on the project.
+type Product struct {
+	Key  string // stable, lower-case: docs, build, ...
+	Name string
+	Base bool
+}
+
+// DefaultProducts is seed 002's catalogue, which every new team starts with.
+var DefaultProducts = []Product{
+	{Key: "docs", Name: "Docs", Base: true},
+	{Key: "build", Name: "Build"},
+	{Key: "cost", Name: "Cost"},
+	{Key: "insight", Name: "Insight"},
+	{Key: "design-collaboration", Name: "Design Collaboration"},
+	{Key: "model-coordination", Name: "Model Coordination"},
+	{Key: "takeoff", Name: "Takeoff"},
+}
+
+var productKeyRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+
+// ValidProductKey reports whether key is a catalogue key (lower-case
+// letters, digits and dashes, at most 64).
+func ValidProductKey(key string) bool { return productKeyRE.MatchString(key) }
+
+// Project is a team's project.
+type Project struct {
+	ID     string
+	TeamID string
+	Name   string
+}
+
+// ProjectLevel is a project member's level (seed 002).
+type ProjectLevel string
+
+// Project member levels.
+const (
+	ProjectMemberLevel ProjectLevel = "member"
+	ProjectAdminLevel  ProjectLevel = "admin"
+)
+
+// ProjectMember is a team user on a project with per-product access.
+type ProjectMember struct {
+	ProjectID string
+	User      User
+	Level     ProjectLevel
+	Products  []string // product keys, sorted
+}
+
+// NewProjectMember is the input of AddProjectMember. A person not yet in
+// the team is created as a pending user with source product, classified by
+// the team's policy (R-POL-2).
+type NewProjectMember struct {
+	Email     string
+	FirstName string
+	LastName  string
+	Level     ProjectLevel // default member
+	Products  []string     // keys (or names); must include the base product
+}
+
+// ProjectStore is the products-and-projects area of a store (issue 11 #5,
+// R-MEM-4, R-POL-2). Removing a user from the team (every path: UserDelete)
+// removes their project memberships and product access in the same
+// transaction.
+type ProjectStore interface {
+	ListProducts(ctx context.Context, teamID string) ([]Product, error)
+	// AddProduct adds a product to the catalogue; Base moves the base mark to it.
+	AddProduct(ctx context.Context, teamID string, p Product, by Actor) (Product, error)
+	// FindProduct resolves a key or a name (case-insensitive).
+	FindProduct(ctx context.Context, teamID, ref string) (Product, error)
+	CreateProject(ctx context.Context, teamID, name string, by Actor) (Project, error)
+	ListProjects(ctx context.Context, teamID string) ([]Project, error)
+	// FindProject resolves an id or a name (case-insensitive).
+	FindProject(ctx context.Context, teamID, ref string) (Project, error)
+	// AddProjectMember puts a person on a project (created in the team if
+	// new, R-POL-2); created reports whether the user is new.
+	AddProjectMember(ctx context.Context, teamID, projectID string, in NewProjectMember, by Actor) (m ProjectMember, created bool, err error)
+	// SetProjectAccess replaces a project member's products; without the
+	// base product the member is removed from the project (R-MEM-4) and
+	// removed is true. The project's last admin cannot be removed so.
+	SetProjectAccess(ctx context.Context, teamID, projectID, userID string, products []string, by Actor) (m ProjectMember, removed bool, err error)
+	ListProjectMembers(ctx context.Context, teamID, projectID string) ([]ProjectMember, error)
+	// UserProjects lists a user's project memberships.
+	UserProjects(ctx context.Context, teamID, userID string) ([]ProjectMember, error)
+}
