@@ -15,6 +15,7 @@ import (
 	"github.com/roster-dev/roster/cmd/roster/internal/console"
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/db/gormdb"
+	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/sso"
 )
 
@@ -28,21 +29,21 @@ var (
 // API operations the JSON API serves.
 func newConsole(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, svc *sso.Service, api *adminapi.API) *console.Console {
 	d := console.Deps{Store: store, Ops: api, Log: log, Now: now, SSOCookie: sso.SessionCookie,
-		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"), BaseURL: cfg.BaseURL, Mailer: logMailer{log}}
+		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"), BaseURL: cfg.BaseURL,
+		Mailer: consoleMailer{newMailSender(cfg.Mail, log)}}
 	if svc != nil {
 		d.SSO = svc
 	}
 	return console.New(d)
 }
 
-// logMailer stands in for an email sender until the mail package lands: it
-// logs that a message would go out (recipient and subject, never the body,
-// which holds a reset link), so password reset by email does not deliver yet.
-type logMailer struct{ log *slog.Logger }
+// consoleMailer sends the console's mail (password reset links) through
+// the configured sender: SMTP when mail.smtp_addr is set, else the outbox
+// that logs recipient and subject only.
+type consoleMailer struct{ s mail.Sender }
 
-func (m logMailer) Send(ctx context.Context, to, subject, body string) error {
-	m.log.WarnContext(ctx, "console: no email sender configured; message not sent", "to", to, "subject", subject)
-	return nil
+func (m consoleMailer) Send(ctx context.Context, to, subject, body string) error {
+	return m.s.Send(ctx, mail.Message{To: to, Subject: subject, Body: body})
 }
 
 // rootRedirect: whoever opens the server's root (where an SSO sign-in
