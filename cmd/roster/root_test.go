@@ -82,6 +82,8 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		"version":                    nil,
 		"console login-link":         {"--team", team, "--email", "pat@acme.test"},
 		"backup":                     {"--to", filepath.Join(t.TempDir(), "backup.db")},
+		"events list":                {"--team", team},
+		"events tail":                {"--team", team, "--after", "0", "--count", "1", "--interval", "10ms"},
 	}
 	// Commands that cannot run on a fresh team here: -o json must still parse.
 	accepts := map[string]string{

@@ -55,7 +55,7 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 				want = append(want, "00002_binary_collation")
 			}
 			// Migrations after the baseline, in order.
-			want = append(want, "00020_account_roles_contracts", "00040_console")
+			want = append(want, "00020_account_roles_contracts", "00030_events", "00040_console")
 			pending, err := s.Pending(ctx)
 			if err != nil {
 				t.Fatal(err)
