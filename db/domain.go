@@ -259,6 +259,20 @@ type AuditEntry struct {
 	Details    string // a short JSON object; never a secret
 }
 
+// Event is one audited change as other systems consume it (issue 14 #4):
+// written by the store in the transaction of its audit entry (a
+// transactional outbox), so every audit entry has exactly one event.
+type Event struct {
+	ID         int64
+	TeamID     string
+	At         time.Time
+	Type       string // e.g. "user.created", "group.deleted", "role.changed"
+	AuditID    int64
+	TargetKind string
+	TargetID   string
+	Payload    string // JSON: {"target":{...},"actor":{...},"details":{...}}
+}
+
 // Contract is a classic-user-management contract of an account (R-CLS-1):
 // one contract manager (the purchaser: renewal and billing), at most one
 // software coordinator, its products and seats. It is kept apart from admin

@@ -83,6 +83,9 @@ type Store interface {
 	// methods (a setting changed by a feature package).
 	Audit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, teamID string, q AuditQuery) ([]AuditEntry, error)
+	// ListEvents returns the team's events with an id above after, oldest
+	// first, at most limit (1..1000; 0 means 100).
+	ListEvents(ctx context.Context, teamID string, after int64, limit int) ([]Event, error)
 }
 
 // NewTeam is the input of Store.CreateTeam.

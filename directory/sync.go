@@ -43,11 +43,17 @@ type Syncer struct {
 	afterPage func(pages int) // test hook: called after each applied page of users
 }
 
+// progressLogInterval is how often a long full run logs its progress.
+const progressLogInterval = 30 * time.Second
+
 // Options change one run.
 type Options struct {
 	DryRun       bool // compute and report the changes, apply nothing
 	AllowDeletes bool // confirm removals above the safety threshold
 	Full         bool // ignore the cursor
+	// Progress, when set, is called after each applied page of a full run
+	// with the pages and users read so far (the CLI's progress bar).
+	Progress func(pages, users int)
 }
 
 // Report is the outcome of one run (the JSON of `roster sync`).
@@ -246,6 +252,7 @@ func (s *Syncer) full(ctx context.Context, lc *ldap.Conn, c db.DirectoryConnecti
 	}
 	s.log().Debug("directory full sync: cursor taken", "connection", c.ID, "took", s.now().Sub(phase))
 	phase = s.now()
+	lastProgress := phase
 	// What the run has seen is kept as 16-byte hashes, not strings (a few MB
 	// at 100,000 users): anchors, and each user DN with its anchor's hash.
 	// Groups resolve member DNs through the anchors the pages wrote, checked
@@ -284,6 +291,13 @@ func (s *Syncer) full(ctx context.Context, lc *ldap.Conn, c db.DirectoryConnecti
 		pages++
 		if s.afterPage != nil {
 			s.afterPage(pages)
+		}
+		if o.Progress != nil {
+			o.Progress(pages, len(seen))
+		}
+		if now := s.now(); now.Sub(lastProgress) >= progressLogInterval {
+			lastProgress = now
+			s.log().Info("directory full sync: progress", "connection", c.ID, "pages", pages, "users", len(seen))
 		}
 		return nil
 	})

@@ -336,7 +336,9 @@ func cmdSync(fs *pflag.FlagSet) runFunc {
 				errs = append(errs, fmt.Errorf("directory %s: another worker is syncing it right now", c.ID))
 				continue
 			}
-			rep, err := syncer.Run(ctx, c, directory.Options{DryRun: *dry, AllowDeletes: *allow, Full: *full})
+			progress, done := syncProgress(e.Stderr, isTerminal(e.Stderr), e.format, "syncing "+c.ID+" (users read)")
+			rep, err := syncer.Run(ctx, c, directory.Options{DryRun: *dry, AllowDeletes: *allow, Full: *full, Progress: progress})
+			done()
 			unlock()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("directory %s: %w", c.ID, err))

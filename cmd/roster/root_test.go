@@ -104,6 +104,8 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		"projects list":                   {"--team", team},
 		"projects members":                {"--team", team, "--project", "P1"},
 		"projects set-access":             {"--team", team, "--project", "P1", "--email", "prj@acme.test", "--products", "docs"},
+		"events list":                     {"--team", team},
+		"events tail":                     {"--team", team, "--after", "0", "--count", "1", "--interval", "10ms"},
 	}
 	// Commands that cannot run on a fresh team here: -o json must still parse.
 	accepts := map[string]string{

@@ -33,6 +33,7 @@ var suites = []struct {
 	{"directory_username_fallback_taken", testDirUserNameFallbackTaken},
 	{"directory_groups_by_name", testDirGroupsByName},
 	{"emails_index", testEmailIndex},
+	{"events_outbox", testEventsOutbox}, // R-EVT-1
 	{"emails_index_directory", testEmailIndexDirectory},
 	{"emails_index_every_path", testEmailIndexEveryPath},
 	{"inactive_admins", testInactiveAdmins},

@@ -32,8 +32,8 @@ func (s *Store) audit(tx *gorm.DB, teamID string, by db.Actor, action, kind, tar
 		}
 		d = string(b)
 	}
-	return tx.Create(&auditRow{TeamID: teamID, At: s.nowUTC(), ActorKind: string(by.Kind), ActorID: by.ID,
-		ActorName: by.Name, Action: action, TargetKind: kind, TargetID: target, Details: d}).Error
+	return writeAudits(tx, []auditRow{{TeamID: teamID, At: s.nowUTC(), ActorKind: string(by.Kind), ActorID: by.ID,
+		ActorName: by.Name, Action: action, TargetKind: kind, TargetID: target, Details: d}})
 }
 
 // chunks splits ids so IN lists stay under every dialect's parameter limit.

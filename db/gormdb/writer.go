@@ -209,7 +209,7 @@ func (w *writer) flush() error {
 				return err
 			}
 		}
-		if err := w.tx.CreateInBatches(w.newAudits, 200).Error; err != nil {
+		if err := writeAudits(w.tx, w.newAudits); err != nil {
 			return err
 		}
 	}

@@ -41,6 +41,7 @@ type Store interface {
 	ListAdmins(ctx context.Context, teamID string) ([]db.User, error)
 	ListAudit(ctx context.Context, teamID string, q db.AuditQuery) ([]db.AuditEntry, error)
 	Audit(ctx context.Context, e db.AuditEntry) error // a refusal the authorization table made before the store saw the change
+	ListEvents(ctx context.Context, teamID string, after int64, limit int) ([]db.Event, error)
 
 	db.PolicyStore  // every policy method: show, set, preview, exceptions, type changes, usage report
 	db.AccountStore // the account ladder and contracts (issue 12)

@@ -94,6 +94,36 @@ func (a *api) mountCore() {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
+	// GET /events?after=ID&limit=N: the team's events above after, oldest
+	// first; a consumer passes the last id it processed.
+	a.route("GET", "/teams/{team}/events", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		limit := 100
+		if v := r.URL.Query().Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > EventsPageMax {
+				return db.Errorf(db.ErrInvalid, "limit_invalid", "limit must be an integer from 1 to %d", EventsPageMax)
+			}
+			limit = n
+		}
+		var after int64
+		if v := r.URL.Query().Get("after"); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return db.Errorf(db.ErrInvalid, "after_invalid", "after must be a non-negative integer (an event id)")
+			}
+			after = n
+		}
+		es, err := a.Store.ListEvents(r.Context(), c.Team.ID, after, limit)
+		if err != nil {
+			return err
+		}
+		vs := make([]EventView, len(es))
+		for i, e := range es {
+			vs[i] = EventViewOf(e)
+		}
+		WriteJSON(w, http.StatusOK, vs)
+		return nil
+	})
 	a.route("GET", "/teams/{team}/audit", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		q := db.AuditQuery{}
 		if v := r.URL.Query().Get("limit"); v != "" {

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -113,6 +114,28 @@ func AuditViewOf(a db.AuditEntry) AuditView {
 	return AuditView{ID: a.ID, At: a.At, ActorKind: string(a.Actor.Kind), ActorID: a.Actor.ID, ActorName: a.Actor.Name,
 		Action: a.Action, TargetKind: a.TargetKind, TargetID: a.TargetID, Details: a.Details}
 }
+
+// EventView is an event (issue 14 #4) as GET /events and `roster events`
+// show it; payload is the JSON object the store wrote with the change.
+type EventView struct {
+	ID         int64           `json:"id"`
+	At         time.Time       `json:"at"`
+	Type       string          `json:"type"`
+	TargetKind string          `json:"target_kind"`
+	TargetID   string          `json:"target_id"`
+	Payload    json.RawMessage `json:"payload"`
+}
+
+func EventViewOf(e db.Event) EventView {
+	p := json.RawMessage(e.Payload)
+	if !json.Valid(p) {
+		p = json.RawMessage("{}")
+	}
+	return EventView{ID: e.ID, At: e.At, Type: e.Type, TargetKind: e.TargetKind, TargetID: e.TargetID, Payload: p}
+}
+
+// EventsPageMax is the largest page of GET /events (and `roster events list --limit`).
+const EventsPageMax = 1000
 
 // PolicyView is a team's policy as the CLI and the admin API show it.
 type PolicyView struct {
