@@ -135,6 +135,27 @@ func (s *Store) GetContract(ctx context.Context, accountID, number string) (db.C
 
 // contractActor checks that actingEmail is an active member of the account
 // (an inactive person holds no power on any ladder).
+// lockAsContractManager locks the account and the contract and requires
+// the acting member to be the contract's current manager; refusal is the
+// rule's message (contract number, actor's email).
+func (s *Store) lockAsContractManager(tx *gorm.DB, accountID, number, actingEmail, refusal string) (contractRow, accountMemberRow, error) {
+	if _, err := s.lockAccount(tx, accountID); err != nil {
+		return contractRow{}, accountMemberRow{}, err
+	}
+	c, err := s.lockContract(tx, accountID, number)
+	if err != nil {
+		return contractRow{}, accountMemberRow{}, err
+	}
+	actor, err := contractActor(tx, accountID, actingEmail)
+	if err != nil {
+		return contractRow{}, accountMemberRow{}, err
+	}
+	if actor.EmailLower != db.NormalizeEmail(c.ContractManager) {
+		return contractRow{}, accountMemberRow{}, db.Errorf(db.ErrForbidden, "not_contract_manager", refusal, c.Number, actor.Email)
+	}
+	return c, actor, nil
+}
+
 func contractActor(tx *gorm.DB, accountID, actingEmail string) (accountMemberRow, error) {
 	return actingMember(tx, accountID, actingEmail)
 }
@@ -150,19 +171,9 @@ func (s *Store) SetContractManager(ctx context.Context, accountID, number, actin
 	var out db.Contract
 	details := map[string]string{"number": number, "to": next.Email, "as": actingEmail}
 	err := s.accountTx(ctx, accountID, by, "contract.manager.set", "contract", number, details, func(tx *gorm.DB) error {
-		if _, err := s.lockAccount(tx, accountID); err != nil {
-			return err
-		}
-		c, err := s.lockContract(tx, accountID, number)
+		c, actor, err := s.lockAsContractManager(tx, accountID, number, actingEmail, "R-CLS-2: only the current contract manager of %s hands the role on; %s is not")
 		if err != nil {
 			return err
-		}
-		actor, err := contractActor(tx, accountID, actingEmail)
-		if err != nil {
-			return err
-		}
-		if actor.EmailLower != db.NormalizeEmail(c.ContractManager) {
-			return db.Errorf(db.ErrForbidden, "not_contract_manager", "R-CLS-2: only the current contract manager of %s hands the role on; %s is not", c.Number, actor.Email)
 		}
 		p, err := s.ensurePerson(tx, accountID, next)
 		if err != nil {
@@ -268,19 +279,9 @@ func (s *Store) SetSoftwareCoordinator(ctx context.Context, accountID, number, a
 	var out db.Contract
 	details := map[string]string{"number": number, "to": coord.Email, "as": actingEmail}
 	err := s.accountTx(ctx, accountID, by, "contract.coordinator.set", "contract", number, details, func(tx *gorm.DB) error {
-		if _, err := s.lockAccount(tx, accountID); err != nil {
-			return err
-		}
-		c, err := s.lockContract(tx, accountID, number)
+		c, _, err := s.lockAsContractManager(tx, accountID, number, actingEmail, "R-CLS-3: only the contract manager of %s assigns its software coordinator; %s is not")
 		if err != nil {
 			return err
-		}
-		actor, err := contractActor(tx, accountID, actingEmail)
-		if err != nil {
-			return err
-		}
-		if actor.EmailLower != db.NormalizeEmail(c.ContractManager) {
-			return db.Errorf(db.ErrForbidden, "not_contract_manager", "R-CLS-3: only the contract manager of %s assigns its software coordinator; %s is not", c.Number, actor.Email)
 		}
 		p, err := s.ensurePerson(tx, accountID, coord)
 		if err != nil {
