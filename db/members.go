@@ -83,6 +83,9 @@ type MemberQuery struct {
 	Level   AccessLevel
 	Type    UserType
 	Source  Source
+	// Product keeps the members with access to that product key in any
+	// project (the "by product" view).
+	Product string
 	Sort    string
 	Desc    bool
 	After   string

@@ -405,6 +405,10 @@ func (s *Store) QueryMembers(ctx context.Context, teamID string, q db.MemberQuer
 	if q.Level != "" {
 		where, args = append(where, "COALESCE(mp.access_level, 'member') = ?"), append(args, string(q.Level))
 	}
+	if q.Product != "" {
+		where, args = append(where, "EXISTS (SELECT 1 FROM project_access pa WHERE pa.team_id = users.team_id AND pa.user_id = users.id AND pa.product_key = ?)"),
+			append(args, q.Product)
+	}
 	cmp, dir := ">", "ASC"
 	if q.Desc {
 		cmp, dir = "<", "DESC"
