@@ -213,7 +213,7 @@ func testProjectsIsolation(t *testing.T, s db.Store, ps db.ProjectStore, ms db.M
 	}
 }
 
-// R-MEM-6: the "by product" view — members with access to a product in any
+// R-MEM-6: the "by product" view and the admin filter — members with access to a product in any
 // project, filtered in SQL, and only the team's own.
 func testQueryMembersByProduct(t *testing.T, s db.Store, ps db.ProjectStore, ms db.MemberStore) {
 	team, _ := NewTeam(t, s, "")
@@ -262,7 +262,17 @@ func testQueryMembersByProduct(t *testing.T, s db.Store, ps db.ProjectStore, ms 
 			t.Errorf("product %s (-want +got):\n%s", c.product, diff)
 		}
 	}
-	p, err := ms.QueryMembers(ctx, other.ID, db.MemberQuery{Product: "build"})
+	// The admin filter and sort (the Users page's "Admin role" column).
+	p, err := ms.QueryMembers(ctx, team.ID, db.MemberQuery{Admin: "admin", Sort: "admin_role"})
+	if err != nil || len(p.Members) != 1 || p.Members[0].User.AdminRole != db.RolePrimary {
+		t.Errorf("admins only = %+v, %v; want the primary admin", p.Members, err)
+	}
+	if p, err = ms.QueryMembers(ctx, team.ID, db.MemberQuery{Admin: "user", Product: "docs"}); err != nil || len(p.Members) != 3 {
+		t.Errorf("non-admins with docs = %+v, %v; want 3", p.Members, err)
+	}
+	_, err = ms.QueryMembers(ctx, team.ID, db.MemberQuery{Admin: "root"})
+	WantErr(t, err, db.ErrInvalid, "admin_filter_invalid")
+	p, err = ms.QueryMembers(ctx, other.ID, db.MemberQuery{Product: "build"})
 	if err != nil || len(p.Members) != 1 || !strings.HasPrefix(p.Members[0].User.Email, "zed.") {
 		t.Errorf("the other team by product build = %+v, %v; want zed only", p.Members, err)
 	}

@@ -87,16 +87,16 @@ func MemberIDs(ctx context.Context, s UserFinder, teamID string, emails []string
 }
 
 // MemberQueryOf reads the R-MEM-6 list parameters (q, status, company,
-// level, type, source, product, sort, order, limit, after) shared by the members
+// level, type, source, product, admin, sort, order, limit, after) shared by the members
 // and users lists; ok is false when none is given.
 func MemberQueryOf(v url.Values) (q db.MemberQuery, ok bool, err error) {
-	for _, k := range []string{"q", "status", "company", "level", "type", "source", "product", "sort", "order"} {
+	for _, k := range []string{"q", "status", "company", "level", "type", "source", "product", "admin", "sort", "order"} {
 		if v.Has(k) {
 			ok = true
 		}
 	}
 	q = db.MemberQuery{Q: v.Get("q"), Status: db.Status(v.Get("status")), Company: v.Get("company"),
-		Type: db.UserType(v.Get("type")), Source: db.Source(v.Get("source")), Product: v.Get("product"), Sort: v.Get("sort"), After: v.Get("after")}
+		Type: db.UserType(v.Get("type")), Source: db.Source(v.Get("source")), Product: v.Get("product"), Admin: v.Get("admin"), Sort: v.Get("sort"), After: v.Get("after")}
 	if l := v.Get("level"); l != "" {
 		if q.Level, err = db.ParseAccessLevel(l); err != nil {
 			return q, ok, err

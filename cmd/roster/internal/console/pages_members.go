@@ -1,0 +1,223 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
+	"github.com/roster-dev/roster/db"
+)
+
+// membersView is the Members page (seed 002): the list (R-MEM-6), add by
+// pasting emails (R-MEM-1), bulk edit (R-MEM-2) and remove (R-MEM-4).
+type membersView struct {
+	Members                       []adminapi.MemberView
+	Q, Status, Company, Level     string
+	Sort, Order                   string
+	FirstURL, NextURL             string
+	Companies                     []string
+	Levels                        []string
+	Add                           addForm
+	Added                         []adminapi.MemberView
+	Edit                          editForm
+	Overwrote                     []db.Overwrite
+	Edited                        int
+	ConfirmRemove                 *adminapi.MemberView
+}
+
+// addForm is the add-members form as posted, with each row's problem.
+type addForm struct {
+	Emails, Company, Role, Level string
+	Rows                         []addRow
+}
+
+type addRow struct {
+	N              int
+	Email, Problem string
+}
+
+// editForm is the bulk-edit form as posted.
+type editForm struct {
+	Selected               map[string]bool
+	Company, Role, Level   string
+}
+
+func (c *Console) renderMembers(w http.ResponseWriter, r *http.Request, s session, status int, v membersView, notice, msg string) error {
+	q := r.URL.Query()
+	v.Q, v.Status, v.Company, v.Level = strings.TrimSpace(q.Get("q")), q.Get("status"), q.Get("company"), q.Get("level")
+	v.Sort, v.Order = q.Get("sort"), q.Get("order")
+	if v.Sort == "" {
+		v.Sort = "email"
+	}
+	if v.Order == "" {
+		v.Order = "asc"
+	}
+	v.Levels = []string{string(db.LevelMember), string(db.LevelAccountAdmin), string(db.LevelExecutive), string(db.LevelStandardsAdmin)}
+	cs, err := c.Ops.ListCompanies(r.Context(), s.Caller)
+	if err != nil {
+		return err
+	}
+	v.Companies = cs
+	mq, _, err := adminapi.MemberQueryOf(q)
+	if err == nil {
+		mq.Sort, mq.Limit = v.Sort, usersPerPage
+		var p adminapi.MembersPage
+		if p, err = c.Ops.QueryMembers(r.Context(), s.Caller, mq); err == nil {
+			v.Members = p.Members
+			link := func(after string) string {
+				return listLink("/console/members", "q", v.Q, "status", v.Status, "company", v.Company, "level", v.Level,
+					"sort", v.Sort, "order", v.Order, "after", after)
+			}
+			if p.Next != "" {
+				v.NextURL = link(p.Next)
+			}
+			if q.Get("after") != "" {
+				v.FirstURL = link("")
+			}
+		}
+	}
+	if st, m, internal := refusal(err); internal != nil {
+		return internal
+	} else if err != nil && msg == "" {
+		status, msg = st, m
+	}
+	if v.Edit.Selected == nil {
+		v.Edit.Selected = map[string]bool{}
+	}
+	c.render(w, r, status, "members", page{Title: "members.title", Nav: "members", Signed: true, Me: s.Caller, Notice: notice, Message: msg, Data: v})
+	return nil
+}
+
+func (c *Console) membersPage(w http.ResponseWriter, r *http.Request, s session) error {
+	return c.renderMembers(w, r, s, http.StatusOK, membersView{}, "", "")
+}
+
+// addMembers is the quick path of R-MEM-1: a pasted list, all with the same
+// company, role and level. A refused list is shown again with each bad row's
+// reason beside it; nothing was added.
+func (c *Console) addMembers(w http.ResponseWriter, r *http.Request, s session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	af := addForm{Emails: f.Get("emails"), Company: strings.TrimSpace(f.Get("company")), Role: strings.TrimSpace(f.Get("role")), Level: f.Get("level")}
+	added, err := c.Ops.AddMembers(r.Context(), s.Caller, adminapi.AddMembersRequest{Emails: af.Emails, Company: af.Company, Role: af.Role, Level: af.Level})
+	status, msg, internal := refusal(err)
+	if internal != nil {
+		return internal
+	}
+	if err != nil {
+		bad := rowErrors(err)
+		for i, e := range db.SplitEmailList(af.Emails) {
+			af.Rows = append(af.Rows, addRow{N: i + 1, Email: e, Problem: bad[i+1].Message})
+		}
+		return c.renderMembers(w, r, s, status, membersView{Add: af}, "", msg)
+	}
+	return c.renderMembers(w, r, s, http.StatusCreated, membersView{Added: added}, trf(lang(r), "members.added", len(added)), "")
+}
+
+// editMembers is the bulk edit of R-MEM-2: every field given is set on every
+// selected member, and the page lists what it overwrote.
+func (c *Console) editMembers(w http.ResponseWriter, r *http.Request, s session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	ef := editForm{Selected: map[string]bool{}, Company: strings.TrimSpace(f.Get("company")), Role: strings.TrimSpace(f.Get("role")), Level: f.Get("level")}
+	req := adminapi.EditMembersRequest{Emails: f["email"]}
+	for _, e := range req.Emails {
+		ef.Selected[e] = true
+	}
+	if ef.Company != "" {
+		req.Company = &ef.Company
+	}
+	if ef.Role != "" {
+		req.Role = &ef.Role
+	}
+	if ef.Level != "" {
+		req.Level = &ef.Level
+	}
+	var err error
+	if req.Company == nil && req.Role == nil && req.Level == nil {
+		err = db.Errorf(db.ErrInvalid, "edit_empty", "%s", tr(lang(r), "members.edit_empty"))
+	}
+	var res adminapi.EditResult
+	if err == nil {
+		res, err = c.Ops.EditMembers(r.Context(), s.Caller, req)
+	}
+	status, msg, internal := refusal(err)
+	if internal != nil {
+		return internal
+	}
+	if err != nil {
+		return c.renderMembers(w, r, s, status, membersView{Edit: ef}, "", msg)
+	}
+	return c.renderMembers(w, r, s, http.StatusOK, membersView{Overwrote: res.Overwrote, Edited: len(res.Members)},
+		trf(lang(r), "members.edited", len(res.Members)), "")
+}
+
+// removeMember asks first, then removes the member from the team, every
+// project and all product access (R-MEM-4).
+func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, s session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	id := r.PathValue("user")
+	if r.PostForm.Get("confirm") != "yes" {
+		u, err := c.Ops.GetUser(r.Context(), s.Caller, id)
+		if err != nil {
+			return err
+		}
+		mv := adminapi.MemberView{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}
+		return c.renderMembers(w, r, s, http.StatusOK, membersView{ConfirmRemove: &mv}, "", "")
+	}
+	err := c.Ops.RemoveMember(r.Context(), s.Caller, id)
+	status, msg, internal := refusal(err)
+	if internal != nil {
+		return internal
+	}
+	if err != nil {
+		return c.renderMembers(w, r, s, status, membersView{}, "", msg)
+	}
+	return c.renderMembers(w, r, s, http.StatusOK, membersView{}, tr(lang(r), "members.removed"), "")
+}
+
+// ---- Invitations ----
+
+type invitationsView struct {
+	Invitations []adminapi.InvitationView
+	State       string
+}
+
+func (c *Console) renderInvitations(w http.ResponseWriter, r *http.Request, s session, status int, notice, msg string) error {
+	v := invitationsView{State: r.URL.Query().Get("state")}
+	is, err := c.Ops.ListInvitations(r.Context(), s.Caller, v.State)
+	if st, m, internal := refusal(err); internal != nil {
+		return internal
+	} else if err != nil {
+		status, msg = st, m
+	}
+	v.Invitations = is
+	c.render(w, r, status, "invitations", page{Title: "invitations.title", Nav: "invitations", Signed: true, Me: s.Caller, Notice: notice, Message: msg, Data: v})
+	return nil
+}
+
+func (c *Console) invitationsPage(w http.ResponseWriter, r *http.Request, s session) error {
+	return c.renderInvitations(w, r, s, http.StatusOK, "", "")
+}
+
+// resendInvitation sends the invitation again with a new link and expiry (R-MEM-3).
+func (c *Console) resendInvitation(w http.ResponseWriter, r *http.Request, s session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	inv, err := c.Ops.ResendInvitation(r.Context(), s.Caller, r.PathValue("user"))
+	status, msg, internal := refusal(err)
+	if internal != nil {
+		return internal
+	}
+	if err != nil {
+		return c.renderInvitations(w, r, s, status, "", msg)
+	}
+	return c.renderInvitations(w, r, s, http.StatusOK, trf(lang(r), "invitations.resent", inv.Email), "")
+}
