@@ -11,18 +11,18 @@ import (
 // membersView is the Members page (seed 002): the list (R-MEM-6), add by
 // pasting emails (R-MEM-1), bulk edit (R-MEM-2) and remove (R-MEM-4).
 type membersView struct {
-	Members                       []adminapi.MemberView
-	Q, Status, Company, Level     string
-	Sort, Order                   string
-	FirstURL, NextURL             string
-	Companies                     []string
-	Levels                        []string
-	Add                           addForm
-	Added                         []adminapi.MemberView
-	Edit                          editForm
-	Overwrote                     []db.Overwrite
-	Edited                        int
-	ConfirmRemove                 *adminapi.MemberView
+	Members                   []adminapi.MemberView
+	Q, Status, Company, Level string
+	Sort, Order               string
+	FirstURL, NextURL         string
+	Companies                 []string
+	Levels                    []string
+	Add                       addForm
+	Added                     []adminapi.MemberView
+	Edit                      editForm
+	Overwrote                 []db.Overwrite
+	Edited                    int
+	ConfirmRemove             *adminapi.MemberView
 }
 
 // addForm is the add-members form as posted, with each row's problem.
@@ -38,8 +38,8 @@ type addRow struct {
 
 // editForm is the bulk-edit form as posted.
 type editForm struct {
-	Selected               map[string]bool
-	Company, Role, Level   string
+	Selected             map[string]bool
+	Company, Role, Level string
 }
 
 func (c *Console) renderMembers(w http.ResponseWriter, r *http.Request, s session, status int, v membersView, notice, msg string) error {

@@ -178,9 +178,9 @@ func (c *Console) applyAccess(w http.ResponseWriter, r *http.Request, s session,
 // ---- Product catalogue ----
 
 type catalogueView struct {
-	Products        []adminapi.ProductView
-	Key, Name       string
-	Base            bool
+	Products  []adminapi.ProductView
+	Key, Name string
+	Base      bool
 }
 
 func (c *Console) renderCatalogue(w http.ResponseWriter, r *http.Request, s session, status int, v catalogueView, notice, msg string) error {
