@@ -107,7 +107,9 @@ func seeText(text string) chromedp.Action[chromedp.Void] {
 }
 
 // clickText clicks the element with tag showing text.
-func clickText(tag, text string) chromedp.Action[chromedp.Void] { return chromedp.Click(byText(tag, text)) }
+func clickText(tag, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(byText(tag, text))
+}
 
 // check saves a screenshot of the page as name.png and runs axe-core on
 // it: any serious or critical issue fails the test.
@@ -153,7 +155,6 @@ func TestBrowser(t *testing.T) {
 
 	w := startBrowser(t, chromium, axe, shots)
 	ctx := w.ctx
-	type action = chromedp.Action[chromedp.Void]
 	run, see, click, check := w.run, seeText, clickText, w.check
 	search := func(xpath string) chromedp.Search { return chromedp.Search(xpath) }
 

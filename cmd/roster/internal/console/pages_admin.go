@@ -79,11 +79,6 @@ func listLink(path string, kv ...string) string {
 	return path + "?" + v.Encode()
 }
 
-// splitList splits a form field of names (commas, spaces, newlines).
-func splitList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == ';' })
-}
-
 // invalid is a client mistake the page itself finds (a field that is not a
 // number), shown like the API's own refusals.
 func invalid(code, msg string) error { return db.Errorf(db.ErrInvalid, code, "%s", msg) }
