@@ -62,14 +62,9 @@ func (c *Console) accountPage(w http.ResponseWriter, r *http.Request, s session)
 
 // accountResult shows the page again with the outcome.
 func (c *Console) accountResult(w http.ResponseWriter, r *http.Request, s session, err error, notice string) error {
-	status, msg, internal := refusal(err)
-	if internal != nil {
-		return internal
-	}
-	if err != nil {
-		return c.renderAccount(w, r, s, status, "", msg)
-	}
-	return c.renderAccount(w, r, s, http.StatusOK, notice, "")
+	return outcome(err, http.StatusOK, notice, func(status int, notice, msg string, _ bool) error {
+		return c.renderAccount(w, r, s, status, notice, msg)
+	})
 }
 
 // setAccountRole is "Change role" on the account ladder: only roles

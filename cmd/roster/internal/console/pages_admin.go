@@ -53,6 +53,20 @@ func refusal(err error) (status int, msg string, internal error) {
 	return 0, "", err
 }
 
+// outcome shows a page again after an action: a refusal with its status
+// and precise message, a success with ok and notice; an internal error goes
+// to fail. failed tells show which of the two it draws.
+func outcome(err error, ok int, notice string, show func(status int, notice, msg string, failed bool) error) error {
+	status, msg, internal := refusal(err)
+	switch {
+	case internal != nil:
+		return internal
+	case err != nil:
+		return show(status, "", msg, true)
+	}
+	return show(ok, notice, "", false)
+}
+
 // rowErrors are the refused rows of a multi-row request, by row number.
 func rowErrors(err error) map[int]db.RowError {
 	var re *db.RowErrors

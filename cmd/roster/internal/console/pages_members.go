@@ -102,18 +102,16 @@ func (c *Console) addMembers(w http.ResponseWriter, r *http.Request, s session) 
 	f := r.PostForm
 	af := addForm{Emails: f.Get("emails"), Company: strings.TrimSpace(f.Get("company")), Role: strings.TrimSpace(f.Get("role")), Level: f.Get("level")}
 	added, err := c.Ops.AddMembers(r.Context(), s.Caller, adminapi.AddMembersRequest{Emails: af.Emails, Company: af.Company, Role: af.Role, Level: af.Level})
-	status, msg, internal := refusal(err)
-	if internal != nil {
-		return internal
-	}
-	if err != nil {
+	return outcome(err, http.StatusCreated, trf(lang(r), "members.added", len(added)), func(status int, notice, msg string, failed bool) error {
+		if !failed {
+			return c.renderMembers(w, r, s, status, membersView{Added: added}, notice, "")
+		}
 		bad := rowErrors(err)
 		for i, e := range db.SplitEmailList(af.Emails) {
 			af.Rows = append(af.Rows, addRow{N: i + 1, Email: e, Problem: bad[i+1].Message})
 		}
 		return c.renderMembers(w, r, s, status, membersView{Add: af}, "", msg)
-	}
-	return c.renderMembers(w, r, s, http.StatusCreated, membersView{Added: added}, trf(lang(r), "members.added", len(added)), "")
+	})
 }
 
 // editMembers is the bulk edit of R-MEM-2: every field given is set on every
@@ -145,15 +143,13 @@ func (c *Console) editMembers(w http.ResponseWriter, r *http.Request, s session)
 	if err == nil {
 		res, err = c.Ops.EditMembers(r.Context(), s.Caller, req)
 	}
-	status, msg, internal := refusal(err)
-	if internal != nil {
-		return internal
-	}
-	if err != nil {
-		return c.renderMembers(w, r, s, status, membersView{Edit: ef}, "", msg)
-	}
-	return c.renderMembers(w, r, s, http.StatusOK, membersView{Overwrote: res.Overwrote, Edited: len(res.Members)},
-		trf(lang(r), "members.edited", len(res.Members)), "")
+	return outcome(err, http.StatusOK, trf(lang(r), "members.edited", len(res.Members)), func(status int, notice, msg string, failed bool) error {
+		v := membersView{Overwrote: res.Overwrote, Edited: len(res.Members)}
+		if failed {
+			v = membersView{Edit: ef}
+		}
+		return c.renderMembers(w, r, s, status, v, notice, msg)
+	})
 }
 
 // removeMember asks first, then removes the member from the team, every
@@ -172,14 +168,9 @@ func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, s session
 		return c.renderMembers(w, r, s, http.StatusOK, membersView{ConfirmRemove: &mv}, "", "")
 	}
 	err := c.Ops.RemoveMember(r.Context(), s.Caller, id)
-	status, msg, internal := refusal(err)
-	if internal != nil {
-		return internal
-	}
-	if err != nil {
-		return c.renderMembers(w, r, s, status, membersView{}, "", msg)
-	}
-	return c.renderMembers(w, r, s, http.StatusOK, membersView{}, tr(lang(r), "members.removed"), "")
+	return outcome(err, http.StatusOK, tr(lang(r), "members.removed"), func(status int, notice, msg string, _ bool) error {
+		return c.renderMembers(w, r, s, status, membersView{}, notice, msg)
+	})
 }
 
 // ---- Invitations ----
@@ -212,12 +203,7 @@ func (c *Console) resendInvitation(w http.ResponseWriter, r *http.Request, s ses
 		return err
 	}
 	inv, err := c.Ops.ResendInvitation(r.Context(), s.Caller, r.PathValue("user"))
-	status, msg, internal := refusal(err)
-	if internal != nil {
-		return internal
-	}
-	if err != nil {
-		return c.renderInvitations(w, r, s, status, "", msg)
-	}
-	return c.renderInvitations(w, r, s, http.StatusOK, trf(lang(r), "invitations.resent", inv.Email), "")
+	return outcome(err, http.StatusOK, trf(lang(r), "invitations.resent", inv.Email), func(status int, notice, msg string, _ bool) error {
+		return c.renderInvitations(w, r, s, status, notice, msg)
+	})
 }

@@ -36,15 +36,13 @@ func (c *Console) createProject(w http.ResponseWriter, r *http.Request, s sessio
 	}
 	name := strings.TrimSpace(r.PostForm.Get("name"))
 	p, err := c.Ops.CreateProject(r.Context(), s.Caller, name)
-	status, msg, internal := refusal(err)
-	if internal != nil {
-		return internal
-	}
-	if err != nil {
-		return c.renderProjects(w, r, s, status, projectsView{Name: name}, "", msg)
-	}
-	http.Redirect(w, r, "/console/projects/"+url.PathEscape(p.ID)+"?created=1", http.StatusSeeOther)
-	return nil
+	return outcome(err, http.StatusSeeOther, "", func(status int, _, msg string, failed bool) error {
+		if failed {
+			return c.renderProjects(w, r, s, status, projectsView{Name: name}, "", msg)
+		}
+		http.Redirect(w, r, "/console/projects/"+url.PathEscape(p.ID)+"?created=1", http.StatusSeeOther)
+		return nil
+	})
 }
 
 // projectView is one project: its members with their level and one
@@ -128,18 +126,16 @@ func (c *Console) addProjectMember(w http.ResponseWriter, r *http.Request, s ses
 	}
 	m, err := c.Ops.AddProjectMember(r.Context(), s.Caller, r.PathValue("project"), adminapi.AddProjectMemberRequest{Email: add.Email,
 		FirstName: add.FirstName, LastName: add.LastName, Level: add.Level, Products: f["product"]})
-	status, msg, internal := refusal(err)
-	if internal != nil {
-		return internal
-	}
-	if err != nil {
-		return c.renderProject(w, r, s, status, &add, "", msg)
-	}
 	notice := trf(lang(r), "project.added", m.Email)
 	if m.Invitation != nil {
 		notice += " " + trf(lang(r), "project.invited", m.Invitation.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
 	}
-	return c.renderProject(w, r, s, http.StatusCreated, nil, notice, "")
+	return outcome(err, http.StatusCreated, notice, func(status int, notice, msg string, failed bool) error {
+		if failed {
+			return c.renderProject(w, r, s, status, &add, "", msg)
+		}
+		return c.renderProject(w, r, s, status, nil, notice, "")
+	})
 }
 
 // setProjectAccess replaces a member's products; without the base product
@@ -162,17 +158,13 @@ func (c *Console) removeProjectMember(w http.ResponseWriter, r *http.Request, s 
 
 func (c *Console) applyAccess(w http.ResponseWriter, r *http.Request, s session, products []string) error {
 	m, err := c.Ops.SetProjectAccess(r.Context(), s.Caller, r.PathValue("project"), r.PathValue("user"), products)
-	status, msg, internal := refusal(err)
-	if internal != nil {
-		return internal
-	}
-	if err != nil {
-		return c.renderProject(w, r, s, status, nil, "", msg)
-	}
+	notice := trf(lang(r), "project.access_saved", m.Email)
 	if m.Removed {
-		return c.renderProject(w, r, s, http.StatusOK, nil, trf(lang(r), "project.removed", m.Email), "")
+		notice = trf(lang(r), "project.removed", m.Email)
 	}
-	return c.renderProject(w, r, s, http.StatusOK, nil, trf(lang(r), "project.access_saved", m.Email), "")
+	return outcome(err, http.StatusOK, notice, func(status int, notice, msg string, _ bool) error {
+		return c.renderProject(w, r, s, status, nil, notice, msg)
+	})
 }
 
 // ---- Product catalogue ----
@@ -204,14 +196,13 @@ func (c *Console) addProduct(w http.ResponseWriter, r *http.Request, s session) 
 	f := r.PostForm
 	in := adminapi.ProductView{Key: strings.TrimSpace(f.Get("key")), Name: strings.TrimSpace(f.Get("name")), Base: f.Get("base") == "on"}
 	p, err := c.Ops.AddProduct(r.Context(), s.Caller, in)
-	status, msg, internal := refusal(err)
-	if internal != nil {
-		return internal
-	}
-	if err != nil {
-		return c.renderCatalogue(w, r, s, status, catalogueView{Key: in.Key, Name: in.Name, Base: in.Base}, "", msg)
-	}
-	return c.renderCatalogue(w, r, s, http.StatusCreated, catalogueView{}, trf(lang(r), "catalogue.added", p.Name), "")
+	return outcome(err, http.StatusCreated, trf(lang(r), "catalogue.added", p.Name), func(status int, notice, msg string, failed bool) error {
+		v := catalogueView{}
+		if failed {
+			v = catalogueView{Key: in.Key, Name: in.Name, Base: in.Base}
+		}
+		return c.renderCatalogue(w, r, s, status, v, notice, msg)
+	})
 }
 
 // ---- Seats (R-MEM-5) ----
@@ -250,14 +241,9 @@ func (c *Console) addSubscription(w http.ResponseWriter, r *http.Request, s sess
 	} else {
 		err = c.Ops.AddSubscription(r.Context(), s.Caller, f.Get("product"), n)
 	}
-	status, msg, internal := refusal(err)
-	if internal != nil {
-		return internal
-	}
-	if err != nil {
-		return c.renderSeats(w, r, s, status, "", msg)
-	}
-	return c.renderSeats(w, r, s, http.StatusOK, tr(lang(r), "seats.added"), "")
+	return outcome(err, http.StatusOK, tr(lang(r), "seats.added"), func(status int, notice, msg string, _ bool) error {
+		return c.renderSeats(w, r, s, status, notice, msg)
+	})
 }
 
 // setExternal marks or unmarks a user's external subscription to a product:
@@ -272,16 +258,11 @@ func (c *Console) setExternal(w http.ResponseWriter, r *http.Request, s session)
 	if u, err = c.userByEmail(r, s, f.Get("email")); err == nil {
 		err = c.Ops.SetExternalSubscription(r.Context(), s.Caller, u.ID, f.Get("product"), f.Get("external") == "on")
 	}
-	status, msg, internal := refusal(err)
-	if internal != nil {
-		return internal
-	}
-	if err != nil {
-		return c.renderSeats(w, r, s, status, "", msg)
-	}
 	key := "seats.external_off"
 	if f.Get("external") == "on" {
 		key = "seats.external_on"
 	}
-	return c.renderSeats(w, r, s, http.StatusOK, trf(lang(r), key, u.Email), "")
+	return outcome(err, http.StatusOK, trf(lang(r), key, u.Email), func(status int, notice, msg string, _ bool) error {
+		return c.renderSeats(w, r, s, status, notice, msg)
+	})
 }
