@@ -89,6 +89,17 @@ func TestBrowserAccountAdmin(t *testing.T) {
 		run(p.name, click("a", p.link), see(p.shows))
 		w.check(p.name)
 	}
+	// Account > Create contract, then the contract's page.
+	run("create contract", click("a", "Account"), chromedp.SetValue(byLabel("Contract number"), "K-1"),
+		chromedp.SetValue(byLabel("Contract manager"), "pat@acme.test"), chromedp.Click(checkbox("Docs")),
+		click("button", "Create contract"), see("Contract K-1 was created."), click("a", "K-1"), see("Users of this contract"))
+	w.check("contract")
+	var ks []adminapi.ContractView
+	e.apiGet("/account/contracts", &ks)
+	if len(ks) != 1 || ks[0].Number != "K-1" || ks[0].ContractManager != "pat@acme.test" {
+		t.Errorf("contracts through the API = %+v", ks)
+	}
+	run("users", click("a", "Users"), see("By product"))
 	run("by product", click("a", "By product"), chromedp.SetValue(byLabel("Product"), "build"), click("button", "Apply"),
 		see("1 users"), see("ann@acme.test"))
 	w.check("users-by-product")
@@ -100,5 +111,7 @@ func TestBrowserAccountAdmin(t *testing.T) {
 	}
 	run("project on a phone", click("a", "Tower"), see("Project members"))
 	w.check("project-phone")
+	run("contract on a phone", click("a", "Account"), click("a", "K-1"), see("Users of this contract"))
+	w.check("contract-phone")
 	t.Logf("screenshots in %s", shots)
 }

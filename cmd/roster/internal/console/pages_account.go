@@ -130,3 +130,58 @@ func (c *Console) setCoordinator(w http.ResponseWriter, r *http.Request, s sessi
 	k, err := c.Ops.SetSoftwareCoordinator(r.Context(), s.Caller, r.PathValue("contract"), adminapi.PersonRequest{Email: strings.TrimSpace(r.PostForm.Get("email"))})
 	return c.accountResult(w, r, s, err, trf(lang(r), "account.coordinator_saved", k.Number, k.SoftwareCoordinator))
 }
+
+// contractView is one contract in the classic view (seed 001): its people,
+// and its users for the contract manager and software coordinator, who
+// alone list and manage them (R-CLS-3); the users of the team view are not
+// among them (R-CLS-4).
+type contractView struct {
+	Contract  adminapi.ContractView
+	MayManage bool
+	Users     []adminapi.ContractUserView
+}
+
+func (c *Console) renderContract(w http.ResponseWriter, r *http.Request, s session, status int, notice, msg string) error {
+	ctx := r.Context()
+	k, err := c.Ops.GetContract(ctx, s.Caller, r.PathValue("contract"))
+	if err != nil {
+		return err
+	}
+	me := s.Caller.Admin.Email
+	v := contractView{Contract: k, MayManage: strings.EqualFold(k.ContractManager, me) || strings.EqualFold(k.SoftwareCoordinator, me)}
+	if v.MayManage {
+		if v.Users, err = c.Ops.ContractUsers(ctx, s.Caller, k.Number); err != nil {
+			return err
+		}
+	}
+	c.render(w, r, status, "contract", page{Title: "contract.title", Nav: "account", Signed: true, Me: s.Caller, Notice: notice, Message: msg, Data: v})
+	return nil
+}
+
+func (c *Console) contractPage(w http.ResponseWriter, r *http.Request, s session) error {
+	return c.renderContract(w, r, s, http.StatusOK, "", "")
+}
+
+func (c *Console) contractResult(w http.ResponseWriter, r *http.Request, s session, err error, ok int, notice string) error {
+	return outcome(err, ok, notice, func(status int, notice, msg string, _ bool) error {
+		return c.renderContract(w, r, s, status, notice, msg)
+	})
+}
+
+func (c *Console) addContractUser(w http.ResponseWriter, r *http.Request, s session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	err := c.Ops.AddContractUser(r.Context(), s.Caller, r.PathValue("contract"), email)
+	return c.contractResult(w, r, s, err, http.StatusCreated, trf(lang(r), "contract.user_added", email))
+}
+
+func (c *Console) removeContractUser(w http.ResponseWriter, r *http.Request, s session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	err := c.Ops.RemoveContractUser(r.Context(), s.Caller, r.PathValue("contract"), email)
+	return c.contractResult(w, r, s, err, http.StatusOK, trf(lang(r), "contract.user_removed", email))
+}

@@ -38,6 +38,9 @@ func (c *Console) mountAccountAdminPages(m *http.ServeMux) {
 	m.HandleFunc("POST /console/account/contracts", c.signedIn(adminapi.AllAdmins, c.createContract))
 	m.HandleFunc("POST /console/account/contracts/{contract}/manager", c.signedIn(adminapi.AllAdmins, c.setContractManager))
 	m.HandleFunc("POST /console/account/contracts/{contract}/coordinator", c.signedIn(adminapi.AllAdmins, c.setCoordinator))
+	m.HandleFunc("GET /console/account/contracts/{contract}", c.signedIn(adminapi.AllAdmins, c.contractPage))
+	m.HandleFunc("POST /console/account/contracts/{contract}/users", c.signedIn(adminapi.AllAdmins, c.addContractUser))
+	m.HandleFunc("POST /console/account/contracts/{contract}/users/remove", c.signedIn(adminapi.AllAdmins, c.removeContractUser))
 }
 
 // refusal splits an operation's error: a client mistake becomes its status

@@ -270,7 +270,7 @@ func TestCatalogueAndSeatsPages(t *testing.T) {
 	e.page(c, "POST", "/console/seats/external", url.Values{"email": {""}, "product": {"build"}}, http.StatusBadRequest, "Enter an email address.")
 }
 
-// R-ADM-6, R-HIE-2, R-OWN-3: the Account page offers only what this admin
+// R-ADM-6, R-HIE-2, R-OWN-3, R-CLS-2..4: the Account page offers only what this admin
 // may do on the account, the operations refuse the rest, and transferring
 // ownership needs a recent sign-in.
 func TestAccountPageOffersOnlyWhatTheAdminMay(t *testing.T) {
@@ -306,7 +306,26 @@ func TestAccountPageOffersOnlyWhatTheAdminMay(t *testing.T) {
 	e.page(owner, "POST", "/console/account/contracts", url.Values{"number": {"K-1"}, "contract_manager": {"pat@acme.test"}, "product": {"docs"}, "seats": {"5"}},
 		200, "Contract K-1 was created.")
 	e.page(owner, "POST", "/console/account/contracts", url.Values{"number": {"K-1"}, "contract_manager": {"pat@acme.test"}}, http.StatusConflict)
+	// Before sec coordinates K-1, its users are not theirs to see or change (R-CLS-3).
+	e.page(other, "GET", "/console/account/contracts/K-1", nil, 200, "Only the contract manager and the software coordinator")
+	e.page(other, "POST", "/console/account/contracts/K-1/users", url.Values{"email": {"cu@acme.test"}}, http.StatusForbidden)
 	e.page(owner, "POST", "/console/account/contracts/K-1/coordinator", url.Values{"email": {"sec@acme.test"}}, 200, "the software coordinator is now sec@acme.test")
+	// The coordinator manages the contract's users; they are not team users (R-CLS-4).
+	e.page(other, "POST", "/console/account/contracts/K-1/users", url.Values{"email": {"cu@acme.test"}}, http.StatusCreated, "cu@acme.test was added to the contract.")
+	e.page(owner, "GET", "/console/account/contracts/K-1", nil, 200, "cu@acme.test", "Remove user")
+	var kus []adminapi.ContractUserView
+	e.apiGet("/account/contracts/K-1/users", &kus)
+	if len(kus) != 1 || kus[0].Email != "cu@acme.test" {
+		t.Errorf("contract users through the API = %+v", kus)
+	}
+	for _, m := range e.members() {
+		if m.Email == "cu@acme.test" {
+			t.Error("a classic-view user was added to the team (R-CLS-4)")
+		}
+	}
+	e.page(other, "POST", "/console/account/contracts/K-1/users/remove", url.Values{"email": {"cu@acme.test"}}, 200, "cu@acme.test was removed from the contract.")
+	e.page(other, "POST", "/console/account/contracts/K-1/users/remove", url.Values{"email": {"cu@acme.test"}}, http.StatusNotFound)
+	e.page(owner, "GET", "/console/account/contracts/K-9", nil, 404)
 	// R-CLS-2: only the current contract manager hands the role on.
 	e.page(other, "POST", "/console/account/contracts/K-1/manager", url.Values{"email": {"sec@acme.test"}}, http.StatusForbidden)
 
