@@ -213,6 +213,10 @@ func TestProjectPages(t *testing.T) {
 	e.page(c, "POST", "/console/projects/"+pid+"/members", url.Values{"email": {"lea@acme.test"}, "product": {"build"}}, http.StatusBadRequest, "base")
 	e.page(c, "POST", "/console/projects/"+pid+"/members", url.Values{"email": {"lea@acme.test"}, "product": {"docs", "nonesuch"}}, http.StatusNotFound)
 	e.page(c, "POST", "/console/projects/"+pid+"/members", url.Values{"email": {"lea@acme.test"}, "product": {"docs", "cost"}}, http.StatusCreated)
+	// The members list by product (R-MEM-6): cost is lea's only.
+	if body := e.page(c, "GET", "/console/members?product=cost", nil, 200, "lea@acme.test"); strings.Contains(body, "kai@acme.test") {
+		t.Error("members by product cost lists kai")
+	}
 	var ms []adminapi.ProjectMemberView
 	e.apiGet("/projects/"+pid+"/members", &ms)
 	if len(ms) != 2 {

@@ -13,6 +13,8 @@ import (
 type membersView struct {
 	Members                   []adminapi.MemberView
 	Q, Status, Company, Level string
+	Product                   string
+	Products                  []adminapi.ProductView
 	Sort, Order               string
 	FirstURL, NextURL         string
 	Companies                 []string
@@ -58,6 +60,10 @@ func (c *Console) renderMembers(w http.ResponseWriter, r *http.Request, s sessio
 		return err
 	}
 	v.Companies = cs
+	v.Product = q.Get("product")
+	if v.Products, err = c.Ops.ListProducts(r.Context(), s.Caller); err != nil {
+		return err
+	}
 	mq, _, err := adminapi.MemberQueryOf(q)
 	if err == nil {
 		mq.Sort, mq.Limit = v.Sort, usersPerPage
@@ -65,7 +71,7 @@ func (c *Console) renderMembers(w http.ResponseWriter, r *http.Request, s sessio
 		if p, err = c.Ops.QueryMembers(r.Context(), s.Caller, mq); err == nil {
 			v.Members = p.Members
 			link := func(after string) string {
-				return listLink("/console/members", "q", v.Q, "status", v.Status, "company", v.Company, "level", v.Level,
+				return listLink("/console/members", "q", v.Q, "status", v.Status, "company", v.Company, "level", v.Level, "product", v.Product,
 					"sort", v.Sort, "order", v.Order, "after", after)
 			}
 			if p.Next != "" {
