@@ -6,6 +6,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -378,5 +379,37 @@ func TestAccountAdminPagesRefuseANonAdmin(t *testing.T) {
 	e.apiGet("/projects", &ps)
 	if len(ps) != 0 {
 		t.Errorf("a demoted admin's post created %+v", ps)
+	}
+}
+
+// Every account-administration page renders in each catalogue language
+// with its own title and no raw catalogue key.
+func TestAccountAdminPagesInEveryLanguage(t *testing.T) {
+	e := newEnv(t)
+	c := e.admin(e.prim)
+	pid := e.project(c, "Tower")
+	e.page(c, "POST", "/console/account/contracts", url.Values{"number": {"K-1"}, "contract_manager": {"pat@acme.test"}}, 200)
+	rawKey := regexp.MustCompile(`>\s*(members|invitations?|projects?|catalogue|seats|account|contract|arole|plevel|level)\.[a-z_.-]+\s*<`)
+	titles := map[string]map[string]string{
+		"/console/members":               {"en": "Members", "nl": "Leden", "de": "Mitglieder", "sv": "Medlemmar", "fi": "Jäsenet"},
+		"/console/invitations":           {"en": "Invitations", "nl": "Uitnodigingen", "de": "Einladungen", "sv": "Inbjudningar", "fi": "Kutsut"},
+		"/console/projects":              {"en": "Projects", "nl": "Projecten", "de": "Projekte", "sv": "Projekt", "fi": "Projektit"},
+		"/console/projects/" + pid:       {"en": "Project", "nl": "Project", "de": "Projekt", "sv": "Projekt", "fi": "Projekti"},
+		"/console/catalogue":             {"en": "Product catalogue", "nl": "Productcatalogus", "de": "Produktkatalog", "sv": "Produktkatalog", "fi": "Tuoteluettelo"},
+		"/console/seats":                 {"en": "Seats", "nl": "Licenties", "de": "Plätze", "sv": "Platser", "fi": "Käyttöpaikat"},
+		"/console/account":               {"en": "Account", "nl": "Account", "de": "Konto", "sv": "Konto", "fi": "Tili"},
+		"/console/account/contracts/K-1": {"en": "Contract", "nl": "Overeenkomst", "de": "Vertrag", "sv": "Avtal", "fi": "Sopimus"},
+		"/console/users?view=product":    {"en": "Users", "nl": "Gebruikers", "de": "Benutzer", "sv": "Användare", "fi": "Käyttäjät"},
+	}
+	for path, byLang := range titles {
+		for lang, title := range byLang {
+			res, body := e.do(c, "GET", path, nil, "Accept-Language", lang)
+			if res.StatusCode != 200 || !strings.Contains(body, `<h1 id="page-title">`+title+"</h1>") {
+				t.Errorf("%s in %s: %d, no <h1>%s</h1>", path, lang, res.StatusCode, title)
+			}
+			if m := rawKey.FindString(body); m != "" {
+				t.Errorf("%s in %s shows a raw key: %s", path, lang, m)
+			}
+		}
 	}
 }
