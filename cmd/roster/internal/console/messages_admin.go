@@ -8,6 +8,7 @@ func trf(l, key string, args ...any) string { return fmt.Sprintf(tr(l, key), arg
 func init() {
 	funcs["trf"] = trf
 	funcs["deref"] = func(p *int) int { return *p }
+	funcs["sortth"] = sortTH
 	for l, m := range adminMessages {
 		for k, v := range m {
 			catalogue[l][k] = v

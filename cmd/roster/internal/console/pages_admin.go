@@ -2,8 +2,11 @@ package console
 
 import (
 	"errors"
+	"html"
+	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
@@ -80,6 +83,51 @@ func rowErrors(err error) map[int]db.RowError {
 		}
 	}
 	return out
+}
+
+// listQuery is a list page's query: its filters (name, value pairs), sort
+// column and order, from which its links are made.
+type listQuery struct {
+	path        string
+	filters     []string
+	sort, order string
+}
+
+func (l listQuery) url(sort, order, after string) string {
+	return listLink(l.path, append(slices.Clone(l.filters), "sort", sort, "order", order, "after", after)...)
+}
+
+// sortHead is a column heading that sorts by its column: the link (the
+// other order when the list is sorted by it already) and its aria-sort.
+type sortHead struct {
+	URL, Aria string
+}
+
+// heads are the sorting headings of cols.
+func (l listQuery) heads(cols ...string) map[string]sortHead {
+	out := map[string]sortHead{}
+	for _, c := range cols {
+		h := sortHead{URL: l.url(c, "asc", "")}
+		if c == l.sort {
+			h.Aria = "ascending"
+			if l.order == "desc" {
+				h.Aria = "descending"
+			} else {
+				h.URL = l.url(c, "desc", "")
+			}
+		}
+		out[c] = h
+	}
+	return out
+}
+
+// sortTH renders a sorting column heading.
+func sortTH(h sortHead, label string) template.HTML {
+	aria := ""
+	if h.Aria != "" {
+		aria = ` aria-sort="` + h.Aria + `"`
+	}
+	return template.HTML(`<th scope="col"` + aria + `><a href="` + html.EscapeString(h.URL) + `">` + html.EscapeString(label) + `</a></th>`)
 }
 
 // listLink is path with the non-empty query values.

@@ -81,6 +81,11 @@ func TestUsersPageInSQLByUserAndByProduct(t *testing.T) {
 	if i, j := strings.Index(body, "u29@acme.test"), strings.Index(body, "u05@acme.test"); i < 0 || j < 0 || i > j {
 		t.Errorf("descending by email: u29 at %d, u05 at %d", i, j)
 	}
+	// The column headings sort: the current one with its aria-sort and a link to the other order.
+	if !strings.Contains(body, `<th scope="col" aria-sort="descending"><a href="/console/users?order=asc&sort=email">Email</a></th>`) ||
+		!strings.Contains(body, `<th scope="col"><a href="/console/users?order=asc&sort=name">Name</a></th>`) {
+		t.Errorf("sorting headings missing:\n%s", body)
+	}
 	// The next page by its cursor has the rest, and a way back to the first.
 	next := body[strings.Index(body, `href="/console/users?after=`)+6:]
 	next = next[:strings.Index(next, `"`)]

@@ -17,6 +17,7 @@ type membersView struct {
 	Products                  []adminapi.ProductView
 	Sort, Order               string
 	FirstURL, NextURL         string
+	Heads                     map[string]sortHead
 	Companies                 []string
 	Levels                    []string
 	Add                       addForm
@@ -70,15 +71,14 @@ func (c *Console) renderMembers(w http.ResponseWriter, r *http.Request, s sessio
 		var p adminapi.MembersPage
 		if p, err = c.Ops.QueryMembers(r.Context(), s.Caller, mq); err == nil {
 			v.Members = p.Members
-			link := func(after string) string {
-				return listLink("/console/members", "q", v.Q, "status", v.Status, "company", v.Company, "level", v.Level, "product", v.Product,
-					"sort", v.Sort, "order", v.Order, "after", after)
-			}
+			lq := listQuery{path: "/console/members", sort: v.Sort, order: v.Order, filters: []string{"q", v.Q, "status", v.Status,
+				"company", v.Company, "level", v.Level, "product", v.Product}}
+			v.Heads = lq.heads("email", "name", "company", "role", "level", "status", "type")
 			if p.Next != "" {
-				v.NextURL = link(p.Next)
+				v.NextURL = lq.url(v.Sort, v.Order, p.Next)
 			}
 			if q.Get("after") != "" {
-				v.FirstURL = link("")
+				v.FirstURL = lq.url(v.Sort, v.Order, "")
 			}
 		}
 	}

@@ -18,6 +18,7 @@ type usersView struct {
 	ByProduct               bool
 	Products                []adminapi.ProductView
 	FirstURL, NextURL       string
+	Heads                   map[string]sortHead
 }
 
 func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, s session) error {
@@ -56,15 +57,14 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, s session) e
 	if v.ByProduct {
 		view = "product"
 	}
-	link := func(after string) string {
-		return listLink("/console/users", "view", view, "q", v.Q, "status", v.Status, "type", v.Type, "source", v.Source,
-			"admin", v.Admin, "product", v.Product, "sort", v.Sort, "order", v.Order, "after", after)
-	}
+	lq := listQuery{path: "/console/users", sort: v.Sort, order: v.Order, filters: []string{"view", view, "q", v.Q, "status", v.Status,
+		"type", v.Type, "source", v.Source, "admin", v.Admin, "product", v.Product}}
+	v.Heads = lq.heads("email", "name", "status", "type", "source", "admin_role")
 	if page.Next != "" {
-		v.NextURL = link(page.Next)
+		v.NextURL = lq.url(v.Sort, v.Order, page.Next)
 	}
 	if q.Get("after") != "" {
-		v.FirstURL = link("")
+		v.FirstURL = lq.url(v.Sort, v.Order, "")
 	}
 	return c.renderUsers(w, r, s, v, nil)
 }
