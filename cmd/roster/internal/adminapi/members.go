@@ -192,6 +192,9 @@ func (a *api) mountMembers() {
 		}
 		return writeView(w, http.StatusOK)(x.EditMembers(r.Context(), c, req))
 	})
+	a.route("GET", "/teams/{team}/members/{user}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		return writeView(w, http.StatusOK)(x.GetMember(r.Context(), c, r.PathValue("user")))
+	})
 	a.route("DELETE", "/teams/{team}/members/{user}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		if err := x.RemoveMember(r.Context(), c, r.PathValue("user")); err != nil {
 			return err

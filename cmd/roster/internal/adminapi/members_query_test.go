@@ -69,3 +69,36 @@ func TestMembersAndUsersByProductAndAdmin(t *testing.T) {
 		}
 	}
 }
+
+// A member's profile over JSON: their fields and projects; an unknown id
+// is 404.
+func TestMemberProfileRoute(t *testing.T) {
+	e := newAPIEnv(t, nil, nil)
+	e.createTeam(e.store)
+	tok := e.token(e.store, db.TokenAdmin, e.owner.ID)
+	ctx := context.Background()
+	pr, err := e.store.CreateProject(ctx, e.team.ID, "Tower", operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := e.store.AddProjectMember(ctx, e.team.ID, pr.ID, db.NewProjectMember{Email: "ann@acme.example", Products: []string{"docs", "cost"}}, operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/teams/"+e.team.ID+"/members/"+m.User.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var p adminapi.MemberProfile
+	json.NewDecoder(res.Body).Decode(&p)
+	if res.StatusCode != 200 || p.Email != "ann@acme.example" || len(p.Projects) != 1 || p.Projects[0].ProjectID != pr.ID ||
+		strings.Join(p.Projects[0].Products, ",") != "cost,docs" {
+		t.Errorf("GET member = %d %+v", res.StatusCode, p)
+	}
+	if r := e.do(tok, "GET", "/teams/"+e.team.ID+"/members/nonesuch", ""); r.Status != 404 {
+		t.Errorf("unknown member: %+v", r)
+	}
+}

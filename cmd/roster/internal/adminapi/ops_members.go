@@ -25,6 +25,26 @@ func (x *API) QueryMembers(ctx context.Context, c Caller, q db.MemberQuery) (Mem
 	return MembersPage{Members: MemberViews(p.Members), Next: p.Next}, nil
 }
 
+// MemberProfile is one member with their projects and product access in
+// each (seed 002's member profile).
+type MemberProfile struct {
+	MemberView
+	Projects []ProjectMemberView `json:"projects"`
+}
+
+// GetMember is one member's profile.
+func (x *API) GetMember(ctx context.Context, c Caller, userID string) (MemberProfile, error) {
+	m, err := x.a.Store.GetMember(ctx, c.Team.ID, userID)
+	if err != nil {
+		return MemberProfile{}, err
+	}
+	ps, err := x.a.Store.UserProjects(ctx, c.Team.ID, userID)
+	if err != nil {
+		return MemberProfile{}, err
+	}
+	return MemberProfile{MemberView: MemberViewOf(m), Projects: ProjectMemberViews(ps)}, nil
+}
+
 // AddMembers adds the request's members as pending team users, all or
 // nothing (R-MEM-1); a refused request is a *db.RowErrors naming each row.
 func (x *API) AddMembers(ctx context.Context, c Caller, req AddMembersRequest) ([]MemberView, error) {

@@ -60,6 +60,10 @@ func TestBrowserAccountAdmin(t *testing.T) {
 		t.Errorf("an unselected member was edited: %+v", got["cai@partner.test"])
 	}
 
+	// A member's profile from the list.
+	run("member", click("a", "ann@acme.test"), see("Company, role and access level"))
+	w.check("member")
+
 	// Projects > Create project > Add a member with Docs and Build.
 	run("create project", click("a", "Projects"), chromedp.SetValue(byLabel("Project name"), "Tower"),
 		click("button", "Create project"), see("The project was created."), see("the base product"))
@@ -113,5 +117,7 @@ func TestBrowserAccountAdmin(t *testing.T) {
 	w.check("project-phone")
 	run("contract on a phone", click("a", "Account"), click("a", "K-1"), see("Users of this contract"))
 	w.check("contract-phone")
+	run("member on a phone", click("a", "Members"), click("a", "ann@acme.test"), see("Projects and product access"), see("Tower"))
+	w.check("member-phone")
 	t.Logf("screenshots in %s", shots)
 }

@@ -22,6 +22,8 @@ func (c *Console) mountAccountAdminPages(m *http.ServeMux) {
 	m.HandleFunc("POST /console/members/add", c.signedIn(adminapi.AllAdmins, c.addMembers))
 	m.HandleFunc("POST /console/members/edit", c.signedIn(adminapi.AllAdmins, c.editMembers))
 	m.HandleFunc("POST /console/members/{user}/remove", c.signedIn(adminapi.AllAdmins, c.removeMember))
+	m.HandleFunc("GET /console/members/{user}", c.signedIn(adminapi.AllAdmins, c.memberPage))
+	m.HandleFunc("POST /console/members/{user}", c.signedIn(adminapi.AllAdmins, c.saveMember))
 	m.HandleFunc("GET /console/invitations", c.signedIn(adminapi.AllAdmins, c.invitationsPage))
 	m.HandleFunc("POST /console/invitations/{user}/resend", c.signedIn(adminapi.AllAdmins, c.resendInvitation))
 	m.HandleFunc("GET /console/projects", c.signedIn(adminapi.AllAdmins, c.projectsPage))

@@ -156,6 +156,23 @@ func TestMembersBulkEditShowsWhatItOverwrote(t *testing.T) {
 			t.Errorf("%s through the API = %+v", m.Email, m)
 		}
 	}
+	// One member's profile: the same edit for one, saying what it overwrote.
+	var ann adminapi.MemberView
+	for _, m := range e.members() {
+		if m.Email == "ann@acme.test" {
+			ann = m
+		}
+	}
+	e.page(c, "GET", "/console/members/"+ann.ID, nil, 200, "Company, role and access level", "Not on any project yet.")
+	e.page(c, "POST", "/console/members/"+ann.ID, url.Values{"company": {"Solo"}, "role": {"Lead"}, "level": {"account-admin"}}, 200,
+		"The member was saved.", "Company New Co → Solo")
+	var prof adminapi.MemberProfile
+	e.apiGet("/members/"+ann.ID, &prof)
+	if prof.Company != "Solo" || prof.Role != "Lead" || prof.Level != "account-admin" || prof.Projects == nil {
+		t.Errorf("ann's profile through the API = %+v", prof)
+	}
+	e.page(c, "POST", "/console/members/"+ann.ID, url.Values{"level": {"boss"}}, http.StatusBadRequest, "level \"boss\" is not")
+	e.page(c, "GET", "/console/members/nonesuch", nil, 404)
 	e.page(c, "POST", "/console/members/edit", url.Values{"email": {"ann@acme.test"}}, http.StatusBadRequest, "Fill in a company, role or access level")
 	e.page(c, "POST", "/console/members/edit", url.Values{"email": {"ann@acme.test", "nobody@acme.test"}, "role": {"X"}}, http.StatusNotFound,
 		"not members; nothing was changed")
@@ -404,6 +421,7 @@ func TestAccountAdminPagesInEveryLanguage(t *testing.T) {
 		"/console/seats":                 {"en": "Seats", "nl": "Licenties", "de": "Plätze", "sv": "Platser", "fi": "Käyttöpaikat"},
 		"/console/account":               {"en": "Account", "nl": "Account", "de": "Konto", "sv": "Konto", "fi": "Tili"},
 		"/console/account/contracts/K-1": {"en": "Contract", "nl": "Overeenkomst", "de": "Vertrag", "sv": "Avtal", "fi": "Sopimus"},
+		"/console/members/" + e.prim.ID:  {"en": "Member", "nl": "Lid", "de": "Mitglied", "sv": "Medlem", "fi": "Jäsen"},
 		"/console/users?view=product":    {"en": "Users", "nl": "Gebruikers", "de": "Benutzer", "sv": "Användare", "fi": "Käyttäjät"},
 	}
 	for path, byLang := range titles {

@@ -213,3 +213,60 @@ func (c *Console) resendInvitation(w http.ResponseWriter, r *http.Request, s ses
 		return c.renderInvitations(w, r, s, status, notice, msg)
 	})
 }
+
+// ---- A member's profile (seed 002) ----
+
+// memberView is one member: company, role and access level to edit, and
+// their projects with the product access in each.
+type memberView struct {
+	Member    adminapi.MemberProfile
+	Levels    []string
+	Companies []string
+	Projects  map[string]string // project id → name
+	Overwrote []db.Overwrite
+	Saved     bool
+}
+
+func (c *Console) renderMember(w http.ResponseWriter, r *http.Request, s session, status int, v memberView, notice, msg string) error {
+	ctx := r.Context()
+	var err error
+	if v.Member, err = c.Ops.GetMember(ctx, s.Caller, r.PathValue("user")); err != nil {
+		return err
+	}
+	if v.Companies, err = c.Ops.ListCompanies(ctx, s.Caller); err != nil {
+		return err
+	}
+	ps, err := c.Ops.ListProjects(ctx, s.Caller)
+	if err != nil {
+		return err
+	}
+	v.Projects = map[string]string{}
+	for _, p := range ps {
+		v.Projects[p.ID] = p.Name
+	}
+	v.Levels = []string{string(db.LevelMember), string(db.LevelAccountAdmin), string(db.LevelExecutive), string(db.LevelStandardsAdmin)}
+	c.render(w, r, status, "member", page{Title: "member.title", Nav: "members", Signed: true, Me: s.Caller, Notice: notice, Message: msg, Data: v})
+	return nil
+}
+
+func (c *Console) memberPage(w http.ResponseWriter, r *http.Request, s session) error {
+	return c.renderMember(w, r, s, http.StatusOK, memberView{}, "", "")
+}
+
+// saveMember sets one member's company, role and access level: the bulk
+// edit of R-MEM-2 for one, so it reports what it overwrote the same way.
+func (c *Console) saveMember(w http.ResponseWriter, r *http.Request, s session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	m, err := c.Ops.GetMember(r.Context(), s.Caller, r.PathValue("user"))
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	company, role, level := strings.TrimSpace(f.Get("company")), strings.TrimSpace(f.Get("role")), f.Get("level")
+	res, err := c.Ops.EditMembers(r.Context(), s.Caller, adminapi.EditMembersRequest{Emails: []string{m.Email}, Company: &company, Role: &role, Level: &level})
+	return outcome(err, http.StatusOK, tr(lang(r), "member.saved"), func(status int, notice, msg string, _ bool) error {
+		return c.renderMember(w, r, s, status, memberView{Overwrote: res.Overwrote, Saved: err == nil}, notice, msg)
+	})
+}
