@@ -211,6 +211,7 @@ func (s *Store) EditMembers(ctx context.Context, teamID string, userIDs []string
 	var out []db.TeamMember
 	var over []db.Overwrite
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		out, over = nil, nil // a transaction may run twice (groupCommit)
 		now := s.nowUTC()
 		for _, id := range userIDs {
 			m, err := s.getMember(tx, teamID, id)
