@@ -91,3 +91,10 @@ func (c *Statements) Start() { c.mu.Lock(); c.on, c.Statements, c.RowsRead = tru
 
 // Stop stops counting.
 func (c *Statements) Stop() { c.mu.Lock(); c.on = false; c.mu.Unlock() }
+
+// EventTypesStored lists the distinct event types in the store's outbox.
+func (s *Store) EventTypesStored(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.conn(ctx).Model(&eventRow{}).Distinct("type").Order("type").Pluck("type", &out).Error
+	return out, err
+}
