@@ -27,7 +27,6 @@ type eventRow struct {
 
 func (eventRow) TableName() string { return "events" }
 
-
 // eventOf is the outbox row of an audit row that has its id; resource is
 // the affected resource as the admin API shows it (nil: a kind without a
 // view, see resourceViews).

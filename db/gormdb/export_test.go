@@ -98,3 +98,6 @@ func (s *Store) EventTypesStored(ctx context.Context) ([]string, error) {
 	err := s.conn(ctx).Model(&eventRow{}).Distinct("type").Order("type").Pluck("type", &out).Error
 	return out, err
 }
+
+// RawDB is the store's gorm handle, for tests that inspect rows.
+func RawDB(s *Store) *gorm.DB { return s.db }
