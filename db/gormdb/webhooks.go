@@ -329,7 +329,7 @@ func (s *Store) ReplayEvent(ctx context.Context, teamID, endpointID string, even
 
 // ClaimDeliveries implements db.WebhookDispatchStore: candidates are read
 // without locks, then each is taken by one conditional UPDATE (status still
-// pending, lease absent or expired) that only one dispatcher can win; this
+// pending and due, lease absent or expired) that only one dispatcher can win; this
 // works the same on SQLite, PostgreSQL and MariaDB.
 func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]db.DeliveryJob, error) {
 	if limit <= 0 {
@@ -354,7 +354,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time
 			break
 		}
 		res := g.Model(&webhookDeliveryRow{}).
-			Where("id = ? AND status = ? AND (lease_until IS NULL OR lease_until < ?)", id, db.DeliveryPending, now).
+			// The candidate read is not locked: between it and this UPDATE
+			// another dispatcher may have made the attempt and rescheduled
+			// it, so the row must still be due as well as unleased.
+			Where("id = ? AND status = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)", id, db.DeliveryPending, now, now).
 			Updates(map[string]any{"lease_owner": owner, "lease_until": until})
 		if res.Error != nil {
 			return jobs, fmt.Errorf("claim deliveries: %w", translate(res.Error))
