@@ -2,15 +2,9 @@ package webhook_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,86 +15,8 @@ import (
 	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
 	"github.com/roster-dev/roster/webhook"
+	"github.com/roster-dev/roster/webhook/webhooktest"
 )
-
-// verify is an independent Standard Webhooks check (not webhook.Sign): the
-// secret's base64 after "whsec_" is the HMAC-SHA256 key over
-// "<webhook-id>.<webhook-timestamp>.<body>"; any "v1,<sig>" in the
-// space-separated header may match; the timestamp must be within 5 minutes.
-func verify(secret string, h http.Header, body []byte, now time.Time) bool {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	if err != nil || !strings.HasPrefix(secret, "whsec_") {
-		return false
-	}
-	ts, err := strconv.ParseInt(h.Get("webhook-timestamp"), 10, 64)
-	if err != nil || now.Sub(time.Unix(ts, 0)).Abs() > 5*time.Minute {
-		return false
-	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(h.Get("webhook-id") + "." + h.Get("webhook-timestamp") + "."))
-	mac.Write(body)
-	want := mac.Sum(nil)
-	for _, s := range strings.Fields(h.Get("webhook-signature")) {
-		v, sig, ok := strings.Cut(s, ",")
-		got, err := base64.StdEncoding.DecodeString(sig)
-		if ok && v == "v1" && err == nil && hmac.Equal(got, want) {
-			return true
-		}
-	}
-	return false
-}
-
-// clock is the injected time both dispatchers share.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-// receiver is an httptest endpoint on 127.0.0.1 that checks every
-// signature and answers 500 to the first fails requests of each webhook-id.
-type receiver struct {
-	t      *testing.T
-	secret string
-	clock  *clock
-	fails  int
-	srv    *httptest.Server
-	mu     sync.Mutex
-	hits   map[string]int // webhook-id -> requests
-	types  map[string]string
-	bad    int
-	always int // answer 500 to everything when > 0
-}
-
-func newReceiver(t *testing.T, c *clock, fails int) *receiver {
-	r := &receiver{t: t, clock: c, fails: fails, hits: map[string]int{}, types: map[string]string{}}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, q *http.Request) {
-		body, _ := io.ReadAll(q.Body)
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if !verify(r.secret, q.Header, body, r.clock.Now()) {
-			r.bad++
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		var b struct {
-			Type string `json:"type"`
-		}
-		_ = json.Unmarshal(body, &b)
-		id := q.Header.Get("webhook-id")
-		r.hits[id]++
-		r.types[id] = b.Type
-		if r.always > 0 || r.hits[id] <= r.fails {
-			http.Error(w, strings.Repeat("boom ", 200), http.StatusInternalServerError)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(r.srv.Close)
-	return r
-}
 
 // twoStores opens two handles on one fresh database: two replicas.
 func twoStores(t *testing.T, d gormdb.Dialect) (*gormdb.Store, *gormdb.Store) {
@@ -127,11 +43,11 @@ func TestDispatchTwoReplicas(t *testing.T) {
 		t.Run(gormdbtest.Name(d), func(t *testing.T) {
 			ctx := context.Background()
 			a, b := twoStores(t, d)
-			c := &clock{t: time.Now().UTC().Add(time.Hour)}
-			rcv := newReceiver(t, c, 2)
+			c := webhooktest.NewClock(time.Now().UTC().Add(time.Hour))
+			rcv := webhooktest.NewReceiver(t, c, 2)
 			team, _ := dbtest.NewTeam(t, a, "")
-			ep, secret := dbtest.NewWebhook(t, a, team.ID, rcv.srv.URL+"/hook")
-			rcv.secret = secret
+			ep, secret := dbtest.NewWebhook(t, a, team.ID, rcv.URL+"/hook")
+			rcv.Secret = secret
 			for i := 0; i < 8; i++ {
 				dbtest.NewUser(t, b, team.ID, "disp", "acme.test", db.SourceAdmin)
 			}
@@ -167,12 +83,13 @@ func TestDispatchTwoReplicas(t *testing.T) {
 				c.Add(5 * time.Second)
 			}
 			// 9 messages: webhook.created and 8 user.created.
-			if len(rcv.hits) != 9 || rcv.bad != 0 {
-				t.Fatalf("receiver got %d messages, %d with a bad signature; want 9, 0", len(rcv.hits), rcv.bad)
+			hits, msgs := rcv.Hits(), rcv.Messages()
+			if len(hits) != 9 || rcv.Bad() != 0 {
+				t.Fatalf("receiver got %d messages, %d with a bad signature; want 9, 0", len(hits), rcv.Bad())
 			}
-			for id, n := range rcv.hits {
+			for id, n := range hits {
 				if n != 3 {
-					t.Errorf("%s (%s) requested %d times, want 3 (500, 500, 204)", id, rcv.types[id], n)
+					t.Errorf("%s (%s) requested %d times, want 3 (500, 500, 204)", id, msgs[id].Type, n)
 				}
 			}
 			if results[webhook.ResultRetry] != 18 || results[webhook.ResultDelivered] != 9 || results[webhook.ResultFailed] != 0 {
@@ -213,15 +130,15 @@ func TestDispatchTwoReplicas(t *testing.T) {
 func TestDisableAfterSchedule(t *testing.T) {
 	ctx := context.Background()
 	s := gormdbtest.New(t, gormdb.Config{})
-	c := &clock{t: time.Now().UTC().Add(time.Hour)}
-	bad := newReceiver(t, c, 0)
-	bad.always = 1
-	good := newReceiver(t, c, 0)
+	c := webhooktest.NewClock(time.Now().UTC().Add(time.Hour))
+	bad := webhooktest.NewReceiver(t, c, 0)
+	bad.Always = true
+	good := webhooktest.NewReceiver(t, c, 0)
 	team, _ := dbtest.NewTeam(t, s, "")
 	var err error
-	badEP, sec := dbtest.NewWebhook(t, s, team.ID, bad.srv.URL, "user.*")
-	bad.secret = sec
-	_, good.secret = dbtest.NewWebhook(t, s, team.ID, good.srv.URL, "webhook.*")
+	badEP, sec := dbtest.NewWebhook(t, s, team.ID, bad.URL, "user.*")
+	bad.Secret = sec
+	_, good.Secret = dbtest.NewWebhook(t, s, team.ID, good.URL, "webhook.*")
 	dbtest.NewUser(t, s, team.ID, "doomed", "acme.test", db.SourceAdmin)
 	d := &webhook.Dispatcher{Store: s, Key: dbtest.WebhookKey, Client: webhook.NewClient(true, 5*time.Second), Now: c.Now, Owner: "r1"}
 	start := c.Now()
@@ -241,11 +158,8 @@ func TestDisableAfterSchedule(t *testing.T) {
 	if _, err = d.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := bad.hits["msg_"]; n != 0 {
-		t.Fatal("unexpected id")
-	}
 	var hits int
-	for _, n := range bad.hits {
+	for _, n := range bad.Hits() {
 		hits += n
 	}
 	if hits != len(webhook.DefaultSchedule)+1 {
@@ -258,11 +172,11 @@ func TestDisableAfterSchedule(t *testing.T) {
 		}
 	}
 	var disabled bool
-	for _, ty := range good.types {
-		disabled = disabled || ty == "webhook.disabled"
+	for _, m := range good.Messages() {
+		disabled = disabled || m.Type == "webhook.disabled"
 	}
 	if !disabled {
-		t.Errorf("the other endpoint got %v, want webhook.disabled", good.types)
+		t.Errorf("the other endpoint got %v, want webhook.disabled", good.Messages())
 	}
 }
 
@@ -282,23 +196,23 @@ func TestSSRF(t *testing.T) {
 	}
 	ctx := context.Background()
 	s := gormdbtest.New(t, gormdb.Config{})
-	c := &clock{t: time.Now().UTC().Add(time.Minute)}
-	rcv := newReceiver(t, c, 0)
+	c := webhooktest.NewClock(time.Now().UTC().Add(time.Minute))
+	rcv := webhooktest.NewReceiver(t, c, 0)
 	team, _ := dbtest.NewTeam(t, s, "")
-	ep, sec := dbtest.NewWebhook(t, s, team.ID, rcv.srv.URL)
-	rcv.secret = sec
+	ep, sec := dbtest.NewWebhook(t, s, team.ID, rcv.URL)
+	rcv.Secret = sec
 	d := &webhook.Dispatcher{Store: s, Key: dbtest.WebhookKey, Client: webhook.NewClient(false, 2*time.Second), Now: c.Now, Owner: "r1"}
 	if _, err := d.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(rcv.hits) != 0 {
+	if len(rcv.Hits()) != 0 {
 		t.Fatalf("a loopback endpoint was reached without the switch")
 	}
 	ws, _ := s.ListDeliveries(ctx, team.ID, db.DeliveryQuery{EndpointID: ep.ID})
 	if len(ws) != 1 || ws[0].LastError != "address_not_allowed" || ws[0].Status != db.DeliveryPending {
 		t.Fatalf("deliveries = %+v", ws)
 	}
-	redirect := httptest.NewServer(http.RedirectHandler(rcv.srv.URL, http.StatusFound))
+	redirect := httptest.NewServer(http.RedirectHandler(rcv.URL, http.StatusFound))
 	defer redirect.Close()
 	req, _ := http.NewRequest(http.MethodPost, redirect.URL, nil)
 	resp, err := webhook.NewClient(true, 2*time.Second).Do(req)
