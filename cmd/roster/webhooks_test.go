@@ -31,13 +31,13 @@ var notDelivered = map[string]string{
 	"contract.created": "account-scoped", "contract.manager.changed": "account-scoped", "contract.manager.set.refused": "account-scoped",
 	"contract.user.add.refused": "account-scoped", "contract.user.added": "account-scoped", "contract.user.removed": "account-scoped",
 	"contract.user.remove.refused": "account-scoped", "notice.invoice": "account-scoped", "notice.release": "account-scoped",
-	"notice.renewal": "account-scoped",
-	"team.created":   "precedes any endpoint of the team",
-	"setting.changed": "only Store.Audit callers outside the store (the conformance suite)",
+	"notice.renewal":           "account-scoped",
+	"team.created":             "precedes any endpoint of the team",
+	"setting.changed":          "only Store.Audit callers outside the store (the conformance suite)",
 	"console.break_glass_used": "needs enforced SSO with a verified domain (console suite)", "console.locked_out": "console suite",
 	"console.password.changed": "console suite", "console.reset_link.created": "console suite", "console.settings_changed": "console suite",
 	"console.signed_in": "console suite", "invitation.accepted": "needs the accept link (TestInvitations)",
-	"directory.conflict": "needs a directory change refused by R-ADM-1 (directory suites)",
+	"directory.conflict":  "needs a directory change refused by R-ADM-1 (directory suites)",
 	"sso.domain.verified": "needs DNS", "sso.metadata.refreshed": "needs a metadata URL refresh",
 	"webhook.disabled": "TestDisableAfterSchedule (the whole 27 h schedule)", "webhook.enabled": "follows webhook.disabled",
 }
@@ -280,4 +280,35 @@ func TestWebhooksEndToEnd(t *testing.T) {
 		}
 	}
 	t.Logf("%d messages, %d event types delivered; results %v", len(msgs), len(got), results)
+}
+
+// TestEventTypesDocumented: the README's table of event types is exactly
+// db.EventTypes (which TestConformance and TestWebhooksEndToEnd hold the
+// emitted types to).
+func TestEventTypesDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "| area | types |\n|---|---|\n")
+	if !ok {
+		t.Fatal("README has no event type table")
+	}
+	table, _, _ = strings.Cut(table, "\n\n")
+	var documented []string
+	for _, row := range strings.Split(table, "\n") {
+		cells := strings.Split(row, "|")
+		if len(cells) < 3 {
+			t.Fatalf("malformed row %q", row)
+		}
+		for _, f := range strings.Split(cells[2], ",") {
+			documented = append(documented, strings.Trim(strings.TrimSpace(f), "`"))
+		}
+	}
+	want := slices.Clone(db.EventTypes)
+	slices.Sort(want)
+	slices.Sort(documented)
+	if !slices.Equal(documented, want) {
+		t.Errorf("README event types:\n%q\ndb.EventTypes:\n%q", documented, want)
+	}
 }
