@@ -181,9 +181,42 @@ func WebhookSecretBytes(secret string) ([]byte, error) {
 // ErrNoWebhookKey: webhooks need the server's key (webhooks.secret_key).
 var ErrNoWebhookKey = Errorf(ErrInvalid, "webhook_key_missing", "webhooks need the server's webhooks.secret_key (64 hex digits) to encrypt signing secrets")
 
-func webhookAEAD(key []byte) (cipher.AEAD, error) {
+// ErrKeySize: an AES-256 key must be 32 bytes.
+var ErrKeySize = errors.New("the key must be 32 bytes (64 hex digits)")
+
+// Seal encrypts plaintext with AES-256-GCM under key with additional data
+// ad: a random nonce followed by the ciphertext. The one sealing routine of
+// stored secrets (webhook signing secrets here, directory bind passwords in
+// package directory).
+func Seal(key, plaintext, ad []byte) ([]byte, error) {
+	a, err := aead(key)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, a.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return a.Seal(nonce, nonce, plaintext, ad), nil
+}
+
+// Unseal reverses Seal; ok is false when sealed is too short or does not
+// open with key and ad.
+func Unseal(key, sealed, ad []byte) (plaintext []byte, ok bool, err error) {
+	a, err := aead(key)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(sealed) < a.NonceSize() {
+		return nil, false, nil
+	}
+	p, err := a.Open(nil, sealed[:a.NonceSize()], sealed[a.NonceSize():], ad)
+	return p, err == nil, nil
+}
+
+func aead(key []byte) (cipher.AEAD, error) {
 	if len(key) != 32 {
-		return nil, ErrNoWebhookKey
+		return nil, ErrKeySize
 	}
 	b, err := aes.NewCipher(key)
 	if err != nil {
@@ -192,31 +225,32 @@ func webhookAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
-// SealSecret encrypts plaintext with AES-256-GCM: "v1:" + base64(nonce|ciphertext).
+// SealSecret encrypts a webhook secret: "v1:" + base64(Seal(key, plaintext)).
 func SealSecret(key []byte, plaintext string) (string, error) {
-	a, err := webhookAEAD(key)
+	b, err := Seal(key, []byte(plaintext), nil)
+	if errors.Is(err, ErrKeySize) {
+		return "", ErrNoWebhookKey
+	}
 	if err != nil {
 		return "", err
 	}
-	nonce := make([]byte, a.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	return "v1:" + base64.StdEncoding.EncodeToString(a.Seal(nonce, nonce, []byte(plaintext), nil)), nil
+	return "v1:" + base64.StdEncoding.EncodeToString(b), nil
 }
 
 // OpenSecret reverses SealSecret.
 func OpenSecret(key []byte, sealed string) (string, error) {
-	a, err := webhookAEAD(key)
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(sealed, "v1:"))
+	if err != nil || !strings.HasPrefix(sealed, "v1:") {
+		return "", errors.New("sealed webhook secret is malformed")
+	}
+	p, ok, err := Unseal(key, raw, nil)
+	if errors.Is(err, ErrKeySize) {
+		return "", ErrNoWebhookKey
+	}
 	if err != nil {
 		return "", err
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(sealed, "v1:"))
-	if err != nil || !strings.HasPrefix(sealed, "v1:") || len(raw) < a.NonceSize() {
-		return "", errors.New("sealed webhook secret is malformed")
-	}
-	p, err := a.Open(nil, raw[:a.NonceSize()], raw[a.NonceSize():], nil)
-	if err != nil {
+	if !ok {
 		return "", errors.New("webhook secret does not open with this key")
 	}
 	return string(p), nil

@@ -218,9 +218,13 @@ func (s *Store) ListEvents(ctx context.Context, teamID string, after int64, limi
 		return nil, fmt.Errorf("list events: %w", translate(err))
 	}
 	out := make([]db.Event, len(rows))
-	for i, r := range rows {
-		out[i] = db.Event{ID: r.ID, TeamID: r.TeamID, At: r.At.UTC(), Type: r.Type, AuditID: r.AuditID,
-			TargetKind: r.TargetKind, TargetID: r.TargetID, Payload: r.Payload}
+	for i := range rows {
+		out[i] = rows[i].toDomain()
 	}
 	return out, nil
+}
+
+func (r *eventRow) toDomain() db.Event {
+	return db.Event{ID: r.ID, TeamID: r.TeamID, At: r.At.UTC(), Type: r.Type, AuditID: r.AuditID,
+		TargetKind: r.TargetKind, TargetID: r.TargetID, Payload: r.Payload}
 }

@@ -2,7 +2,6 @@ package gormdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -388,9 +387,7 @@ func (s *Store) jobOf(g *gorm.DB, id string) (db.DeliveryJob, error) {
 	if err := g.Take(&ev, "id = ?", d.EventID).Error; err != nil {
 		return db.DeliveryJob{}, err
 	}
-	return db.DeliveryJob{Delivery: d.toDomain(), URL: ep.URL, SealedSecret: ep.SealedSecret,
-		Event: db.Event{ID: ev.ID, TeamID: ev.TeamID, At: ev.At.UTC(), Type: ev.Type, AuditID: ev.AuditID,
-			TargetKind: ev.TargetKind, TargetID: ev.TargetID, Payload: ev.Payload}}, nil
+	return db.DeliveryJob{Delivery: d.toDomain(), URL: ep.URL, SealedSecret: ep.SealedSecret, Event: ev.toDomain()}, nil
 }
 
 // FinishAttempt implements db.WebhookDispatchStore.
@@ -464,5 +461,4 @@ func (s *Store) disableIfFailing(tx *gorm.DB, d db.WebhookDelivery, at time.Time
 var (
 	_ db.WebhookStore         = (*Store)(nil)
 	_ db.WebhookDispatchStore = (*Store)(nil)
-	_                         = errors.New
 )
