@@ -198,6 +198,29 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	if r := call(t, "POST", api+"/webhooks/"+hook.ID+"/replay", tok, `{"event_id":`+strconv.FormatInt(firstUserEvent, 10)+`}`); r.status != 201 {
 		t.Fatalf("replay: %d %v", r.status, r.body)
 	}
+	for _, c := range []struct {
+		method, path, body string
+		status             int
+		code               string
+	}{
+		{"GET", "/webhooks/deliveries?limit=0", "", 400, "limit_invalid"},
+		{"GET", "/webhooks/deliveries?event=x", "", 400, "event_invalid"},
+		{"DELETE", "/webhooks/nope", "", 404, "webhook_not_found"},
+		{"POST", "/webhooks/nope/enable", "", 404, "webhook_not_found"},
+		{"POST", "/webhooks/" + hook.ID + "/replay", `{"event_id":0}`, 400, "event_id_invalid"},
+		{"POST", "/webhooks/" + hook.ID + "/replay", `{"event_id":999999}`, 404, "event_not_found"},
+		{"POST", "/webhooks/deliveries/nope/replay", "", 404, "delivery_not_found"},
+		{"POST", "/webhooks", `{"url":"https://x.example/","events":["user.exploded"]}`, 400, "events_invalid"},
+	} {
+		if r := call(t, c.method, api+c.path, tok, c.body); r.status != c.status || r.code() != c.code {
+			t.Errorf("%s %s = %d %q, want %d %q", c.method, c.path, r.status, r.code(), c.status, c.code)
+		}
+	}
+	if r := call(t, "GET", api+"/webhooks/deliveries?webhook="+hook.ID+"&limit=5", tok, ""); r.status != 200 {
+		t.Errorf("GET /webhooks/deliveries: %d", r.status)
+	} else if ds, _ := r.body["deliveries"].([]any); len(ds) != 5 {
+		t.Errorf("GET /webhooks/deliveries?limit=5 gave %d", len(ds))
+	}
 	s.stop()
 
 	// Dispatch on the injected clock until nothing is due.
@@ -310,5 +333,21 @@ func TestEventTypesDocumented(t *testing.T) {
 	slices.Sort(documented)
 	if !slices.Equal(documented, want) {
 		t.Errorf("README event types:\n%q\ndb.EventTypes:\n%q", documented, want)
+	}
+}
+
+// TestWebhookLoopWiring: serve runs a dispatcher only with the key and
+// without webhooks.disabled.
+func TestWebhookLoopWiring(t *testing.T) {
+	log := buildLogger(io.Discard, "text", "error")
+	for _, c := range []struct {
+		key      string
+		disabled bool
+		want     bool
+	}{{"", false, false}, {strings.Repeat("ab", 32), true, false}, {strings.Repeat("ab", 32), false, true}} {
+		cfg := &Config{Webhooks: WebhooksConfig{SecretKey: c.key, Disabled: c.disabled, Timeout: time.Second, Tick: time.Second}}
+		if got := webhookLoop(cfg, nil, log, time.Now, nil) != nil; got != c.want {
+			t.Errorf("key %v disabled %v: loop %v, want %v", c.key != "", c.disabled, got, c.want)
+		}
 	}
 }
