@@ -11,7 +11,7 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-// webhookEndpointRow is a registered endpoint (migration 00031).
+// webhookEndpointRow is a registered endpoint (migration 00041).
 type webhookEndpointRow struct {
 	ID            string `gorm:"primaryKey;size:36"`
 	TeamID        string `gorm:"size:36;not null"`
