@@ -1,6 +1,8 @@
 package dbtest
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/roster-dev/roster/db"
@@ -91,4 +93,72 @@ func testSeats(t *testing.T, s db.Store) {
 		other, _ := NewTeam(t, s, "")
 		WantErr(t, ss.SetExternalSubscription(ctx, other.ID, c.ID, "build", true, Operator), db.ErrNotFound, "")
 	})
+	t.Run("R-MEM-5 LastSeatConcurrent", func(t *testing.T) { testLastSeatConcurrent(t, ss, ps, ms, s) })
+}
+
+// testLastSeatConcurrent is R-MEM-5 under concurrency: raceWriters grants
+// of the last free seat at once (each through its own transaction, on
+// separate connections): exactly one wins, the others are seats_exhausted,
+// and used == seats afterwards (the seat check locks the product's row, so
+// two PostgreSQL/MariaDB transactions cannot both count the seat free).
+func testLastSeatConcurrent(t *testing.T, ss db.SeatStore, ps db.ProjectStore, ms db.MemberStore, s db.Store) {
+	team, _ := NewTeam(t, s, "")
+	pr, err := ps.CreateProject(ctx, team.ID, "Race", Operator)
+	WantErr(t, err, nil, "")
+	rows := make([]db.NewMember, raceWriters+1)
+	for i := range rows {
+		rows[i] = db.NewMember{Email: Email(fmt.Sprint("r", i), "s.test")}
+	}
+	added, err := ms.AddMembers(ctx, team.ID, rows, Operator)
+	WantErr(t, err, nil, "")
+	WantErr(t, ss.AddSubscription(ctx, team.ID, "build", 2, Operator), nil, "")
+	// One seat taken beforehand, so the race is for the last one.
+	_, _, err = ps.AddProjectMember(ctx, team.ID, pr.ID, db.NewProjectMember{Email: added[0].User.Email, Products: []string{"docs", "build"}}, Operator)
+	WantErr(t, err, nil, "")
+	for _, r := range []struct {
+		round string
+		grant func(i int) error
+	}{
+		{"AddProjectMember", func(i int) error {
+			_, _, err := ps.AddProjectMember(ctx, team.ID, pr.ID, db.NewProjectMember{Email: added[i+1].User.Email, Products: []string{"docs", "build"}}, Operator)
+			return err
+		}},
+		{"SetProjectAccess", func(i int) error {
+			_, _, err := ps.SetProjectAccess(ctx, team.ID, pr.ID, added[i+1].User.ID, []string{"docs", "build"}, Operator)
+			return err
+		}},
+	} {
+		t.Run(r.round, func(t *testing.T) {
+			if r.round == "SetProjectAccess" {
+				// Everyone on the project with docs only; the last seat free again.
+				for i := 1; i <= raceWriters; i++ {
+					if _, _, err := ps.SetProjectAccess(ctx, team.ID, pr.ID, added[i].User.ID, []string{"docs"}, Operator); err != nil {
+						_, _, err = ps.AddProjectMember(ctx, team.ID, pr.ID, db.NewProjectMember{Email: added[i].User.Email, Products: []string{"docs"}}, Operator)
+						WantErr(t, err, nil, "")
+					}
+				}
+			}
+			errs := race(raceWriters, r.grant)
+			wins := 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					wins++
+				case errors.Is(err, db.ErrRule) && db.CodeOf(err) == "seats_exhausted":
+				default:
+					t.Errorf("grant %d: %v, want success or seats_exhausted", i, err)
+				}
+			}
+			if wins != 1 {
+				t.Errorf("%d concurrent grants of the last seat won, want exactly 1", wins)
+			}
+			usage, err := ss.Seats(ctx, team.ID)
+			WantErr(t, err, nil, "")
+			for _, u := range usage {
+				if u.Product == "build" && (u.Seats == nil || u.Used != *u.Seats) {
+					t.Errorf("build after the race: used %d, want used == seats == 2", u.Used)
+				}
+			}
+		})
+	}
 }

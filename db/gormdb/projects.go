@@ -260,7 +260,9 @@ func (s *Store) projectProducts(tx *gorm.DB, teamID string, refs []string) (keys
 		hasBase = hasBase || p.Base
 	}
 	sort.Strings(keys)
-	return keys, hasBase, nil
+	// The seat locks now, before this transaction writes anything, so
+	// concurrent grants queue here rather than deadlock over their inserts.
+	return keys, hasBase, s.lockProducts(tx, teamID, keys)
 }
 
 // AddProjectMember implements db.ProjectStore. A person not in the team is
@@ -275,7 +277,7 @@ func (s *Store) AddProjectMember(ctx context.Context, teamID, projectID string, 
 	}
 	var out db.ProjectMember
 	created := false
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.seatTx(ctx, func(tx *gorm.DB) error {
 		p, err := findProject(tx, teamID, projectID)
 		if err != nil {
 			return err
@@ -321,7 +323,7 @@ func (s *Store) AddProjectMember(ctx context.Context, teamID, projectID string, 
 		if err := writeAccess(tx, teamID, p.ID, u.ID, keys); err != nil {
 			return err
 		}
-		if err := checkSeats(tx, teamID, keys); err != nil {
+		if err := s.checkSeats(tx, teamID, keys); err != nil {
 			return err
 		}
 		out = db.ProjectMember{ProjectID: p.ID, User: u, Level: in.Level, Products: keys}
@@ -352,7 +354,7 @@ func writeAccess(tx *gorm.DB, teamID, projectID, userID string, keys []string) e
 func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID string, products []string, by db.Actor) (db.ProjectMember, bool, error) {
 	var out db.ProjectMember
 	removed := false
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.seatTx(ctx, func(tx *gorm.DB) error {
 		p, err := findProject(tx, teamID, projectID)
 		if err != nil {
 			return err
@@ -377,7 +379,7 @@ func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID 
 			if err := writeAccess(tx, teamID, p.ID, userID, keys); err != nil {
 				return err
 			}
-			if err := checkSeats(tx, teamID, keys); err != nil {
+			if err := s.checkSeats(tx, teamID, keys); err != nil {
 				return err
 			}
 			return s.audit(tx, teamID, by, "project.access.set", "user", userID, map[string]any{"project": p.ID, "products": keys})

@@ -2,7 +2,9 @@ package gormdb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -57,9 +59,43 @@ func seatsOf(tx *gorm.DB, teamID, key string) (*int, int, int, error) {
 	return seats, int(used), int(external), nil
 }
 
+// seatTx runs fn in a transaction that may take seats (R-MEM-5). Its seat
+// check (checkSeats) locks the products' rows and then counts, so on
+// MariaDB the transaction reads at READ COMMITTED: under InnoDB's default
+// REPEATABLE READ the count would read the snapshot taken at the
+// transaction's first read, before a concurrent grant that committed while
+// this one waited for the lock. PostgreSQL reads at READ COMMITTED by
+// default; SQLite's one writer serialises seat-taking transactions anyway.
+func (s *Store) seatTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.dialect != MySQL {
+		return s.tx(ctx, fn)
+	}
+	return translate(s.db.WithContext(ctx).Transaction(fn, &sql.TxOptions{Isolation: sql.LevelReadCommitted}))
+}
+
+// lockProducts takes the row locks of the team's products keys (sorted, so
+// two transactions lock in one order and never deadlock on them) until the
+// transaction ends: every transaction that takes seats of a product holds
+// its lock while it counts, so two cannot both take the last seat
+// (R-MEM-5). SQLite needs none (one writer).
+func (s *Store) lockProducts(tx *gorm.DB, teamID string, keys []string) error {
+	if s.dialect == SQLite || len(keys) == 0 {
+		return nil
+	}
+	sorted := append([]string(nil), keys...)
+	sort.Strings(sorted)
+	var locked []string
+	return tx.Raw("SELECT product_key FROM products WHERE team_id = ? AND product_key IN ? ORDER BY product_key FOR UPDATE", teamID, sorted).Scan(&locked).Error
+}
+
 // checkSeats refuses (inside the granting transaction, which then rolls
 // back) when any of keys now uses more seats than its subscriptions give.
-func checkSeats(tx *gorm.DB, teamID string, keys []string) error {
+// It locks the products first (lockProducts), so the count it makes cannot
+// race another grant's; the transaction must be a seatTx.
+func (s *Store) checkSeats(tx *gorm.DB, teamID string, keys []string) error {
+	if err := s.lockProducts(tx, teamID, keys); err != nil {
+		return err
+	}
 	for _, k := range keys {
 		seats, used, _, err := seatsOf(tx, teamID, k)
 		if err != nil {
@@ -98,7 +134,7 @@ func (s *Store) AddSubscription(ctx context.Context, teamID, product string, sea
 
 // SetExternalSubscription implements db.SeatStore.
 func (s *Store) SetExternalSubscription(ctx context.Context, teamID, userID, product string, on bool, by db.Actor) error {
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.seatTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Take(&userRow{}, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
 			if err == gorm.ErrRecordNotFound {
 				return userNotFound(userID)
@@ -117,7 +153,7 @@ func (s *Store) SetExternalSubscription(ctx context.Context, teamID, userID, pro
 			if err := tx.Create(&externalSubscriptionRow{UserID: userID, ProductKey: key, TeamID: teamID}).Error; err != nil {
 				return err
 			}
-		} else if err := checkSeats(tx, teamID, []string{key}); err != nil {
+		} else if err := s.checkSeats(tx, teamID, []string{key}); err != nil {
 			return err
 		}
 		return s.audit(tx, teamID, by, "subscription.external", "user", userID, map[string]any{"product": key, "on": on})
