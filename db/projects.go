@@ -76,6 +76,17 @@ type ProjectStore interface {
 	AddProduct(ctx context.Context, teamID string, p Product, by Actor) (Product, error)
 	// FindProduct resolves a key or a name (case-insensitive).
 	FindProduct(ctx context.Context, teamID, ref string) (Product, error)
+	// UpdateProduct renames the product ref (name "" keeps it) and, with
+	// makeBase, moves the base mark to it. Moving the mark is refused
+	// (ErrRule base_move_would_remove) while a project member lacks the
+	// product: they would silently stop being on their projects (R-MEM-4).
+	UpdateProduct(ctx context.Context, teamID, ref, name string, makeBase bool, by Actor) (Product, error)
+	// RemoveProduct removes a product from the catalogue and, in the same
+	// transaction, revokes it from every project member and drops its
+	// subscriptions and external subscriptions; it returns
+	// how many project memberships lost it. The base product cannot be
+	// removed (ErrRule base_product): move the base mark first.
+	RemoveProduct(ctx context.Context, teamID, ref string, by Actor) (revoked int, err error)
 	CreateProject(ctx context.Context, teamID, name string, by Actor) (Project, error)
 	ListProjects(ctx context.Context, teamID string) ([]Project, error)
 	// FindProject resolves an id or a name (case-insensitive).

@@ -70,6 +70,58 @@ func cmdProductsAdd(fs *pflag.FlagSet) runFunc {
 	}
 }
 
+// cmdProductsRename renames a product and, with --base, moves the base
+// mark to it (R-MEM-4).
+func cmdProductsRename(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	product := fs.String("product", "", "the product: key or name")
+	name := fs.String("name", "", "the new name (empty: keep it)")
+	base := fs.Bool("base", false, "make it the team's base product (every project member must have it already)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "product"); err != nil {
+			return err
+		}
+		if *name == "" && !*base {
+			return usagef("give --name or --base")
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		p, err := s.UpdateProduct(ctx, *team, *product, *name, *base, e.operator())
+		if err != nil {
+			return err
+		}
+		v := adminapi.ProductViews([]db.Product{p})[0]
+		return e.confirm(v, "product %s is now %q (base: %v)", v.Key, v.Name, v.Base)
+	}
+}
+
+// cmdProductsRemove removes a product and revokes it from every project
+// member (R-MEM-4).
+func cmdProductsRemove(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	product := fs.String("product", "", "the product: key or name")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "product"); err != nil {
+			return err
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		p, err := s.FindProduct(ctx, *team, *product)
+		if err != nil {
+			return err
+		}
+		n, err := s.RemoveProduct(ctx, *team, p.Key, e.operator())
+		if err != nil {
+			return err
+		}
+		return e.confirm(adminapi.ProductRemoval{Product: p.Key, Revoked: n}, "removed product %s (revoked from %d project memberships)", p.Key, n)
+	}
+}
+
 func cmdProjectsCreate(fs *pflag.FlagSet) runFunc {
 	team := teamFlag(fs)
 	name := fs.String("name", "", "the project's name")

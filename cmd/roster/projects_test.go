@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -112,5 +113,71 @@ func TestAdminAPIProjects(t *testing.T) {
 	}
 	if r := call(t, "GET", api+"/projects/"+pid+"/members", tok, ""); r.status != 200 || len(r.list) != 0 {
 		t.Fatalf("members after base off: %d %v", r.status, r.list)
+	}
+}
+
+// TestProductsRenameRemove is R-MEM-4's rename and remove, through the CLI
+// and the admin API: removing revokes the product from every project
+// member, the base product cannot be removed (precise 4xx, nothing
+// changed), the base mark moves only to a product every member has, and
+// another team's product is not found.
+func TestProductsRenameRemove(t *testing.T) {
+	c := newCLI(t)
+	team := c.team("A", "pat@a.test")
+	other := c.team("B", "bea@b.test")
+	c.ok(nil, "projects", "create", "--team", team, "--name", "Tower")
+	c.ok(nil, "projects", "add-member", "--team", team, "--project", "Tower", "--email", "ann@a.test", "--products", "docs,build,cost")
+	var p adminapi.ProductView
+	c.ok(&p, "products", "rename", "--team", team, "--product", "Build", "--name", "Build Pro", "-o", "json")
+	if p.Key != "build" || p.Name != "Build Pro" || p.Base {
+		t.Fatalf("rename = %+v", p)
+	}
+	c.fails("give --name or --base", "products", "rename", "--team", team, "--product", "build")
+	c.fails("base product", "products", "remove", "--team", team, "--product", "docs")
+	c.fails("no product", "products", "remove", "--team", other, "--product", "nonesuch")
+	var rm adminapi.ProductRemoval
+	c.ok(&rm, "products", "remove", "--team", team, "--product", "Build Pro", "-o", "json")
+	if rm.Product != "build" || rm.Revoked != 1 {
+		t.Fatalf("remove = %+v", rm)
+	}
+	var ms []adminapi.ProjectMemberView
+	c.ok(&ms, "projects", "members", "--team", team, "--project", "Tower", "-o", "json")
+	if len(ms) != 1 || strings.Join(ms[0].Products, ",") != "cost,docs" {
+		t.Fatalf("members after removing build = %+v", ms)
+	}
+
+	s := startServer(t, c)
+	api := s.url + "/api/v1/teams/" + team
+	tok := adminToken(t, c, team, "pat@a.test")
+	tokB := adminToken(t, c, other, "bea@b.test")
+	if r := call(t, "PATCH", api+"/products/insight", tok, `{"name":"Insight 2"}`); r.status != 200 || r.body["name"] != "Insight 2" {
+		t.Fatalf("PATCH product: %d %v", r.status, r.body)
+	}
+	if r := call(t, "PATCH", api+"/products/insight", tok, `{"name":"Cost"}`); r.status != 409 || r.code() != "product_exists" {
+		t.Fatalf("rename onto another's name: %d %v", r.status, r.body)
+	}
+	if r := call(t, "PATCH", api+"/products/insight", tok, `{"base":true}`); r.status != 422 || r.code() != "base_move_would_remove" {
+		t.Fatalf("base to a product ann lacks: %d %v", r.status, r.body)
+	}
+	if r := call(t, "DELETE", api+"/products/docs", tok, ""); r.status != 422 || r.code() != "base_product" {
+		t.Fatalf("DELETE base: %d %v", r.status, r.body)
+	}
+	if r := call(t, "DELETE", s.url+"/api/v1/teams/"+other+"/products/nonesuch", tokB, ""); r.status != 404 || r.code() != "product_not_found" {
+		t.Fatalf("DELETE unknown: %d %v", r.status, r.body)
+	}
+	if r := call(t, "PATCH", api+"/products/cost", tok, `{"base":true}`); r.status != 200 || r.body["base"] != true {
+		t.Fatalf("base to cost (ann has it): %d %v", r.status, r.body)
+	}
+	if r := call(t, "DELETE", api+"/products/docs", tok, ""); r.status != 200 || r.body["revoked"] != float64(1) {
+		t.Fatalf("DELETE docs, no longer the base: %d %v", r.status, r.body)
+	}
+	var audit []map[string]any
+	c.ok(&audit, "audit", "--team", team, "-o", "json")
+	seen := map[string]bool{}
+	for _, e := range audit {
+		seen[fmt.Sprint(e["action"])] = true
+	}
+	if !seen["product.remove"] || !seen["product.update"] {
+		t.Errorf("audit lacks product.remove / product.update: %v", seen)
 	}
 }

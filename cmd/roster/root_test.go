@@ -24,6 +24,7 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 	c.ok(nil, "projects", "create", "--team", team, "--name", "P1")
 	c.ok(nil, "users", "add", "--team", team, "--email", "prj@acme.test", "--first-name", "Prj", "--last-name", "Q")
 	c.ok(nil, "projects", "add-member", "--team", team, "--project", "P1", "--email", "prj@acme.test", "--products", "docs,cost")
+	c.ok(nil, "users", "set-external-subscription", "--team", team, "--email", "ext@acme.test", "--product", "build", "--on")
 	pw := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pw, []byte("secret"), 0o600); err != nil {
 		t.Fatal(err)
@@ -106,6 +107,9 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		"projects set-access":             {"--team", team, "--project", "P1", "--email", "prj@acme.test", "--products", "docs"},
 		"events list":                     {"--team", team},
 		"events tail":                     {"--team", team, "--after", "0", "--count", "1", "--interval", "10ms"},
+		"users set-internal-seat":         {"--team", team, "--email", "ext@acme.test", "--product", "build", "--on"},
+		"products rename":                 {"--team", team, "--product", "insight", "--name", "Insight Pro"},
+		"products remove":                 {"--team", team, "--product", "model-coordination"},
 	}
 	// Commands that cannot run on a fresh team here: -o json must still parse.
 	accepts := map[string]string{

@@ -83,3 +83,33 @@ func cmdUsersSetExternalSubscription(fs *pflag.FlagSet) runFunc {
 		return e.confirm(map[string]any{"email": u.Email, "product": *product, "external": *on}, "external subscription of %s to %s: %v", u.Email, *product, *on)
 	}
 }
+
+// cmdUsersSetInternalSeat gives an external subscriber an internal seat
+// anyway, or takes it back (R-MEM-5).
+func cmdUsersSetInternalSeat(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	email := fs.String("email", "", "the user's address")
+	product := fs.String("product", "", "the product: key or name")
+	on := fs.Bool("on", false, "give the external subscriber an internal seat too (needs a free seat)")
+	off := fs.Bool("off", false, "take the internal seat back (access then rests on the external subscription)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "email", "product"); err != nil {
+			return err
+		}
+		if *on == *off {
+			return usagef("give --on or --off")
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		u, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
+		if err != nil {
+			return err
+		}
+		if err := s.SetInternalSeat(ctx, *team, u.ID, *product, *on, e.operator()); err != nil {
+			return err
+		}
+		return e.confirm(map[string]any{"email": u.Email, "product": *product, "internal_seat": *on}, "internal seat of %s for %s: %v", u.Email, *product, *on)
+	}
+}

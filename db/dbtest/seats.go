@@ -93,6 +93,7 @@ func testSeats(t *testing.T, s db.Store) {
 		other, _ := NewTeam(t, s, "")
 		WantErr(t, ss.SetExternalSubscription(ctx, other.ID, c.ID, "build", true, Operator), db.ErrNotFound, "")
 	})
+	t.Run("R-MEM-5 ExternalAndInternalSeat", func(t *testing.T) { testInternalSeats(t, ss, ps, ms, s) })
 	t.Run("R-MEM-5 LastSeatConcurrent", func(t *testing.T) { testLastSeatConcurrent(t, ss, ps, ms, s) })
 }
 
@@ -161,4 +162,80 @@ func testLastSeatConcurrent(t *testing.T, ss db.SeatStore, ps db.ProjectStore, m
 			}
 		})
 	}
+}
+
+// testInternalSeats is R-MEM-5's external + internal seat: an external
+// subscriber gets access without an internal seat, may be given one anyway
+// (so access survives the external subscription's end), and the report
+// {seats, used, external} is right after every step, whatever the
+// combination of access, external subscription and internal seat.
+func testInternalSeats(t *testing.T, ss db.SeatStore, ps db.ProjectStore, ms db.MemberStore, s db.Store) {
+	team, _ := NewTeam(t, s, "")
+	pr, err := ps.CreateProject(ctx, team.ID, "Tower", Operator)
+	WantErr(t, err, nil, "")
+	rows := make([]db.NewMember, 7)
+	for i := range rows {
+		rows[i] = db.NewMember{Email: Email(fmt.Sprint("u", i), "s.test")}
+	}
+	added, err := ms.AddMembers(ctx, team.ID, rows, Operator)
+	WantErr(t, err, nil, "")
+	u := func(i int) db.User { return added[i].User }
+	WantErr(t, ss.AddSubscription(ctx, team.ID, "build", 3, Operator), nil, "")
+	grant := func(i int) error {
+		_, _, err := ps.AddProjectMember(ctx, team.ID, pr.ID, db.NewProjectMember{Email: u(i).Email, Products: []string{"docs", "build"}}, Operator)
+		return err
+	}
+	ext := func(i int, on bool) error {
+		return ss.SetExternalSubscription(ctx, team.ID, u(i).ID, "build", on, Operator)
+	}
+	seat := func(i int, on bool) error { return ss.SetInternalSeat(ctx, team.ID, u(i).ID, "build", on, Operator) }
+	steps := []struct {
+		name           string
+		do             func() error
+		code           string // "" = succeeds
+		used, external int    // build's usage afterwards
+	}{
+		{"access, no external: an internal seat", func() error { return grant(1) }, "", 1, 0},
+		{"external first, then access: no internal seat", func() error { WantErr(t, ext(2, true), nil, ""); return grant(2) }, "", 1, 1},
+		{"external + internal seat, with access: both", func() error {
+			WantErr(t, ext(3, true), nil, "")
+			WantErr(t, seat(3, true), nil, "")
+			return grant(3)
+		}, "", 2, 2},
+		{"external without access: counts nowhere", func() error { return ext(4, true) }, "", 2, 2},
+		{"external + internal seat without access: counts nowhere", func() error { WantErr(t, ext(5, true), nil, ""); return seat(5, true) }, "", 2, 2},
+		{"an internal seat anyway for an external subscriber with access", func() error { return seat(2, true) }, "", 3, 2},
+		{"marking external again keeps the internal seat", func() error { return ext(2, true) }, "", 3, 2},
+		{"an internal seat for a user without external subscription", func() error { return seat(1, true) }, "not_external", 3, 2},
+		{"seats full: an external subscriber still gets access", func() error { return grant(4) }, "", 3, 3},
+		{"seats full: one who wants an internal seat too is refused", func() error { return grant(5) }, "seats_exhausted", 3, 3},
+		{"seats full: a plain member is refused", func() error { return grant(6) }, "seats_exhausted", 3, 3},
+		{"seats full: no internal seat for an external subscriber", func() error { return seat(4, true) }, "seats_exhausted", 3, 3},
+		{"seats full: ending external without a seat is refused", func() error { return ext(4, false) }, "seats_exhausted", 3, 3},
+		{"seats full: ending external with an internal seat keeps access", func() error { return ext(3, false) }, "", 3, 2},
+		{"taking the internal seat back frees it", func() error { return seat(2, false) }, "", 2, 2},
+		{"the freed seat is granted", func() error { return grant(6) }, "", 3, 2},
+	}
+	for _, st := range steps {
+		err := st.do()
+		if st.code == "" && err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if st.code != "" && db.CodeOf(err) != st.code {
+			t.Fatalf("%s: error %v, want %s", st.name, err, st.code)
+		}
+		usage, err := ss.Seats(ctx, team.ID)
+		WantErr(t, err, nil, "")
+		for _, us := range usage {
+			if us.Product == "build" && (us.Seats == nil || *us.Seats != 3 || us.Used != st.used || us.External != st.external) {
+				t.Errorf("%s: build = used %d, external %d, want used %d, external %d (3 seats)", st.name, us.Used, us.External, st.used, st.external)
+			}
+		}
+	}
+	// u3 ended the external subscription and kept access on its internal seat.
+	if got, _ := ps.UserProjects(ctx, team.ID, u(3).ID); len(got) != 1 || len(got[0].Products) != 2 {
+		t.Errorf("u3 after the external subscription ended: %+v, want still on Tower with docs and build", got)
+	}
+	other, _ := NewTeam(t, s, "")
+	WantErr(t, ss.SetInternalSeat(ctx, other.ID, u(2).ID, "build", true, Operator), db.ErrNotFound, "")
 }

@@ -55,7 +55,7 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 				want = append(want, "00002_binary_collation")
 			}
 			// Migrations after the baseline, in order.
-			want = append(want, "00010_members", "00011_projects", "00012_invitations", "00013_seats",
+			want = append(want, "00010_members", "00011_projects", "00012_invitations", "00013_seats", "00014_internal_seats",
 				"00020_account_roles_contracts", "00030_events", "00040_console")
 			pending, err := s.Pending(ctx)
 			if err != nil {

@@ -101,10 +101,7 @@ func (s *Store) AddProduct(ctx context.Context, teamID string, p db.Product, by 
 	if !db.ValidProductKey(p.Key) {
 		return db.Product{}, db.Errorf(db.ErrInvalid, "product_key_invalid", "product key %q must be lower-case letters, digits and dashes (at most 64)", p.Key)
 	}
-	if p.Name == "" || len(p.Name) > 255 {
-		return db.Product{}, db.Errorf(db.ErrInvalid, "product_name_invalid", "a product name of 1 to 255 characters is required")
-	}
-	if err := db.CheckText("name", p.Name); err != nil {
+	if err := validProductName(p.Name); err != nil {
 		return db.Product{}, err
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -121,6 +118,13 @@ func (s *Store) AddProduct(ctx context.Context, teamID string, p db.Product, by 
 		row := productRow{TeamID: teamID, ProductKey: p.Key, Name: p.Name, CreatedAt: s.nowUTC()}
 		if p.Base {
 			row.IsBase = 1
+			// Nobody has a new product yet: as the base it would take every
+			// project member off their projects (R-MEM-4).
+			if lacking, err := lacksProduct(tx, teamID, p.Key); err != nil {
+				return err
+			} else if lacking > 0 {
+				return db.Errorf(db.ErrRule, "base_move_would_remove", "the team's projects have %d members and nobody has the new product %s yet; add it without --base, give it to them, then make it the base (R-MEM-4)", lacking, p.Key)
+			}
 			if err := tx.Model(&productRow{}).Where("team_id = ?", teamID).Update("is_base", 0).Error; err != nil {
 				return err
 			}
@@ -137,6 +141,120 @@ func (s *Store) AddProduct(ctx context.Context, teamID string, p db.Product, by 
 		return db.Product{}, fmt.Errorf("add product: %w", err)
 	}
 	return p, nil
+}
+
+// validProductName checks a product's display name.
+func validProductName(name string) error {
+	if name == "" || len(name) > 255 {
+		return db.Errorf(db.ErrInvalid, "product_name_invalid", "a product name of 1 to 255 characters is required")
+	}
+	return db.CheckText("name", name)
+}
+
+// lacksProduct counts the team's project members who do not have key: the
+// ones a move of the base mark to key would take off their projects.
+func lacksProduct(tx *gorm.DB, teamID, key string) (int64, error) {
+	var n int64
+	err := tx.Model(&projectMemberRow{}).Where("team_id = ? AND NOT EXISTS (SELECT 1 FROM project_access a"+
+		" WHERE a.project_id = project_members.project_id AND a.user_id = project_members.user_id AND a.product_key = ?)", teamID, key).Count(&n).Error
+	return n, err
+}
+
+// UpdateProduct implements db.ProjectStore.
+func (s *Store) UpdateProduct(ctx context.Context, teamID, ref, name string, makeBase bool, by db.Actor) (db.Product, error) {
+	name = strings.TrimSpace(name)
+	if name != "" {
+		if err := validProductName(name); err != nil {
+			return db.Product{}, err
+		}
+	}
+	if name == "" && !makeBase {
+		return db.Product{}, db.Errorf(db.ErrInvalid, "nothing_to_change", "give a new name or base")
+	}
+	var out db.Product
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		ps, err := s.resolveProducts(tx, teamID, []string{ref})
+		if err != nil {
+			return err
+		}
+		out = ps[0]
+		details := map[string]any{}
+		if name != "" && name != out.Name {
+			var n int64
+			if err := tx.Model(&productRow{}).Where("team_id = ? AND product_key <> ? AND LOWER(name) = ?", teamID, out.Key, lower(name)).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return db.Errorf(db.ErrConflict, "product_exists", "the team already has a product named %q", name)
+			}
+			if err := tx.Model(&productRow{}).Where("team_id = ? AND product_key = ?", teamID, out.Key).Update("name", name).Error; err != nil {
+				return err
+			}
+			details["from"], details["name"] = out.Name, name
+			out.Name = name
+		}
+		if makeBase && !out.Base {
+			lacking, err := lacksProduct(tx, teamID, out.Key)
+			if err != nil {
+				return err
+			}
+			if lacking > 0 {
+				return db.Errorf(db.ErrRule, "base_move_would_remove", "%d project members do not have %s; making it the base product would take them off their projects (R-MEM-4): give it to them first", lacking, out.Key)
+			}
+			if err := tx.Model(&productRow{}).Where("team_id = ?", teamID).Update("is_base", 0).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&productRow{}).Where("team_id = ? AND product_key = ?", teamID, out.Key).Update("is_base", 1).Error; err != nil {
+				return err
+			}
+			details["base"], out.Base = true, true
+		}
+		if len(details) == 0 {
+			return nil
+		}
+		return s.audit(tx, teamID, by, "product.update", "product", out.Key, details)
+	})
+	if err != nil {
+		return db.Product{}, fmt.Errorf("update product: %w", err)
+	}
+	return out, nil
+}
+
+// RemoveProduct implements db.ProjectStore (R-MEM-4: the product's access
+// goes from every project member in the product's own transaction).
+func (s *Store) RemoveProduct(ctx context.Context, teamID, ref string, by db.Actor) (int, error) {
+	var revoked int64
+	err := s.seatTx(ctx, func(tx *gorm.DB) error {
+		ps, err := s.resolveProducts(tx, teamID, []string{ref})
+		if err != nil {
+			return err
+		}
+		p := ps[0]
+		if p.Base {
+			return db.Errorf(db.ErrRule, "base_product", "%s is the team's base product, which every project member needs, so it cannot be removed; make another product the base first (roster products rename --product OTHER --base), then remove it", p.Key)
+		}
+		if err := s.lockProducts(tx, teamID, []string{p.Key}); err != nil {
+			return err
+		}
+		res := tx.Where("team_id = ? AND product_key = ?", teamID, p.Key).Delete(&projectAccessRow{})
+		if res.Error != nil {
+			return res.Error
+		}
+		revoked = res.RowsAffected
+		for _, row := range []any{&subscriptionRow{}, &externalSubscriptionRow{}} {
+			if err := tx.Where("team_id = ? AND product_key = ?", teamID, p.Key).Delete(row).Error; err != nil {
+				return err
+			}
+		}
+		if err := tx.Where("team_id = ? AND product_key = ?", teamID, p.Key).Delete(&productRow{}).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, teamID, by, "product.remove", "product", p.Key, map[string]any{"name": p.Name, "revoked": revoked})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("remove product: %w", err)
+	}
+	return int(revoked), nil
 }
 
 // FindProduct implements db.ProjectStore.

@@ -80,6 +80,18 @@ type addProductRequest struct {
 	Base bool   `json:"base"`
 }
 
+type updateProductRequest struct {
+	Name string `json:"name"`
+	Base bool   `json:"base"` // true moves the base mark here; false leaves it
+}
+
+// ProductRemoval is the answer to removing a product: how many project
+// memberships lost it (R-MEM-4).
+type ProductRemoval struct {
+	Product string `json:"product"`
+	Revoked int    `json:"revoked"`
+}
+
 type createProjectRequest struct {
 	Name string `json:"name"`
 }
@@ -116,6 +128,30 @@ func (a *api) mountProjects() {
 			return err
 		}
 		WriteJSON(w, http.StatusCreated, ProductViews([]db.Product{p})[0])
+		return nil
+	})
+	a.route("PATCH", "/teams/{team}/products/{product}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		var req updateProductRequest
+		if err := decodeJSON(r, &req); err != nil {
+			return err
+		}
+		p, err := a.Store.UpdateProduct(r.Context(), c.Team.ID, r.PathValue("product"), req.Name, req.Base, c.Actor)
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, ProductViews([]db.Product{p})[0])
+		return nil
+	})
+	a.route("DELETE", "/teams/{team}/products/{product}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		p, err := a.Store.FindProduct(r.Context(), c.Team.ID, r.PathValue("product"))
+		if err != nil {
+			return err
+		}
+		n, err := a.Store.RemoveProduct(r.Context(), c.Team.ID, p.Key, c.Actor)
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, ProductRemoval{Product: p.Key, Revoked: n})
 		return nil
 	})
 	a.route("GET", "/teams/{team}/projects", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
