@@ -132,23 +132,33 @@ func (s *Store) AcceptInvitation(ctx context.Context, secret string) (db.User, e
 		if invitationState(r, db.Status(u.Status), now) == db.InvitationExpired {
 			return db.Errorf(db.ErrRule, "invitation_expired", "this invitation expired on %s; ask an admin to resend it", r.ExpiresAt.UTC().Format(time.RFC3339))
 		}
-		if err := tx.Model(&invitationRow{}).Where("user_id = ?", r.UserID).Update("accepted_at", now).Error; err != nil {
-			return err
-		}
-		w := &writer{s: s, tx: tx, teamID: r.TeamID}
-		by := db.Actor{Kind: db.ActorSSO, ID: r.UserID, Name: u.Email}
-		a, err := w.apply(db.UserUpdate{UserID: r.UserID, By: by, Change: func(u *db.User, _ *[]db.UserEmail) error {
-			u.Status = db.StatusActive
-			return nil
-		}})
-		if err != nil {
-			return err
-		}
-		out = a.User
-		return s.audit(tx, r.TeamID, by, "invitation.accept", "user", r.UserID, map[string]string{"email": u.Email})
+		var err error
+		out, err = s.acceptInvitation(tx, r.TeamID, u, "link")
+		return err
 	})
 	if err != nil {
 		return db.User{}, fmt.Errorf("accept invitation: %w", err)
 	}
 	return out, nil
+}
+
+// acceptInvitation makes the pending member u active and marks their
+// invitation (if any) accepted, audited, in tx: the one place both ways of
+// accepting (the link, via "link", and the first SSO sign-in, via "sso")
+// write it (R-MEM-3). A first sign-in accepts even an expired invitation:
+// the team's IdP vouched for the person, and expiry never removes anyone.
+func (s *Store) acceptInvitation(tx *gorm.DB, teamID string, u userRow, via string) (db.User, error) {
+	if err := tx.Model(&invitationRow{}).Where("user_id = ? AND accepted_at IS NULL", u.ID).Update("accepted_at", s.nowUTC()).Error; err != nil {
+		return db.User{}, err
+	}
+	w := &writer{s: s, tx: tx, teamID: teamID}
+	by := db.Actor{Kind: db.ActorSSO, ID: u.ID, Name: u.Email}
+	a, err := w.apply(db.UserUpdate{UserID: u.ID, By: by, Change: func(u *db.User, _ *[]db.UserEmail) error {
+		u.Status = db.StatusActive
+		return nil
+	}})
+	if err != nil {
+		return db.User{}, err
+	}
+	return a.User, s.audit(tx, teamID, by, "invitation.accept", "user", u.ID, map[string]string{"email": u.Email, "via": via})
 }
