@@ -21,6 +21,7 @@ const (
 
 // Invitation is a member's current invitation.
 type Invitation struct {
+	TeamID    string
 	UserID    string
 	Email     string
 	SentAt    time.Time
@@ -43,4 +44,15 @@ type InvitationStore interface {
 	// replaced or unknown token is ErrNotFound; an expired one ErrRule
 	// invitation_expired (the member asks for a new one).
 	AcceptInvitation(ctx context.Context, secret string) (User, error)
+	// PeekInvitation reads the invitation a token belongs to without using
+	// it (the accept page shows it): ErrNotFound invitation_not_found when
+	// the token is unknown, replaced or used.
+	PeekInvitation(ctx context.Context, secret string) (Invitation, error)
+	// RenewInvitation is the member asking for a new invitation from an
+	// expired link: a new token and expiry, to be sent to the member's own
+	// address (the returned Invitation's Email; never one the requester
+	// names). Unknown, replaced and used tokens are ErrNotFound
+	// invitation_not_found alike; one that has not expired yet is ErrConflict
+	// invitation_not_expired.
+	RenewInvitation(ctx context.Context, secret string) (Invitation, string, error)
 }

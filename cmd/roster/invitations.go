@@ -40,15 +40,17 @@ func cmdInvitationsList(fs *pflag.FlagSet) runFunc {
 	}
 }
 
-// resendView is what `invitations resend` prints: the invitation and, once,
-// its accept link (the CLI has no mail sender; the operator passes it on).
+// resendView is what `invitations resend` prints: the invitation and, when
+// no SMTP server is configured (so nothing mails it), once, its accept link
+// for the operator to hand over.
 type resendView struct {
 	adminapi.InvitationView
-	AcceptURL string `json:"accept_url"`
+	AcceptURL string `json:"accept_url,omitempty"`
 }
 
 // cmdInvitationsResend sends a member a new invitation: a new single-use
-// token and a new seven-day expiry; the old link stops working.
+// token and a new seven-day expiry; the old link stops working. With
+// mail.smtp_addr set it mails the link to the member; without, it prints it.
 func cmdInvitationsResend(fs *pflag.FlagSet) runFunc {
 	team := teamFlag(fs)
 	email := fs.String("email", "", "the member's address")
@@ -68,11 +70,28 @@ func cmdInvitationsResend(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
+		cfg, err := e.Config()
+		if err != nil {
+			return err
+		}
 		inv, secret, err := s.SendInvitation(ctx, *team, u.ID, e.operator())
 		if err != nil {
 			return err
 		}
-		v := resendView{InvitationView: adminapi.InvitationViewOf(inv), AcceptURL: adminapi.AcceptURL(base, secret)}
-		return e.confirm(v, "invitation for %s, valid until %s (shown once): %s", v.Email, v.ExpiresAt.Format(time.RFC3339), v.AcceptURL)
+		v := resendView{InvitationView: adminapi.InvitationViewOf(inv)}
+		link := adminapi.AcceptURL(base, secret)
+		if cfg.Mail.SMTPAddr == "" {
+			v.AcceptURL = link
+			return e.confirm(v, "invitation for %s, valid until %s (no SMTP configured: hand this link over; shown once): %s", v.Email, v.ExpiresAt.Format(time.RFC3339), v.AcceptURL)
+		}
+		t, err := s.GetTeam(ctx, *team)
+		if err != nil {
+			return err
+		}
+		subject, body := adminapi.InvitationMail(t, inv, link)
+		if err := (mailer{newMailSender(cfg.Mail, e.Log)}).Send(ctx, inv.Email, subject, body); err != nil {
+			return fmt.Errorf("the invitation was renewed but mailing it failed (run resend again): %w", err)
+		}
+		return e.confirm(v, "sent %s a new invitation, valid until %s", v.Email, v.ExpiresAt.Format(time.RFC3339))
 	}
 }

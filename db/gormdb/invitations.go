@@ -53,21 +53,84 @@ func (s *Store) SendInvitation(ctx context.Context, teamID, userID string, by db
 		if db.Status(u.Status) == db.StatusActive {
 			return db.Errorf(db.ErrRule, "invitation_not_needed", "%s is already active (signed in); no invitation is needed", u.Email)
 		}
-		now := s.nowUTC()
-		row := invitationRow{UserID: userID, TeamID: teamID, TokenHash: hex.EncodeToString(hash), SentAt: now, ExpiresAt: now.Add(db.InvitationTTL)}
-		if err := tx.Where("user_id = ?", userID).Delete(&invitationRow{}).Error; err != nil {
-			return err
-		}
-		if err := tx.Create(&row).Error; err != nil {
-			return err
-		}
-		out = db.Invitation{UserID: userID, Email: u.Email, SentAt: now, ExpiresAt: row.ExpiresAt, State: db.InvitationPending}
-		return s.audit(tx, teamID, by, "invitation.send", "user", userID, map[string]string{"email": u.Email, "expires_at": row.ExpiresAt.Format(time.RFC3339)})
+		var err error
+		out, err = s.writeInvitation(tx, u, hash, by, "invitation.send")
+		return err
 	})
 	if err != nil {
 		return db.Invitation{}, "", fmt.Errorf("send invitation: %w", err)
 	}
 	return out, secret, nil
+}
+
+// writeInvitation gives the member u a new invitation (token hash, sent
+// now, expiring InvitationTTL later), replacing any earlier one, audited as
+// action: the one write of sending, resending and renewing.
+func (s *Store) writeInvitation(tx *gorm.DB, u userRow, hash []byte, by db.Actor, action string) (db.Invitation, error) {
+	now := s.nowUTC()
+	row := invitationRow{UserID: u.ID, TeamID: u.TeamID, TokenHash: hex.EncodeToString(hash), SentAt: now, ExpiresAt: now.Add(db.InvitationTTL)}
+	if err := tx.Where("user_id = ?", u.ID).Delete(&invitationRow{}).Error; err != nil {
+		return db.Invitation{}, err
+	}
+	if err := tx.Create(&row).Error; err != nil {
+		return db.Invitation{}, err
+	}
+	out := db.Invitation{TeamID: u.TeamID, UserID: u.ID, Email: u.Email, SentAt: now, ExpiresAt: row.ExpiresAt, State: db.InvitationPending}
+	return out, s.audit(tx, u.TeamID, by, action, "user", u.ID, map[string]string{"email": u.Email, "expires_at": row.ExpiresAt.Format(time.RFC3339)})
+}
+
+// tokenInvitation finds the invitation of a token and its member; a used
+// one is as unknown as a wrong one (invitation_not_found either way).
+func tokenInvitation(conn *gorm.DB, secret string) (invitationRow, userRow, error) {
+	notFound := db.Errorf(db.ErrNotFound, "invitation_not_found", "this invitation link is not valid (used, replaced by a newer one, or unknown)")
+	var rows []invitationRow
+	if err := conn.Where("token_hash = ?", hex.EncodeToString(db.HashToken(secret))).Limit(1).Find(&rows).Error; err != nil {
+		return invitationRow{}, userRow{}, err
+	}
+	if len(rows) == 0 || rows[0].AcceptedAt != nil {
+		return invitationRow{}, userRow{}, notFound
+	}
+	var u userRow
+	if err := conn.Take(&u, "id = ?", rows[0].UserID).Error; err != nil {
+		return invitationRow{}, userRow{}, err
+	}
+	return rows[0], u, nil
+}
+
+// PeekInvitation implements db.InvitationStore.
+func (s *Store) PeekInvitation(ctx context.Context, secret string) (db.Invitation, error) {
+	r, u, err := tokenInvitation(s.conn(ctx), secret)
+	if err != nil {
+		return db.Invitation{}, fmt.Errorf("peek invitation: %w", translate(err))
+	}
+	return db.Invitation{TeamID: r.TeamID, UserID: r.UserID, Email: u.Email, SentAt: r.SentAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
+		State: invitationState(r, db.Status(u.Status), s.nowUTC())}, nil
+}
+
+// RenewInvitation implements db.InvitationStore (R-MEM-3: a member asks
+// for a new invitation from the expired link).
+func (s *Store) RenewInvitation(ctx context.Context, secret string) (db.Invitation, string, error) {
+	newSecret, hash := db.NewTokenSecret()
+	var out db.Invitation
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		r, u, err := tokenInvitation(tx, secret)
+		if err != nil {
+			return err
+		}
+		switch invitationState(r, db.Status(u.Status), s.nowUTC()) {
+		case db.InvitationAccepted: // the member signed in: the link is used up
+			return db.Errorf(db.ErrNotFound, "invitation_not_found", "this invitation link is not valid (used, replaced by a newer one, or unknown)")
+		case db.InvitationPending:
+			return db.Errorf(db.ErrConflict, "invitation_not_expired", "this invitation is still valid until %s; accept it instead", r.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		by := db.Actor{Kind: db.ActorSSO, ID: u.ID, Name: u.Email}
+		out, err = s.writeInvitation(tx, u, hash, by, "invitation.renew")
+		return err
+	})
+	if err != nil {
+		return db.Invitation{}, "", fmt.Errorf("renew invitation: %w", err)
+	}
+	return out, newSecret, nil
 }
 
 // ListInvitations implements db.InvitationStore: the state is computed in SQL.
@@ -99,7 +162,7 @@ func (s *Store) ListInvitations(ctx context.Context, teamID string, state db.Inv
 		if err := rows.Scan(&r.UserID, &email, &status, &r.SentAt, &r.ExpiresAt, &r.AcceptedAt); err != nil {
 			return nil, fmt.Errorf("list invitations: %w", translate(err))
 		}
-		out = append(out, db.Invitation{UserID: r.UserID, Email: email, SentAt: r.SentAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
+		out = append(out, db.Invitation{TeamID: teamID, UserID: r.UserID, Email: email, SentAt: r.SentAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
 			State: invitationState(r, db.Status(status), now)})
 	}
 	if err := rows.Err(); err != nil {
@@ -111,28 +174,16 @@ func (s *Store) ListInvitations(ctx context.Context, teamID string, state db.Inv
 // AcceptInvitation implements db.InvitationStore: single use; the member
 // becomes active through the one writer.
 func (s *Store) AcceptInvitation(ctx context.Context, secret string) (db.User, error) {
-	hash := hex.EncodeToString(db.HashToken(secret))
 	var out db.User
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var r invitationRow
-		if err := tx.Take(&r, "token_hash = ?", hash).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return db.Errorf(db.ErrNotFound, "invitation_not_found", "this invitation link is not valid (used, replaced by a newer one, or unknown)")
-			}
+		r, u, err := tokenInvitation(tx, secret)
+		if err != nil {
 			return err
-		}
-		if r.AcceptedAt != nil {
-			return db.Errorf(db.ErrNotFound, "invitation_not_found", "this invitation link is not valid (used, replaced by a newer one, or unknown)")
 		}
 		now := s.nowUTC()
-		var u userRow
-		if err := tx.Take(&u, "id = ?", r.UserID).Error; err != nil {
-			return err
-		}
 		if invitationState(r, db.Status(u.Status), now) == db.InvitationExpired {
-			return db.Errorf(db.ErrRule, "invitation_expired", "this invitation expired on %s; ask an admin to resend it", r.ExpiresAt.UTC().Format(time.RFC3339))
+			return db.Errorf(db.ErrRule, "invitation_expired", "this invitation expired on %s; ask for a new one from the link, or ask an admin to resend it", r.ExpiresAt.UTC().Format(time.RFC3339))
 		}
-		var err error
 		out, err = s.acceptInvitation(tx, r.TeamID, u, "link")
 		return err
 	})
