@@ -40,6 +40,9 @@ type InvitationStore interface {
 	SendInvitation(ctx context.Context, teamID, userID string, by Actor) (Invitation, string, error)
 	// ListInvitations lists the team's invitations in a state ("" = all), by email.
 	ListInvitations(ctx context.Context, teamID string, state InvitationState) ([]Invitation, error)
+	// QueryInvitations searches, filters, sorts and pages invitations in
+	// SQL (R-MEM-6), the state computed with the store's clock.
+	QueryInvitations(ctx context.Context, teamID string, q InvitationQuery) (InvitationPage, error)
 	// AcceptInvitation redeems a token: the member becomes active. A used,
 	// replaced or unknown token is ErrNotFound; an expired one ErrRule
 	// invitation_expired (the member asks for a new one).
@@ -55,4 +58,27 @@ type InvitationStore interface {
 	// invitation_not_found alike; one that has not expired yet is ErrConflict
 	// invitation_not_expired.
 	RenewInvitation(ctx context.Context, secret string) (Invitation, string, error)
+}
+
+// InvitationQuery selects, filters, sorts and pages a team's invitations
+// (R-MEM-6): Q as for members (email, names, company, role); State one
+// state; Sort one of InvitationSortColumns (default email); After the
+// previous page's Next.
+type InvitationQuery struct {
+	Q       string
+	State   InvitationState
+	Company string
+	Sort    string
+	Desc    bool
+	After   string
+	Limit   int // default 100, at most 1000
+}
+
+// InvitationSortColumns are the columns invitations sort by.
+var InvitationSortColumns = []string{"email", "name", "first_name", "last_name", "company", "role", "status", "type", "source"}
+
+// InvitationPage is one page of invitations; Next is empty on the last.
+type InvitationPage struct {
+	Invitations []Invitation
+	Next        string
 }

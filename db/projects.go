@@ -99,6 +99,37 @@ type ProjectStore interface {
 	// removed is true. The project's last admin cannot be removed so.
 	SetProjectAccess(ctx context.Context, teamID, projectID, userID string, products []string, by Actor) (m ProjectMember, removed bool, err error)
 	ListProjectMembers(ctx context.Context, teamID, projectID string) ([]ProjectMember, error)
+	// QueryProjectMembers searches, filters, sorts and pages a project's
+	// members in SQL (R-MEM-6).
+	QueryProjectMembers(ctx context.Context, teamID, projectID string, q ProjectMemberQuery) (ProjectMemberPage, error)
 	// UserProjects lists a user's project memberships.
 	UserProjects(ctx context.Context, teamID, userID string) ([]ProjectMember, error)
+}
+
+// ProjectMemberQuery selects, filters, sorts and pages a project's members
+// (R-MEM-6), all in SQL: Q as for members; Level is the project level;
+// Product a product key or name the member has on the project. Sort is one
+// of ProjectMemberSortColumns (default email); After the previous page's
+// Next.
+type ProjectMemberQuery struct {
+	Q       string
+	Status  Status
+	Level   ProjectLevel
+	Type    UserType
+	Source  Source
+	Company string
+	Product string
+	Sort    string
+	Desc    bool
+	After   string
+	Limit   int // default 100, at most 1000
+}
+
+// ProjectMemberSortColumns are the columns project members sort by.
+var ProjectMemberSortColumns = []string{"email", "name", "first_name", "last_name", "company", "role", "level", "status", "type", "source"}
+
+// ProjectMemberPage is one page of project members; Next is empty on the last.
+type ProjectMemberPage struct {
+	Members []ProjectMember
+	Next    string
 }

@@ -239,19 +239,34 @@ func cmdProjectsSetAccess(fs *pflag.FlagSet) runFunc {
 func cmdProjectsMembers(fs *pflag.FlagSet) runFunc {
 	team := teamFlag(fs)
 	project := fs.String("project", "", "the project: its id or name")
+	status := fs.String("status", "", "only members with this status: active, inactive or pending")
+	level := fs.String("level", "", "only members with this project level: member or admin")
+	typ := fs.String("type", "", "only members of this type: standard or external")
+	source := fs.String("source", "", "only members from this source: scim, directory, sso, admin, product")
+	product := fs.String("product", "", "only members with this product on the project (key or name)")
+	lf := listFlags(fs, db.ProjectMemberSortColumns)
 	return func(ctx context.Context, e *env, args []string) error {
 		if err := required(fs, "team", "project"); err != nil {
+			return err
+		}
+		if err := lf.check(); err != nil {
 			return err
 		}
 		s, err := e.teamStore(ctx, fs, team)
 		if err != nil {
 			return err
 		}
-		ms, err := s.ListProjectMembers(ctx, *team, *project)
+		p, err := s.QueryProjectMembers(ctx, *team, *project, db.ProjectMemberQuery{Q: *lf.q, Status: db.Status(*status), Level: db.ProjectLevel(*level),
+			Type: db.UserType(*typ), Source: db.Source(*source), Company: *lf.company, Product: *product,
+			Sort: *lf.sort, Desc: *lf.order == "desc", After: *lf.after, Limit: *lf.limit})
 		if err != nil {
 			return err
 		}
-		vs := adminapi.ProjectMemberViews(ms)
-		return e.output(e.format, vs, func(w *tabwriter.Writer) { projectMemberTable(w, vs) })
+		vs := adminapi.ProjectMemberViews(p.Members)
+		if err := e.output(e.format, vs, func(w *tabwriter.Writer) { projectMemberTable(w, vs) }); err != nil {
+			return err
+		}
+		lf.next(e, "project members", p.Next)
+		return nil
 	}
 }

@@ -42,6 +42,7 @@ var suites = []struct {
 	{"members", testMembers},
 	{"projects", testProjects},
 	{"seats", testSeats},
+	{"list_queries", testListQueries}, // R-MEM-6: project members, invitations
 	{"policy", PolicySuite},
 	{"races", testRaces},
 	{"scim", testSCIM},

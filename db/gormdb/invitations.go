@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -133,22 +134,86 @@ func (s *Store) RenewInvitation(ctx context.Context, secret string) (db.Invitati
 	return out, newSecret, nil
 }
 
+// invitationStateWhere is the SQL condition of one state at now ("" = all).
+func invitationStateWhere(state db.InvitationState, now time.Time) (string, []any, error) {
+	accepted := "(invitations.accepted_at IS NOT NULL OR users.status = 'active')"
+	switch state {
+	case "":
+		return "", nil, nil
+	case db.InvitationAccepted:
+		return accepted, nil, nil
+	case db.InvitationExpired:
+		return "NOT " + accepted + " AND invitations.expires_at <= ?", []any{now}, nil
+	case db.InvitationPending:
+		return "NOT " + accepted + " AND invitations.expires_at > ?", []any{now}, nil
+	}
+	return "", nil, db.Errorf(db.ErrInvalid, "state_invalid", "state %q is not pending, expired or accepted", state)
+}
+
+// QueryInvitations implements db.InvitationStore: one SQL query,
+// keyset-paged on (sort value, user id) like QueryMembers.
+func (s *Store) QueryInvitations(ctx context.Context, teamID string, q db.InvitationQuery) (db.InvitationPage, error) {
+	expr, ok := s.sortExpr(q.Sort)
+	if !ok || q.Sort == "level" {
+		return db.InvitationPage{}, db.Errorf(db.ErrInvalid, "sort_invalid", "sort %q is not one of %s", q.Sort, strings.Join(db.InvitationSortColumns, ", "))
+	}
+	limit, err := pageLimit(q.Limit)
+	if err != nil {
+		return db.InvitationPage{}, err
+	}
+	now := s.nowUTC()
+	where, args := userFilters(teamID, q.Q, "", "", "", q.Company)
+	where = append(where, "invitations.team_id = ?")
+	args = append(args, teamID)
+	cond, sargs, err := invitationStateWhere(q.State, now)
+	if err != nil {
+		return db.InvitationPage{}, err
+	}
+	if cond != "" {
+		where, args = append(where, cond), append(args, sargs...)
+	}
+	rows, err := s.keysetRows(s.conn(ctx), "SELECT users.id, users.email, users.status, invitations.sent_at, invitations.expires_at, invitations.accepted_at"+
+		" FROM invitations JOIN users ON users.id = invitations.user_id LEFT JOIN member_profiles mp ON mp.user_id = users.id",
+		where, args, expr, q.Desc, q.After, limit)
+	if err != nil {
+		return db.InvitationPage{}, fmt.Errorf("query invitations: %w", err)
+	}
+	defer rows.Close()
+	var out []db.Invitation
+	var sortValues []string
+	for rows.Next() {
+		var r invitationRow
+		var sv, email, status string
+		if err := rows.Scan(&sv, &r.UserID, &email, &status, &r.SentAt, &r.ExpiresAt, &r.AcceptedAt); err != nil {
+			return db.InvitationPage{}, fmt.Errorf("query invitations: %w", translate(err))
+		}
+		out = append(out, db.Invitation{TeamID: teamID, UserID: r.UserID, Email: email, SentAt: r.SentAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
+			State: invitationState(r, db.Status(status), now)})
+		sortValues = append(sortValues, sv)
+	}
+	if err := rows.Err(); err != nil {
+		return db.InvitationPage{}, fmt.Errorf("query invitations: %w", translate(err))
+	}
+	page := db.InvitationPage{Invitations: out}
+	if len(out) > limit {
+		page.Invitations = out[:limit]
+		page.Next = encodeMemberCursor(sortValues[limit-1], out[limit-1].UserID)
+	}
+	if page.Invitations == nil {
+		page.Invitations = []db.Invitation{}
+	}
+	return page, nil
+}
+
 // ListInvitations implements db.InvitationStore: the state is computed in SQL.
 func (s *Store) ListInvitations(ctx context.Context, teamID string, state db.InvitationState) ([]db.Invitation, error) {
 	now := s.nowUTC()
 	q := s.conn(ctx).Table("invitations").Select("invitations.user_id, users.email, users.status, invitations.sent_at, invitations.expires_at, invitations.accepted_at").
 		Joins("JOIN users ON users.id = invitations.user_id").Where("invitations.team_id = ?", teamID)
-	accepted := "(invitations.accepted_at IS NOT NULL OR users.status = 'active')"
-	switch state {
-	case "":
-	case db.InvitationAccepted:
-		q = q.Where(accepted)
-	case db.InvitationExpired:
-		q = q.Where("NOT "+accepted+" AND invitations.expires_at <= ?", now)
-	case db.InvitationPending:
-		q = q.Where("NOT "+accepted+" AND invitations.expires_at > ?", now)
-	default:
-		return nil, db.Errorf(db.ErrInvalid, "state_invalid", "state %q is not pending, expired or accepted", state)
+	if cond, args, err := invitationStateWhere(state, now); err != nil {
+		return nil, err
+	} else if cond != "" {
+		q = q.Where(cond, args...)
 	}
 	rows, err := q.Order("users.email_lower").Rows()
 	if err != nil {

@@ -540,6 +540,85 @@ func (s *Store) ListProjectMembers(ctx context.Context, teamID, projectID string
 	return out, nil
 }
 
+// QueryProjectMembers implements db.ProjectStore: one SQL query,
+// keyset-paged on (sort value, user id) like QueryMembers, then the page's
+// product access.
+func (s *Store) QueryProjectMembers(ctx context.Context, teamID, projectID string, q db.ProjectMemberQuery) (db.ProjectMemberPage, error) {
+	expr, ok := s.sortExpr(q.Sort)
+	if q.Sort == "level" {
+		expr = "project_members.level"
+	}
+	if !ok {
+		return db.ProjectMemberPage{}, db.Errorf(db.ErrInvalid, "sort_invalid", "sort %q is not one of %s", q.Sort, strings.Join(db.ProjectMemberSortColumns, ", "))
+	}
+	limit, err := pageLimit(q.Limit)
+	if err != nil {
+		return db.ProjectMemberPage{}, err
+	}
+	conn := s.conn(ctx)
+	p, err := findProject(conn, teamID, projectID)
+	if err != nil {
+		return db.ProjectMemberPage{}, fmt.Errorf("query project members: %w", translate(err))
+	}
+	where, args := userFilters(teamID, q.Q, q.Status, q.Type, q.Source, q.Company)
+	where, args = append(where, "project_members.project_id = ?"), append(args, p.ID)
+	if q.Level != "" {
+		where, args = append(where, "project_members.level = ?"), append(args, string(q.Level))
+	}
+	if q.Product != "" {
+		ps, err := s.resolveProducts(conn, teamID, []string{q.Product})
+		if err != nil {
+			return db.ProjectMemberPage{}, err
+		}
+		where = append(where, "EXISTS (SELECT 1 FROM project_access pa WHERE pa.project_id = project_members.project_id AND pa.user_id = users.id AND pa.product_key = ?)")
+		args = append(args, ps[0].Key)
+	}
+	rows, err := s.keysetRows(conn, "SELECT "+userColumns+", project_members.level FROM project_members JOIN users ON users.id = project_members.user_id"+
+		" LEFT JOIN member_profiles mp ON mp.user_id = users.id", where, args, expr, q.Desc, q.After, limit)
+	if err != nil {
+		return db.ProjectMemberPage{}, fmt.Errorf("query project members: %w", err)
+	}
+	defer rows.Close()
+	var out []db.ProjectMember
+	var sortValues []string
+	for rows.Next() {
+		var r userRow
+		var sv, level string
+		if err := rows.Scan(&sv, &r.ID, &r.TeamID, &r.Email, &r.UserName, &r.FirstName, &r.LastName, &r.Status, &r.Type,
+			&r.Source, &r.AdminRole, &r.ExternalID, &r.Attributes, &r.Version, &r.CreatedAt, &r.UpdatedAt, &level); err != nil {
+			return db.ProjectMemberPage{}, fmt.Errorf("query project members: %w", translate(err))
+		}
+		out = append(out, db.ProjectMember{ProjectID: p.ID, User: r.toDomain(), Level: db.ProjectLevel(level), Products: []string{}})
+		sortValues = append(sortValues, sv)
+	}
+	if err := rows.Err(); err != nil {
+		return db.ProjectMemberPage{}, fmt.Errorf("query project members: %w", translate(err))
+	}
+	page := db.ProjectMemberPage{Members: out}
+	if len(out) > limit {
+		page.Members = out[:limit]
+		page.Next = encodeMemberCursor(sortValues[limit-1], out[limit-1].User.ID)
+	}
+	if page.Members == nil {
+		page.Members = []db.ProjectMember{}
+	}
+	ids := make([]string, len(page.Members))
+	idx := map[string]int{}
+	for i, m := range page.Members {
+		ids[i], idx[m.User.ID] = m.User.ID, i
+	}
+	if len(ids) > 0 {
+		var access []projectAccessRow
+		if err := conn.Where("project_id = ? AND user_id IN ?", p.ID, ids).Order("product_key").Find(&access).Error; err != nil {
+			return db.ProjectMemberPage{}, fmt.Errorf("query project members: %w", translate(err))
+		}
+		for _, a := range access {
+			page.Members[idx[a.UserID]].Products = append(page.Members[idx[a.UserID]].Products, a.ProductKey)
+		}
+	}
+	return page, nil
+}
+
 // UserProjects implements db.ProjectStore.
 func (s *Store) UserProjects(ctx context.Context, teamID, userID string) ([]db.ProjectMember, error) {
 	out, err := s.projectMembers(s.conn(ctx), teamID, "project_members.user_id = ?", userID)

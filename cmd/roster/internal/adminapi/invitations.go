@@ -30,6 +30,15 @@ func InvitationViewOf(i db.Invitation) InvitationView {
 	return InvitationView{UserID: i.UserID, Email: i.Email, SentAt: i.SentAt, ExpiresAt: i.ExpiresAt, State: string(i.State)}
 }
 
+// InvitationViews renders invitations.
+func InvitationViews(is []db.Invitation) []InvitationView {
+	vs := make([]InvitationView, len(is))
+	for i, inv := range is {
+		vs[i] = InvitationViewOf(inv)
+	}
+	return vs
+}
+
 // AcceptURL is the link an invitation carries.
 func AcceptURL(baseURL, secret string) string {
 	return baseURL + "/invitations/accept?token=" + url.QueryEscape(secret)
@@ -61,15 +70,28 @@ func (a *api) invite(ctx context.Context, c call, userID string) (db.Invitation,
 // public accept link.
 func (a *api) mountInvitations() {
 	a.route("GET", "/teams/{team}/invitations", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		is, err := a.Store.ListInvitations(r.Context(), c.Team.ID, db.InvitationState(r.URL.Query().Get("state")))
+		// With any R-MEM-6 parameter: one page {invitations, next}; without,
+		// every invitation as an array, as before.
+		mq, paged, err := MemberQueryOf(r.URL.Query())
 		if err != nil {
 			return err
 		}
-		vs := make([]InvitationView, len(is))
-		for i, inv := range is {
-			vs[i] = InvitationViewOf(inv)
+		paged = paged || r.URL.Query().Has("limit") || r.URL.Query().Has("after")
+		q := db.InvitationQuery{Q: mq.Q, State: db.InvitationState(r.URL.Query().Get("state")), Company: mq.Company,
+			Sort: mq.Sort, Desc: mq.Desc, After: mq.After, Limit: mq.Limit}
+		if !paged {
+			is, err := a.Store.ListInvitations(r.Context(), c.Team.ID, q.State)
+			if err != nil {
+				return err
+			}
+			WriteJSON(w, http.StatusOK, InvitationViews(is))
+			return nil
 		}
-		WriteJSON(w, http.StatusOK, vs)
+		p, err := a.Store.QueryInvitations(r.Context(), c.Team.ID, q)
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, map[string]any{"invitations": InvitationViews(p.Invitations), "next": p.Next})
 		return nil
 	})
 	a.route("POST", "/teams/{team}/members/{user}/invitation", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {

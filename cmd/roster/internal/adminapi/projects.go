@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/roster-dev/roster/db"
 )
@@ -175,11 +176,35 @@ func (a *api) mountProjects() {
 		return nil
 	})
 	a.route("GET", "/teams/{team}/projects/{project}/members", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		ms, err := a.Store.ListProjectMembers(r.Context(), c.Team.ID, r.PathValue("project"))
+		// With any R-MEM-6 parameter: one page {members, next}; without,
+		// every member as an array, as before. level is the project level.
+		v := url.Values{}
+		for k, vs := range r.URL.Query() {
+			if k != "level" {
+				v[k] = vs
+			}
+		}
+		mq, paged, err := MemberQueryOf(v)
 		if err != nil {
 			return err
 		}
-		WriteJSON(w, http.StatusOK, ProjectMemberViews(ms))
+		qv := r.URL.Query()
+		paged = paged || qv.Has("level") || qv.Has("product") || qv.Has("limit") || qv.Has("after")
+		if !paged {
+			ms, err := a.Store.ListProjectMembers(r.Context(), c.Team.ID, r.PathValue("project"))
+			if err != nil {
+				return err
+			}
+			WriteJSON(w, http.StatusOK, ProjectMemberViews(ms))
+			return nil
+		}
+		p, err := a.Store.QueryProjectMembers(r.Context(), c.Team.ID, r.PathValue("project"), db.ProjectMemberQuery{Q: mq.Q, Status: mq.Status,
+			Level: db.ProjectLevel(qv.Get("level")), Type: mq.Type, Source: mq.Source, Company: mq.Company, Product: qv.Get("product"),
+			Sort: mq.Sort, Desc: mq.Desc, After: mq.After, Limit: mq.Limit})
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, map[string]any{"members": ProjectMemberViews(p.Members), "next": p.Next})
 		return nil
 	})
 	a.route("POST", "/teams/{team}/projects/{project}/members", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
