@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
@@ -60,6 +61,12 @@ func TestCLIInternalSeat(t *testing.T) {
 	// The external subscription ends: access goes on, on the internal seat.
 	c.ok(nil, "users", "set-external-subscription", "--team", team, "--email", "a@a.test", "--product", "build", "--off")
 	want(1, 0)
+	// The usage report carries product access, external subscriptions and seats (issue 11 #9).
+	out, _, code := c.run("report", "usage", "--team", team, "--format", "csv")
+	if code != 0 || !strings.Contains(out, ",products,external_products,seats\n") || !strings.Contains(out, "a@a.test,") ||
+		!strings.Contains(out, ",build;docs,,build;docs\n") {
+		t.Errorf("usage report CSV:\n%s", out)
+	}
 
 	s := startServer(t, c)
 	api := s.url + "/api/v1/teams/" + team

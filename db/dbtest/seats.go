@@ -3,6 +3,7 @@ package dbtest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/roster-dev/roster/db"
@@ -230,6 +231,33 @@ func testInternalSeats(t *testing.T, ss db.SeatStore, ps db.ProjectStore, ms db.
 			if us.Product == "build" && (us.Seats == nil || *us.Seats != 3 || us.Used != st.used || us.External != st.external) {
 				t.Errorf("%s: build = used %d, external %d, want used %d, external %d (3 seats)", st.name, us.Used, us.External, st.used, st.external)
 			}
+		}
+	}
+	// The usage report (R-POL-9, issue 11 #9) says per user which products
+	// they have, hold externally and use an internal seat for.
+	if pol, ok := s.(db.PolicyStore); ok {
+		type row struct{ products, external, seats string }
+		want := map[string]row{
+			u(1).ID: {"build,docs", "", "build,docs"},
+			u(2).ID: {"build,docs", "build", "docs"},
+			u(3).ID: {"build,docs", "", "build,docs"},
+			u(4).ID: {"build,docs", "build", "docs"},
+			u(5).ID: {"", "build", ""},
+			u(6).ID: {"build,docs", "", "build,docs"},
+		}
+		seen := 0
+		err := pol.UsageReport(ctx, team.ID, func(r db.UsageRow) error {
+			if w, ok := want[r.UserID]; ok {
+				seen++
+				got := row{strings.Join(r.Products, ","), strings.Join(r.ExternalProducts, ","), strings.Join(r.Seats, ",")}
+				if got != w {
+					t.Errorf("usage report for %s = %+v, want %+v", r.Email, got, w)
+				}
+			}
+			return nil
+		})
+		if err != nil || seen != len(want) {
+			t.Errorf("usage report: %d of %d users, %v", seen, len(want), err)
 		}
 	}
 	// u3 ended the external subscription and kept access on its internal seat.
