@@ -194,14 +194,8 @@ func (s *Store) QueryInvitations(ctx context.Context, teamID string, q db.Invita
 	if err := rows.Err(); err != nil {
 		return db.InvitationPage{}, fmt.Errorf("query invitations: %w", translate(err))
 	}
-	page := db.InvitationPage{Invitations: out}
-	if len(out) > limit {
-		page.Invitations = out[:limit]
-		page.Next = encodeMemberCursor(sortValues[limit-1], out[limit-1].UserID)
-	}
-	if page.Invitations == nil {
-		page.Invitations = []db.Invitation{}
-	}
+	var page db.InvitationPage
+	page.Invitations, page.Next = keysetPage(out, sortValues, limit, func(i db.Invitation) string { return i.UserID })
 	return page, nil
 }
 

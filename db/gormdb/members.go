@@ -420,6 +420,19 @@ func (s *Store) keysetRows(conn *gorm.DB, selectFrom string, where []string, arg
 	return rows, translate(err)
 }
 
+// keysetPage cuts the limit+1 rows keysetRows fetched to one page: the
+// first limit (never nil) and, when there were more, the cursor after the
+// last of them (its sort value and id).
+func keysetPage[T any](rows []T, sortValues []string, limit int, id func(T) string) ([]T, string) {
+	if rows == nil {
+		rows = []T{}
+	}
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	return rows[:limit], encodeMemberCursor(sortValues[limit-1], id(rows[limit-1]))
+}
+
 // pageLimit checks a list's limit (default 100, at most 1000).
 func pageLimit(limit int) (int, error) {
 	if limit <= 0 {
@@ -469,14 +482,8 @@ func (s *Store) QueryMembers(ctx context.Context, teamID string, q db.MemberQuer
 	if err := rows.Err(); err != nil {
 		return db.MemberPage{}, fmt.Errorf("query members: %w", translate(err))
 	}
-	page := db.MemberPage{Members: ms}
-	if len(ms) > limit {
-		page.Members = ms[:limit]
-		page.Next = encodeMemberCursor(sortValues[limit-1], ms[limit-1].User.ID)
-	}
-	if page.Members == nil {
-		page.Members = []db.TeamMember{}
-	}
+	var page db.MemberPage
+	page.Members, page.Next = keysetPage(ms, sortValues, limit, func(m db.TeamMember) string { return m.User.ID })
 	return page, nil
 }
 

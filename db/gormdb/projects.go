@@ -594,14 +594,8 @@ func (s *Store) QueryProjectMembers(ctx context.Context, teamID, projectID strin
 	if err := rows.Err(); err != nil {
 		return db.ProjectMemberPage{}, fmt.Errorf("query project members: %w", translate(err))
 	}
-	page := db.ProjectMemberPage{Members: out}
-	if len(out) > limit {
-		page.Members = out[:limit]
-		page.Next = encodeMemberCursor(sortValues[limit-1], out[limit-1].User.ID)
-	}
-	if page.Members == nil {
-		page.Members = []db.ProjectMember{}
-	}
+	var page db.ProjectMemberPage
+	page.Members, page.Next = keysetPage(out, sortValues, limit, func(m db.ProjectMember) string { return m.User.ID })
 	ids := make([]string, len(page.Members))
 	idx := map[string]int{}
 	for i, m := range page.Members {
