@@ -3,6 +3,7 @@ package dbtest
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -162,4 +163,59 @@ func sorted(ids []string) []string {
 	out := append([]string(nil), ids...)
 	sort.Strings(out)
 	return out
+}
+
+// testSortCompanyEveryKind is R-MEM-6's sort by company across every kind
+// of member: users with no member profile at all (created by SCIM, the
+// primary admin), members with a profile but no company, and members with
+// one; walked in pages of 2 both ways, the order is (company, id) exactly,
+// with no gap or repeat at the boundary between empty and set companies.
+func testSortCompanyEveryKind(t *testing.T, s db.Store) {
+	ms, ok := s.(db.MemberStore)
+	if !ok {
+		missing(t, "it does not implement db.MemberStore")
+	}
+	team, admin := NewTeam(t, s, "")
+	type want struct{ company, id string }
+	var all []want
+	all = append(all, want{"", admin.ID})
+	for i := 0; i < 3; i++ {
+		u := NewUser(t, s, team.ID, fmt.Sprint("scim", i), "c.test", db.SourceSCIM)
+		all = append(all, want{"", u.ID})
+	}
+	rows := []db.NewMember{{Email: Email("nc1", "c.test"), JobRole: "r"}, {Email: Email("nc2", "c.test"), JobRole: "r"},
+		{Email: Email("b1", "c.test"), Company: "Beta"}, {Email: Email("a1", "c.test"), Company: "alpha"}, {Email: Email("b2", "c.test"), Company: "beta"}}
+	added, err := ms.AddMembers(ctx, team.ID, rows, Operator)
+	WantErr(t, err, nil, "")
+	for i, m := range added {
+		all = append(all, want{strings.ToLower(rows[i].Company), m.User.ID})
+	}
+	for _, desc := range []bool{false, true} {
+		sort.Slice(all, func(i, j int) bool {
+			a, b := all[i], all[j]
+			if desc {
+				a, b = b, a
+			}
+			return a.company < b.company || a.company == b.company && a.id < b.id
+		})
+		var got []want
+		q := db.MemberQuery{Sort: "company", Desc: desc, Limit: 2}
+		for pages := 0; ; pages++ {
+			p, err := ms.QueryMembers(ctx, team.ID, q)
+			WantErr(t, err, nil, "")
+			for _, m := range p.Members {
+				got = append(got, want{strings.ToLower(m.Company), m.User.ID})
+			}
+			if p.Next == "" {
+				break
+			}
+			if pages > 10 {
+				t.Fatal("paging does not end")
+			}
+			q.After = p.Next
+		}
+		if diff := cmp.Diff(all, got, cmp.AllowUnexported(want{})); diff != "" {
+			t.Errorf("sort company desc=%v, pages of 2 (-want +got):\n%s", desc, diff)
+		}
+	}
 }
