@@ -21,6 +21,7 @@ const (
 
 // Invitation is a member's current invitation.
 type Invitation struct {
+	TeamID    string
 	UserID    string
 	Email     string
 	SentAt    time.Time
@@ -39,8 +40,45 @@ type InvitationStore interface {
 	SendInvitation(ctx context.Context, teamID, userID string, by Actor) (Invitation, string, error)
 	// ListInvitations lists the team's invitations in a state ("" = all), by email.
 	ListInvitations(ctx context.Context, teamID string, state InvitationState) ([]Invitation, error)
+	// QueryInvitations searches, filters, sorts and pages invitations in
+	// SQL (R-MEM-6), the state computed with the store's clock.
+	QueryInvitations(ctx context.Context, teamID string, q InvitationQuery) (InvitationPage, error)
 	// AcceptInvitation redeems a token: the member becomes active. A used,
 	// replaced or unknown token is ErrNotFound; an expired one ErrRule
 	// invitation_expired (the member asks for a new one).
 	AcceptInvitation(ctx context.Context, secret string) (User, error)
+	// PeekInvitation reads the invitation a token belongs to without using
+	// it (the accept page shows it): ErrNotFound invitation_not_found when
+	// the token is unknown, replaced or used.
+	PeekInvitation(ctx context.Context, secret string) (Invitation, error)
+	// RenewInvitation is the member asking for a new invitation from an
+	// expired link: a new token and expiry, to be sent to the member's own
+	// address (the returned Invitation's Email; never one the requester
+	// names). Unknown, replaced and used tokens are ErrNotFound
+	// invitation_not_found alike; one that has not expired yet is ErrConflict
+	// invitation_not_expired.
+	RenewInvitation(ctx context.Context, secret string) (Invitation, string, error)
+}
+
+// InvitationQuery selects, filters, sorts and pages a team's invitations
+// (R-MEM-6): Q as for members (email, names, company, role); State one
+// state; Sort one of InvitationSortColumns (default email); After the
+// previous page's Next.
+type InvitationQuery struct {
+	Q       string
+	State   InvitationState
+	Company string
+	Sort    string
+	Desc    bool
+	After   string
+	Limit   int // default 100, at most 1000
+}
+
+// InvitationSortColumns are the columns invitations sort by.
+var InvitationSortColumns = []string{"email", "name", "first_name", "last_name", "company", "role", "status", "type", "source"}
+
+// InvitationPage is one page of invitations; Next is empty on the last.
+type InvitationPage struct {
+	Invitations []Invitation
+	Next        string
 }

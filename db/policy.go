@@ -124,4 +124,11 @@ type UsageRow struct {
 	AdminRole Role
 	Exception bool
 	CreatedAt time.Time
+	// Products are the product keys the user has access to on any project;
+	// ExternalProducts those they hold an external subscription to; Seats
+	// those of Products on which they use an internal seat (R-MEM-5). Each
+	// sorted.
+	Products         []string
+	ExternalProducts []string
+	Seats            []string
 }

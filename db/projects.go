@@ -76,6 +76,17 @@ type ProjectStore interface {
 	AddProduct(ctx context.Context, teamID string, p Product, by Actor) (Product, error)
 	// FindProduct resolves a key or a name (case-insensitive).
 	FindProduct(ctx context.Context, teamID, ref string) (Product, error)
+	// UpdateProduct renames the product ref (name "" keeps it) and, with
+	// makeBase, moves the base mark to it. Moving the mark is refused
+	// (ErrRule base_move_would_remove) while a project member lacks the
+	// product: they would silently stop being on their projects (R-MEM-4).
+	UpdateProduct(ctx context.Context, teamID, ref, name string, makeBase bool, by Actor) (Product, error)
+	// RemoveProduct removes a product from the catalogue and, in the same
+	// transaction, revokes it from every project member and drops its
+	// subscriptions and external subscriptions; it returns
+	// how many project memberships lost it. The base product cannot be
+	// removed (ErrRule base_product): move the base mark first.
+	RemoveProduct(ctx context.Context, teamID, ref string, by Actor) (revoked int, err error)
 	CreateProject(ctx context.Context, teamID, name string, by Actor) (Project, error)
 	ListProjects(ctx context.Context, teamID string) ([]Project, error)
 	// FindProject resolves an id or a name (case-insensitive).
@@ -88,6 +99,37 @@ type ProjectStore interface {
 	// removed is true. The project's last admin cannot be removed so.
 	SetProjectAccess(ctx context.Context, teamID, projectID, userID string, products []string, by Actor) (m ProjectMember, removed bool, err error)
 	ListProjectMembers(ctx context.Context, teamID, projectID string) ([]ProjectMember, error)
+	// QueryProjectMembers searches, filters, sorts and pages a project's
+	// members in SQL (R-MEM-6).
+	QueryProjectMembers(ctx context.Context, teamID, projectID string, q ProjectMemberQuery) (ProjectMemberPage, error)
 	// UserProjects lists a user's project memberships.
 	UserProjects(ctx context.Context, teamID, userID string) ([]ProjectMember, error)
+}
+
+// ProjectMemberQuery selects, filters, sorts and pages a project's members
+// (R-MEM-6), all in SQL: Q as for members; Level is the project level;
+// Product a product key or name the member has on the project. Sort is one
+// of ProjectMemberSortColumns (default email); After the previous page's
+// Next.
+type ProjectMemberQuery struct {
+	Q       string
+	Status  Status
+	Level   ProjectLevel
+	Type    UserType
+	Source  Source
+	Company string
+	Product string
+	Sort    string
+	Desc    bool
+	After   string
+	Limit   int // default 100, at most 1000
+}
+
+// ProjectMemberSortColumns are the columns project members sort by.
+var ProjectMemberSortColumns = []string{"email", "name", "first_name", "last_name", "company", "role", "level", "status", "type", "source"}
+
+// ProjectMemberPage is one page of project members; Next is empty on the last.
+type ProjectMemberPage struct {
+	Members []ProjectMember
+	Next    string
 }

@@ -4,7 +4,9 @@ import "context"
 
 // SeatUsage is one product's seats (R-MEM-5): Seats is nil when the product
 // has no subscription (no limit); Used counts users with access to it who
-// hold no external subscription to it; External counts those who do.
+// use an internal seat (no external subscription to it, or one with an
+// internal seat anyway); External counts users with access who hold an
+// external subscription (those with an internal seat too are in both).
 type SeatUsage struct {
 	Product  string
 	Seats    *int
@@ -22,6 +24,11 @@ type SeatStore interface {
 	// external subscription to the product, so their access to it uses no
 	// internal seat. Unmarking is refused when no internal seat is free.
 	SetExternalSubscription(ctx context.Context, teamID, userID, product string, on bool, by Actor) error
+	// SetInternalSeat gives (or takes back) an external subscriber an
+	// internal seat anyway, so their access does not stop when the external
+	// subscription ends. Giving one needs a free seat (seats_exhausted); a
+	// user without an external subscription is ErrRule not_external.
+	SetInternalSeat(ctx context.Context, teamID, userID, product string, on bool, by Actor) error
 	// Seats reports seat usage per catalogue product.
 	Seats(ctx context.Context, teamID string) ([]SeatUsage, error)
 }

@@ -279,6 +279,13 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState, sta
 	if err := s.store.CreateSSOSession(ctx, se); err != nil {
 		return SignIn{}, err
 	}
+	if u.Status == db.StatusPending {
+		// The session's write made the pending member active and accepted
+		// their invitation (R-MEM-3, in the store): show them as they are.
+		if u, err = s.store.GetUser(ctx, teamID, u.ID); err != nil {
+			return SignIn{}, err
+		}
+	}
 	ret := req.ReturnTo
 	if ret == "" {
 		ret = "/" // IdP-initiated RelayState is never used as a target

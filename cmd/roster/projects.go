@@ -70,6 +70,58 @@ func cmdProductsAdd(fs *pflag.FlagSet) runFunc {
 	}
 }
 
+// cmdProductsRename renames a product and, with --base, moves the base
+// mark to it (R-MEM-4).
+func cmdProductsRename(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	product := fs.String("product", "", "the product: key or name")
+	name := fs.String("name", "", "the new name (empty: keep it)")
+	base := fs.Bool("base", false, "make it the team's base product (every project member must have it already)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "product"); err != nil {
+			return err
+		}
+		if *name == "" && !*base {
+			return usagef("give --name or --base")
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		p, err := s.UpdateProduct(ctx, *team, *product, *name, *base, e.operator())
+		if err != nil {
+			return err
+		}
+		v := adminapi.ProductViews([]db.Product{p})[0]
+		return e.confirm(v, "product %s is now %q (base: %v)", v.Key, v.Name, v.Base)
+	}
+}
+
+// cmdProductsRemove removes a product and revokes it from every project
+// member (R-MEM-4).
+func cmdProductsRemove(fs *pflag.FlagSet) runFunc {
+	team := teamFlag(fs)
+	product := fs.String("product", "", "the product: key or name")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, "team", "product"); err != nil {
+			return err
+		}
+		s, err := e.teamStore(ctx, fs, team)
+		if err != nil {
+			return err
+		}
+		p, err := s.FindProduct(ctx, *team, *product)
+		if err != nil {
+			return err
+		}
+		n, err := s.RemoveProduct(ctx, *team, p.Key, e.operator())
+		if err != nil {
+			return err
+		}
+		return e.confirm(adminapi.ProductRemoval{Product: p.Key, Revoked: n}, "removed product %s (revoked from %d project memberships)", p.Key, n)
+	}
+}
+
 func cmdProjectsCreate(fs *pflag.FlagSet) runFunc {
 	team := teamFlag(fs)
 	name := fs.String("name", "", "the project's name")
@@ -187,19 +239,34 @@ func cmdProjectsSetAccess(fs *pflag.FlagSet) runFunc {
 func cmdProjectsMembers(fs *pflag.FlagSet) runFunc {
 	team := teamFlag(fs)
 	project := fs.String("project", "", "the project: its id or name")
+	status := fs.String("status", "", "only members with this status: active, inactive or pending")
+	level := fs.String("level", "", "only members with this project level: member or admin")
+	typ := fs.String("type", "", "only members of this type: standard or external")
+	source := fs.String("source", "", "only members from this source: scim, directory, sso, admin, product")
+	product := fs.String("product", "", "only members with this product on the project (key or name)")
+	lf := listFlags(fs, db.ProjectMemberSortColumns)
 	return func(ctx context.Context, e *env, args []string) error {
 		if err := required(fs, "team", "project"); err != nil {
+			return err
+		}
+		if err := lf.check(); err != nil {
 			return err
 		}
 		s, err := e.teamStore(ctx, fs, team)
 		if err != nil {
 			return err
 		}
-		ms, err := s.ListProjectMembers(ctx, *team, *project)
+		p, err := s.QueryProjectMembers(ctx, *team, *project, db.ProjectMemberQuery{Q: *lf.q, Status: db.Status(*status), Level: db.ProjectLevel(*level),
+			Type: db.UserType(*typ), Source: db.Source(*source), Company: *lf.company, Product: *product,
+			Sort: *lf.sort, Desc: *lf.order == "desc", After: *lf.after, Limit: *lf.limit})
 		if err != nil {
 			return err
 		}
-		vs := adminapi.ProjectMemberViews(ms)
-		return e.output(e.format, vs, func(w *tabwriter.Writer) { projectMemberTable(w, vs) })
+		vs := adminapi.ProjectMemberViews(p.Members)
+		if err := e.output(e.format, vs, func(w *tabwriter.Writer) { projectMemberTable(w, vs) }); err != nil {
+			return err
+		}
+		lf.next(e, "project members", p.Next)
+		return nil
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -112,5 +113,125 @@ func TestAdminAPIProjects(t *testing.T) {
 	}
 	if r := call(t, "GET", api+"/projects/"+pid+"/members", tok, ""); r.status != 200 || len(r.list) != 0 {
 		t.Fatalf("members after base off: %d %v", r.status, r.list)
+	}
+}
+
+// TestProductsRenameRemove is R-MEM-4's rename and remove, through the CLI
+// and the admin API: removing revokes the product from every project
+// member, the base product cannot be removed (precise 4xx, nothing
+// changed), the base mark moves only to a product every member has, and
+// another team's product is not found.
+func TestProductsRenameRemove(t *testing.T) {
+	c := newCLI(t)
+	team := c.team("A", "pat@a.test")
+	other := c.team("B", "bea@b.test")
+	c.ok(nil, "projects", "create", "--team", team, "--name", "Tower")
+	c.ok(nil, "projects", "add-member", "--team", team, "--project", "Tower", "--email", "ann@a.test", "--products", "docs,build,cost")
+	var p adminapi.ProductView
+	c.ok(&p, "products", "rename", "--team", team, "--product", "Build", "--name", "Build Pro", "-o", "json")
+	if p.Key != "build" || p.Name != "Build Pro" || p.Base {
+		t.Fatalf("rename = %+v", p)
+	}
+	c.fails("give --name or --base", "products", "rename", "--team", team, "--product", "build")
+	c.fails("base product", "products", "remove", "--team", team, "--product", "docs")
+	c.fails("no product", "products", "remove", "--team", other, "--product", "nonesuch")
+	var rm adminapi.ProductRemoval
+	c.ok(&rm, "products", "remove", "--team", team, "--product", "Build Pro", "-o", "json")
+	if rm.Product != "build" || rm.Revoked != 1 {
+		t.Fatalf("remove = %+v", rm)
+	}
+	var ms []adminapi.ProjectMemberView
+	c.ok(&ms, "projects", "members", "--team", team, "--project", "Tower", "-o", "json")
+	if len(ms) != 1 || strings.Join(ms[0].Products, ",") != "cost,docs" {
+		t.Fatalf("members after removing build = %+v", ms)
+	}
+
+	s := startServer(t, c)
+	api := s.url + "/api/v1/teams/" + team
+	tok := adminToken(t, c, team, "pat@a.test")
+	tokB := adminToken(t, c, other, "bea@b.test")
+	if r := call(t, "PATCH", api+"/products/insight", tok, `{"name":"Insight 2"}`); r.status != 200 || r.body["name"] != "Insight 2" {
+		t.Fatalf("PATCH product: %d %v", r.status, r.body)
+	}
+	if r := call(t, "PATCH", api+"/products/insight", tok, `{"name":"Cost"}`); r.status != 409 || r.code() != "product_exists" {
+		t.Fatalf("rename onto another's name: %d %v", r.status, r.body)
+	}
+	if r := call(t, "PATCH", api+"/products/insight", tok, `{"base":true}`); r.status != 422 || r.code() != "base_move_would_remove" {
+		t.Fatalf("base to a product ann lacks: %d %v", r.status, r.body)
+	}
+	if r := call(t, "DELETE", api+"/products/docs", tok, ""); r.status != 422 || r.code() != "base_product" {
+		t.Fatalf("DELETE base: %d %v", r.status, r.body)
+	}
+	if r := call(t, "DELETE", s.url+"/api/v1/teams/"+other+"/products/nonesuch", tokB, ""); r.status != 404 || r.code() != "product_not_found" {
+		t.Fatalf("DELETE unknown: %d %v", r.status, r.body)
+	}
+	if r := call(t, "PATCH", api+"/products/cost", tok, `{"base":true}`); r.status != 200 || r.body["base"] != true {
+		t.Fatalf("base to cost (ann has it): %d %v", r.status, r.body)
+	}
+	if r := call(t, "DELETE", api+"/products/docs", tok, ""); r.status != 200 || r.body["revoked"] != float64(1) {
+		t.Fatalf("DELETE docs, no longer the base: %d %v", r.status, r.body)
+	}
+	var audit []map[string]any
+	c.ok(&audit, "audit", "--team", team, "-o", "json")
+	seen := map[string]bool{}
+	for _, e := range audit {
+		seen[fmt.Sprint(e["action"])] = true
+	}
+	if !seen["product.remove"] || !seen["product.update"] {
+		t.Errorf("audit lacks product.remove / product.update: %v", seen)
+	}
+}
+
+// TestProjectMembersAndInvitationsPaged is R-MEM-6 through the CLI and the
+// admin API for project members and invitations: filters, sorts and
+// cursors, each page one SQL query in the store.
+func TestProjectMembersAndInvitationsPaged(t *testing.T) {
+	c := newCLI(t)
+	team := c.team("A", "pat@a.test")
+	c.ok(nil, "projects", "create", "--team", team, "--name", "Tower")
+	c.ok(nil, "members", "add", "--team", team, "--emails", "a@a.test b@a.test c@a.test", "--company", "Nord")
+	for _, e := range []string{"a@a.test", "b@a.test", "c@a.test"} {
+		c.ok(nil, "projects", "add-member", "--team", team, "--project", "Tower", "--email", e, "--products", "docs")
+		c.ok(nil, "invitations", "resend", "--team", team, "--email", e)
+	}
+	c.ok(nil, "projects", "set-access", "--team", team, "--project", "Tower", "--email", "b@a.test", "--products", "docs,build")
+	out, errs, code := c.run("projects", "members", "--team", team, "--project", "Tower", "--sort", "email", "--order", "desc", "--limit", "1", "-o", "json")
+	if code != 0 || !strings.Contains(out, "c@a.test") || strings.Contains(out, "b@a.test") || !strings.Contains(errs, "--after ") {
+		t.Fatalf("first page: %d %s %s", code, out, errs)
+	}
+	cursor := strings.TrimSpace(errs[strings.Index(errs, "--after ")+len("--after "):])
+	var page2 []adminapi.ProjectMemberView
+	c.ok(&page2, "projects", "members", "--team", team, "--project", "Tower", "--sort", "email", "--order", "desc", "--limit", "1", "--after", cursor, "-o", "json")
+	if len(page2) != 1 || page2[0].Email != "b@a.test" {
+		t.Fatalf("second page = %+v", page2)
+	}
+	var build []adminapi.ProjectMemberView
+	c.ok(&build, "projects", "members", "--team", team, "--project", "Tower", "--product", "Build", "-o", "json")
+	if len(build) != 1 || build[0].Email != "b@a.test" {
+		t.Fatalf("--product build = %+v", build)
+	}
+	c.fails("sort", "projects", "members", "--team", team, "--project", "Tower", "--sort", "shoe_size")
+	var invs []adminapi.InvitationView
+	c.ok(&invs, "invitations", "list", "--team", team, "--q", "B@A", "--state", "pending", "-o", "json")
+	if len(invs) != 1 || invs[0].Email != "b@a.test" {
+		t.Fatalf("invitations --q = %+v", invs)
+	}
+
+	s := startServer(t, c)
+	api := s.url + "/api/v1/teams/" + team
+	tok := adminToken(t, c, team, "pat@a.test")
+	r := call(t, "GET", api+"/projects/Tower/members?limit=2&sort=email", tok, "")
+	if r.status != 200 || len(r.body["members"].([]any)) != 2 || r.body["next"] == "" {
+		t.Fatalf("paged project members: %d %v", r.status, r.body)
+	}
+	if r := call(t, "GET", api+"/projects/Tower/members?level=admin", tok, ""); r.status != 200 || len(r.body["members"].([]any)) != 0 {
+		t.Fatalf("level=admin: %d %v", r.status, r.body)
+	}
+	if r := call(t, "GET", api+"/invitations?sort=email&order=desc&limit=1", tok, ""); r.status != 200 || r.body["next"] == "" ||
+		r.body["invitations"].([]any)[0].(map[string]any)["email"] != "c@a.test" {
+		t.Fatalf("paged invitations: %d %v", r.status, r.body)
+	}
+	if r := call(t, "GET", api+"/invitations?after=garbage", tok, ""); r.status != 400 || r.code() != "cursor_invalid" {
+		t.Fatalf("bad cursor: %d %v", r.status, r.body)
 	}
 }

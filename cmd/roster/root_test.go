@@ -25,6 +25,7 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 	c.ok(nil, "projects", "create", "--team", team, "--name", "P1")
 	c.ok(nil, "users", "add", "--team", team, "--email", "prj@acme.test", "--first-name", "Prj", "--last-name", "Q")
 	c.ok(nil, "projects", "add-member", "--team", team, "--project", "P1", "--email", "prj@acme.test", "--products", "docs,cost")
+	c.ok(nil, "users", "set-external-subscription", "--team", team, "--email", "ext@acme.test", "--product", "build", "--on")
 	pw := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pw, []byte("secret"), 0o600); err != nil {
 		t.Fatal(err)
@@ -126,6 +127,9 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		"webhooks enable":                 {"--team", team, "--id", hook.ID},
 		"webhooks deliveries":             {"--team", team},
 		"webhooks replay":                 {"--team", team, "--webhook", hook.ID, "--event", strconv.FormatInt(evs[0].ID, 10)},
+		"users set-internal-seat":         {"--team", team, "--email", "ext@acme.test", "--product", "build", "--on"},
+		"products rename":                 {"--team", team, "--product", "insight", "--name", "Insight Pro"},
+		"products remove":                 {"--team", team, "--product", "model-coordination"},
 	}
 	// Commands that cannot run on a fresh team here: -o json must still parse.
 	accepts := map[string]string{

@@ -9,6 +9,7 @@ import (
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
 )
 
 func cmdSubscriptionsAdd(fs *pflag.FlagSet) runFunc {
@@ -57,11 +58,28 @@ func cmdSeats(fs *pflag.FlagSet) runFunc {
 }
 
 func cmdUsersSetExternalSubscription(fs *pflag.FlagSet) runFunc {
+	return userProductSwitch(fs, "the user holds an external subscription to the product",
+		"the user no longer does (needs a free internal seat)", "external", "external subscription",
+		(*gormdb.Store).SetExternalSubscription)
+}
+
+// cmdUsersSetInternalSeat gives an external subscriber an internal seat
+// anyway, or takes it back (R-MEM-5).
+func cmdUsersSetInternalSeat(fs *pflag.FlagSet) runFunc {
+	return userProductSwitch(fs, "give the external subscriber an internal seat too (needs a free seat)",
+		"take the internal seat back (access then rests on the external subscription)", "internal_seat", "internal seat",
+		(*gormdb.Store).SetInternalSeat)
+}
+
+// userProductSwitch is a command that turns a per-user, per-product seat
+// setting --on or --off through the store method set picks.
+func userProductSwitch(fs *pflag.FlagSet, onHelp, offHelp, field, what string,
+	set func(s *gormdb.Store, ctx context.Context, teamID, userID, product string, on bool, by db.Actor) error) runFunc {
 	team := teamFlag(fs)
 	email := fs.String("email", "", "the user's address")
 	product := fs.String("product", "", "the product: key or name")
-	on := fs.Bool("on", false, "the user holds an external subscription to the product")
-	off := fs.Bool("off", false, "the user no longer does (needs a free internal seat)")
+	on := fs.Bool("on", false, onHelp)
+	off := fs.Bool("off", false, offHelp)
 	return func(ctx context.Context, e *env, args []string) error {
 		if err := required(fs, "team", "email", "product"); err != nil {
 			return err
@@ -77,9 +95,9 @@ func cmdUsersSetExternalSubscription(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		if err := s.SetExternalSubscription(ctx, *team, u.ID, *product, *on, e.operator()); err != nil {
+		if err := set(s, ctx, *team, u.ID, *product, *on, e.operator()); err != nil {
 			return err
 		}
-		return e.confirm(map[string]any{"email": u.Email, "product": *product, "external": *on}, "external subscription of %s to %s: %v", u.Email, *product, *on)
+		return e.confirm(map[string]any{"email": u.Email, "product": *product, field: *on}, "%s of %s for %s: %v", what, u.Email, *product, *on)
 	}
 }

@@ -45,6 +45,8 @@ var suites = []struct {
 	{"members", testMembers},
 	{"projects", testProjects},
 	{"seats", testSeats},
+	{"list_queries", testListQueries},                  // R-MEM-6: project members, invitations
+	{"members_sort_company", testSortCompanyEveryKind}, // R-MEM-6
 	{"policy", PolicySuite},
 	{"races", testRaces},
 	{"scim", testSCIM},

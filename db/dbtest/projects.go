@@ -32,6 +32,7 @@ func testProjects(t *testing.T, s db.Store) {
 		{"R-POL-2 ProductPathCreatesClassifiedUser", testProductPath},
 		{"ProjectsTeamIsolation", testProjectsIsolation},
 		{"R-MEM-6 QueryMembersByProduct", testQueryMembersByProduct},
+		{"R-MEM-4 RenameRemoveProduct", testRenameRemoveProduct},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, s, ps, ms) })
@@ -276,4 +277,102 @@ func testQueryMembersByProduct(t *testing.T, s db.Store, ps db.ProjectStore, ms 
 	if err != nil || len(p.Members) != 1 || !strings.HasPrefix(p.Members[0].User.Email, "zed.") {
 		t.Errorf("the other team by product build = %+v, %v; want zed only", p.Members, err)
 	}
+}
+
+// R-MEM-4: admins rename and remove products. Removing one revokes it from
+// every project member in one transaction (members stay on their projects
+// with the base product) and drops its seats; the base product cannot be
+// removed, and the base mark moves only to a product every project member
+// has (else they would silently leave their projects).
+func testRenameRemoveProduct(t *testing.T, s db.Store, ps db.ProjectStore, ms db.MemberStore) {
+	team, _ := NewTeam(t, s, "")
+	p1, _ := ps.CreateProject(ctx, team.ID, "One", Operator)
+	p2, _ := ps.CreateProject(ctx, team.ID, "Two", Operator)
+	added, err := ms.AddMembers(ctx, team.ID, []db.NewMember{{Email: Email("a", "p.test")}, {Email: Email("b", "p.test")}}, Operator)
+	WantErr(t, err, nil, "")
+	a, b := added[0].User, added[1].User
+	for _, g := range []struct {
+		p        db.Project
+		u        db.User
+		products []string
+	}{{p1, a, []string{"docs", "build", "cost"}}, {p2, a, []string{"docs", "build"}}, {p1, b, []string{"docs", "cost"}}} {
+		_, _, err := ps.AddProjectMember(ctx, team.ID, g.p.ID, db.NewProjectMember{Email: g.u.Email, Products: g.products}, Operator)
+		WantErr(t, err, nil, "")
+	}
+	if ss, ok := s.(db.SeatStore); ok {
+		WantErr(t, ss.AddSubscription(ctx, team.ID, "build", 5, Operator), nil, "")
+	}
+	// Rename: by key or by name; the key stays; names stay unique.
+	p, err := ps.UpdateProduct(ctx, team.ID, "Build", "Build Pro", false, Operator)
+	if err != nil || p.Key != "build" || p.Name != "Build Pro" {
+		t.Fatalf("rename = %+v, %v", p, err)
+	}
+	_, err = ps.UpdateProduct(ctx, team.ID, "build", "cost", false, Operator)
+	WantErr(t, err, db.ErrConflict, "product_exists")
+	_, err = ps.UpdateProduct(ctx, team.ID, "nonesuch", "X", false, Operator)
+	WantErr(t, err, db.ErrNotFound, "product_not_found")
+	_, err = ps.UpdateProduct(ctx, team.ID, "build", " ", false, Operator)
+	WantErr(t, err, db.ErrInvalid, "nothing_to_change")
+	// The base mark: not to a product some project member lacks, nor to a
+	// new product (nobody has it), nothing changed.
+	_, err = ps.UpdateProduct(ctx, team.ID, "cost", "", true, Operator)
+	WantErr(t, err, db.ErrRule, "base_move_would_remove")
+	_, err = ps.AddProduct(ctx, team.ID, db.Product{Key: "plans", Name: "Plans", Base: true}, Operator)
+	WantErr(t, err, db.ErrRule, "base_move_would_remove")
+	if d, _ := ps.FindProduct(ctx, team.ID, "docs"); !d.Base {
+		t.Fatal("a refused base move moved the mark")
+	}
+	// The base product cannot be removed.
+	_, err = ps.RemoveProduct(ctx, team.ID, "docs", Operator)
+	WantErr(t, err, db.ErrRule, "base_product")
+	// Removing build revokes it from a on both projects, atomically.
+	n, err := ps.RemoveProduct(ctx, team.ID, "Build Pro", Operator)
+	if err != nil || n != 2 {
+		t.Fatalf("remove build = %d, %v; want 2 memberships revoked", n, err)
+	}
+	if _, err := ps.FindProduct(ctx, team.ID, "build"); !errors.Is(err, db.ErrNotFound) {
+		t.Errorf("build still in the catalogue: %v", err)
+	}
+	got, _ := ps.UserProjects(ctx, team.ID, a.ID)
+	if len(got) != 2 || !cmp.Equal(got[0].Products, []string{"cost", "docs"}) && !cmp.Equal(got[1].Products, []string{"cost", "docs"}) {
+		t.Errorf("a after removing build = %+v, want on both projects without build", got)
+	}
+	for _, m := range got {
+		for _, k := range m.Products {
+			if k == "build" {
+				t.Errorf("a still has build on %s", m.ProjectID)
+			}
+		}
+	}
+	if ss, ok := s.(db.SeatStore); ok {
+		us, _ := ss.Seats(ctx, team.ID)
+		for _, u := range us {
+			if u.Product == "build" {
+				t.Errorf("seats still report the removed product: %+v", u)
+			}
+		}
+	}
+	_, err = ps.RemoveProduct(ctx, team.ID, "build", Operator)
+	WantErr(t, err, db.ErrNotFound, "product_not_found")
+	// Once everyone has cost, the base mark moves there, and docs can go.
+	_, _, err = ps.SetProjectAccess(ctx, team.ID, p2.ID, a.ID, []string{"docs", "cost"}, Operator)
+	WantErr(t, err, nil, "")
+	if p, err := ps.UpdateProduct(ctx, team.ID, "cost", "", true, Operator); err != nil || !p.Base {
+		t.Fatalf("move base to cost = %+v, %v", p, err)
+	}
+	if n, err := ps.RemoveProduct(ctx, team.ID, "docs", Operator); err != nil || n != 3 {
+		t.Fatalf("remove docs once not the base = %d, %v; want 3", n, err)
+	}
+	if got, _ := ps.ListProjectMembers(ctx, team.ID, p1.ID); len(got) != 2 {
+		t.Errorf("project One after removing docs: %d members, want 2 (they have the new base)", len(got))
+	}
+	// Tenant isolation: another team's product is not found, nothing changed.
+	other, _ := NewTeam(t, s, "")
+	_, err = ps.RemoveProduct(ctx, other.ID, "cost", Operator)
+	WantErr(t, err, nil, "") // the other team's own cost (its catalogue is its own)
+	if c, err := ps.FindProduct(ctx, team.ID, "cost"); err != nil || !c.Base {
+		t.Errorf("removing another team's cost touched this team's: %+v, %v", c, err)
+	}
+	_, err = ps.UpdateProduct(ctx, other.ID, "cost", "Y", false, Operator)
+	WantErr(t, err, db.ErrNotFound, "product_not_found")
 }

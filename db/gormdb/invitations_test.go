@@ -119,3 +119,65 @@ func TestInvitations(t *testing.T) {
 		})
 	}
 }
+
+// TestRenewInvitation is R-MEM-3's "a member can ask for a new one from the
+// expired link", on every database: an expired token gets a new token and
+// a fresh expiry for the member's own address, audited; a still-valid token
+// is invitation_not_expired (409); used, replaced and unknown tokens are
+// the same invitation_not_found (404); peeking uses nothing up.
+func TestRenewInvitation(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range gormdbtest.Dialects() {
+		t.Run(gormdbtest.Name(d), func(t *testing.T) {
+			c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+			s := gormdbtest.Open(t, d, gormdb.Config{Now: c.Now})
+			team, _ := dbtest.NewTeam(t, s, "")
+			ms, err := s.AddMembers(ctx, team.ID, []db.NewMember{{Email: dbtest.Email("cy", "inv.test")}}, dbtest.Operator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cy := ms[0].User
+			_, old, err := s.SendInvitation(ctx, team.ID, cy.ID, dbtest.Operator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = s.RenewInvitation(ctx, old)
+			dbtest.WantErr(t, err, db.ErrConflict, "invitation_not_expired")
+			c.Add(8 * 24 * time.Hour)
+			if p, err := s.PeekInvitation(ctx, old); err != nil || p.State != db.InvitationExpired || p.Email != cy.Email || p.TeamID != team.ID {
+				t.Fatalf("peek expired = %+v, %v", p, err)
+			}
+			inv, fresh, err := s.RenewInvitation(ctx, old)
+			if err != nil || inv.Email != cy.Email || !inv.ExpiresAt.Equal(c.Now().Add(db.InvitationTTL)) || fresh == old || inv.TeamID != team.ID {
+				t.Fatalf("renew = %+v, %q, %v", inv, fresh, err)
+			}
+			for _, tok := range []string{old, "nonesuch"} { // replaced, unknown: the same answer
+				_, _, err := s.RenewInvitation(ctx, tok)
+				dbtest.WantErr(t, err, db.ErrNotFound, "invitation_not_found")
+				_, err = s.PeekInvitation(ctx, tok)
+				dbtest.WantErr(t, err, db.ErrNotFound, "invitation_not_found")
+			}
+			if p, err := s.PeekInvitation(ctx, fresh); err != nil || p.State != db.InvitationPending {
+				t.Fatalf("peek fresh = %+v, %v", p, err)
+			}
+			if _, err := s.AcceptInvitation(ctx, fresh); err != nil {
+				t.Fatalf("accept the renewed link: %v", err)
+			}
+			_, _, err = s.RenewInvitation(ctx, fresh) // used
+			dbtest.WantErr(t, err, db.ErrNotFound, "invitation_not_found")
+			audit, err := s.ListAudit(ctx, team.ID, db.AuditQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			renews := 0
+			for _, a := range audit {
+				if a.Action == "invitation.renew" && a.TargetID == cy.ID {
+					renews++
+				}
+			}
+			if renews != 1 {
+				t.Errorf("invitation.renew audit entries = %d, want 1", renews)
+			}
+		})
+	}
+}

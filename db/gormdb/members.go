@@ -370,6 +370,82 @@ func likePattern(q string) string {
 	return "%" + r.Replace(strings.ToLower(q)) + "%"
 }
 
+// userFilters is the WHERE of a member-like list (members, project members,
+// invitations: each selects FROM users LEFT JOIN member_profiles mp):
+// the team, q as a case-insensitive substring of email, names, company and
+// role, and the exact filters that are set (R-MEM-6).
+func userFilters(teamID, q string, status db.Status, typ db.UserType, source db.Source, company string) ([]string, []any) {
+	where := []string{"users.team_id = ?"}
+	args := []any{teamID}
+	if q != "" {
+		p := likePattern(strings.TrimSpace(q))
+		where = append(where, "(users.email_lower LIKE ? ESCAPE '!' OR LOWER(users.first_name) LIKE ? ESCAPE '!' OR LOWER(users.last_name) LIKE ? ESCAPE '!'"+
+			" OR COALESCE(mp.company_lower, '') LIKE ? ESCAPE '!' OR COALESCE(mp.job_role_lower, '') LIKE ? ESCAPE '!')")
+		args = append(args, p, p, p, p, p)
+	}
+	if status != "" {
+		where, args = append(where, "users.status = ?"), append(args, string(status))
+	}
+	if typ != "" {
+		where, args = append(where, "users.type = ?"), append(args, string(typ))
+	}
+	if source != "" {
+		where, args = append(where, "users.source = ?"), append(args, string(source))
+	}
+	if company != "" {
+		where, args = append(where, "COALESCE(mp.company_lower, '') = ?"), append(args, lower(company))
+	}
+	return where, args
+}
+
+// keysetRows runs selectFrom (a "SELECT cols FROM ..." naming users) with
+// where, ordered by expr and users.id in one direction and keyset-paged
+// after the cursor (sort value, id): one SQL query whose first column is
+// the sort value; it fetches limit+1 rows so the caller knows whether a
+// next page exists.
+func (s *Store) keysetRows(conn *gorm.DB, selectFrom string, where []string, args []any, expr string, desc bool, after string, limit int) (*sql.Rows, error) {
+	cmp, dir := ">", "ASC"
+	if desc {
+		cmp, dir = "<", "DESC"
+	}
+	if after != "" {
+		v, id, err := decodeMemberCursor(after)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, "("+expr+" "+cmp+" ? OR ("+expr+" = ? AND users.id "+cmp+" ?))")
+		args = append(args, v, v, id)
+	}
+	full := strings.Replace(selectFrom, "SELECT ", "SELECT "+expr+" AS sort_value, ", 1) +
+		" WHERE " + strings.Join(where, " AND ") + " ORDER BY sort_value " + dir + ", users.id " + dir + fmt.Sprintf(" LIMIT %d", limit+1)
+	rows, err := conn.Raw(full, args...).Rows()
+	return rows, translate(err)
+}
+
+// keysetPage cuts the limit+1 rows keysetRows fetched to one page: the
+// first limit (never nil) and, when there were more, the cursor after the
+// last of them (its sort value and id).
+func keysetPage[T any](rows []T, sortValues []string, limit int, id func(T) string) ([]T, string) {
+	if rows == nil {
+		rows = []T{}
+	}
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	return rows[:limit], encodeMemberCursor(sortValues[limit-1], id(rows[limit-1]))
+}
+
+// pageLimit checks a list's limit (default 100, at most 1000).
+func pageLimit(limit int) (int, error) {
+	if limit <= 0 {
+		return 100, nil
+	}
+	if limit > 1000 {
+		return 0, db.Errorf(db.ErrInvalid, "limit_invalid", "limit must be from 1 to 1000")
+	}
+	return limit, nil
+}
+
 // QueryMembers implements db.MemberStore: one SQL query, keyset-paged on
 // (sort value, id).
 func (s *Store) QueryMembers(ctx context.Context, teamID string, q db.MemberQuery) (db.MemberPage, error) {
@@ -377,33 +453,11 @@ func (s *Store) QueryMembers(ctx context.Context, teamID string, q db.MemberQuer
 	if !ok {
 		return db.MemberPage{}, db.Errorf(db.ErrInvalid, "sort_invalid", "sort %q is not one of %s", q.Sort, strings.Join(db.MemberSortColumns, ", "))
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 100
+	limit, err := pageLimit(q.Limit)
+	if err != nil {
+		return db.MemberPage{}, err
 	}
-	if limit > 1000 {
-		return db.MemberPage{}, db.Errorf(db.ErrInvalid, "limit_invalid", "limit must be from 1 to 1000")
-	}
-	where := []string{"users.team_id = ?"}
-	args := []any{teamID}
-	if q.Q != "" {
-		p := likePattern(strings.TrimSpace(q.Q))
-		where = append(where, "(users.email_lower LIKE ? ESCAPE '!' OR LOWER(users.first_name) LIKE ? ESCAPE '!' OR LOWER(users.last_name) LIKE ? ESCAPE '!'"+
-			" OR COALESCE(mp.company_lower, '') LIKE ? ESCAPE '!' OR COALESCE(mp.job_role_lower, '') LIKE ? ESCAPE '!')")
-		args = append(args, p, p, p, p, p)
-	}
-	if q.Status != "" {
-		where, args = append(where, "users.status = ?"), append(args, string(q.Status))
-	}
-	if q.Type != "" {
-		where, args = append(where, "users.type = ?"), append(args, string(q.Type))
-	}
-	if q.Source != "" {
-		where, args = append(where, "users.source = ?"), append(args, string(q.Source))
-	}
-	if q.Company != "" {
-		where, args = append(where, "COALESCE(mp.company_lower, '') = ?"), append(args, lower(q.Company))
-	}
+	where, args := userFilters(teamID, q.Q, q.Status, q.Type, q.Source, q.Company)
 	if q.Level != "" {
 		where, args = append(where, "COALESCE(mp.access_level, 'member') = ?"), append(args, string(q.Level))
 	}
@@ -420,23 +474,9 @@ func (s *Store) QueryMembers(ctx context.Context, teamID string, q db.MemberQuer
 		where, args = append(where, "EXISTS (SELECT 1 FROM project_access pa WHERE pa.team_id = users.team_id AND pa.user_id = users.id AND pa.product_key = ?)"),
 			append(args, q.Product)
 	}
-	cmp, dir := ">", "ASC"
-	if q.Desc {
-		cmp, dir = "<", "DESC"
-	}
-	if q.After != "" {
-		v, id, err := decodeMemberCursor(q.After)
-		if err != nil {
-			return db.MemberPage{}, err
-		}
-		where = append(where, "("+expr+" "+cmp+" ? OR ("+expr+" = ? AND users.id "+cmp+" ?))")
-		args = append(args, v, v, id)
-	}
-	full := strings.Replace(memberSelect, "SELECT ", "SELECT "+expr+" AS sort_value, ", 1) +
-		" WHERE " + strings.Join(where, " AND ") + " ORDER BY sort_value " + dir + ", users.id " + dir + fmt.Sprintf(" LIMIT %d", limit+1)
-	rows, err := s.conn(ctx).Raw(full, args...).Rows()
+	rows, err := s.keysetRows(s.conn(ctx), memberSelect, where, args, expr, q.Desc, q.After, limit)
 	if err != nil {
-		return db.MemberPage{}, fmt.Errorf("query members: %w", translate(err))
+		return db.MemberPage{}, fmt.Errorf("query members: %w", err)
 	}
 	defer rows.Close()
 	var ms []db.TeamMember
@@ -457,14 +497,8 @@ func (s *Store) QueryMembers(ctx context.Context, teamID string, q db.MemberQuer
 	if err := rows.Err(); err != nil {
 		return db.MemberPage{}, fmt.Errorf("query members: %w", translate(err))
 	}
-	page := db.MemberPage{Members: ms}
-	if len(ms) > limit {
-		page.Members = ms[:limit]
-		page.Next = encodeMemberCursor(sortValues[limit-1], ms[limit-1].User.ID)
-	}
-	if page.Members == nil {
-		page.Members = []db.TeamMember{}
-	}
+	var page db.MemberPage
+	page.Members, page.Next = keysetPage(ms, sortValues, limit, func(m db.TeamMember) string { return m.User.ID })
 	return page, nil
 }
 

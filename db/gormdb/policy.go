@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -501,8 +502,21 @@ func (s *Store) UsageReport(ctx context.Context, teamID string, fn func(db.Usage
 	if _, _, err := teamMode(g, teamID); err != nil {
 		return fmt.Errorf("usage report: %w", translate(err))
 	}
+	// Product access, external subscriptions and internal seats per user
+	// (issue 11 #9): aggregated in the same streamed query, per row.
+	agg := "group_concat(DISTINCT %s)"
+	switch s.dialect {
+	case Postgres:
+		agg = "string_agg(DISTINCT %s, ',')"
+	case MySQL:
+		agg = "GROUP_CONCAT(DISTINCT %s SEPARATOR ',')"
+	}
+	access := `(SELECT ` + fmt.Sprintf(agg, "a.product_key") + ` FROM project_access a WHERE a.user_id = u.id)`
+	external := `(SELECT ` + fmt.Sprintf(agg, "e.product_key") + ` FROM external_subscriptions e WHERE e.user_id = u.id)`
+	seats := `(SELECT ` + fmt.Sprintf(agg, "a.product_key") + ` FROM project_access a WHERE a.user_id = u.id AND NOT EXISTS` +
+		` (SELECT 1 FROM external_subscriptions e WHERE e.user_id = a.user_id AND e.product_key = a.product_key AND e.internal_seat = 0))`
 	q := `SELECT u.id, u.email, u.first_name, u.last_name, u.status, u.type, u.source, u.admin_role, ` +
-		expectedStored + ` AS expected, u.created_at ` +
+		expectedStored + ` AS expected, u.created_at, ` + access + `, ` + external + `, ` + seats + ` ` +
 		`FROM users u WHERE u.team_id = @team ORDER BY u.email_lower`
 	rows, err := g.Raw(q, map[string]any{"team": teamID}).Rows()
 	if err != nil {
@@ -513,9 +527,10 @@ func (s *Store) UsageReport(ctx context.Context, teamID string, fn func(db.Usage
 		r                                db.UsageRow
 		status, typ, src, role, expected string
 		created                          sql.NullTime
+		accessKeys, extKeys, seatKeys    sql.NullString
 	)
 	for rows.Next() {
-		if err := rows.Scan(&r.UserID, &r.Email, &r.FirstName, &r.LastName, &status, &typ, &src, &role, &expected, &created); err != nil {
+		if err := rows.Scan(&r.UserID, &r.Email, &r.FirstName, &r.LastName, &status, &typ, &src, &role, &expected, &created, &accessKeys, &extKeys, &seatKeys); err != nil {
 			return fmt.Errorf("usage report: %w", translate(err))
 		}
 		r.Status, r.Type, r.Source, r.AdminRole = db.Status(status), db.UserType(typ), db.Source(src), db.Role(role)
@@ -525,6 +540,7 @@ func (s *Store) UsageReport(ctx context.Context, teamID string, fn func(db.Usage
 		if created.Valid {
 			r.CreatedAt = created.Time.UTC()
 		}
+		r.Products, r.ExternalProducts, r.Seats = keyList(accessKeys), keyList(extKeys), keyList(seatKeys)
 		if err := fn(r); err != nil {
 			return err
 		}
@@ -533,4 +549,15 @@ func (s *Store) UsageReport(ctx context.Context, teamID string, fn func(db.Usage
 		return fmt.Errorf("usage report: %w", translate(err))
 	}
 	return nil
+}
+
+// keyList splits an aggregated, comma-separated list of product keys (keys
+// hold no comma) into a sorted slice, empty when NULL.
+func keyList(v sql.NullString) []string {
+	if !v.Valid || v.String == "" {
+		return []string{}
+	}
+	out := strings.Split(v.String, ",")
+	sort.Strings(out)
+	return out
 }

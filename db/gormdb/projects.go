@@ -101,10 +101,7 @@ func (s *Store) AddProduct(ctx context.Context, teamID string, p db.Product, by 
 	if !db.ValidProductKey(p.Key) {
 		return db.Product{}, db.Errorf(db.ErrInvalid, "product_key_invalid", "product key %q must be lower-case letters, digits and dashes (at most 64)", p.Key)
 	}
-	if p.Name == "" || len(p.Name) > 255 {
-		return db.Product{}, db.Errorf(db.ErrInvalid, "product_name_invalid", "a product name of 1 to 255 characters is required")
-	}
-	if err := db.CheckText("name", p.Name); err != nil {
+	if err := validProductName(p.Name); err != nil {
 		return db.Product{}, err
 	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -121,6 +118,13 @@ func (s *Store) AddProduct(ctx context.Context, teamID string, p db.Product, by 
 		row := productRow{TeamID: teamID, ProductKey: p.Key, Name: p.Name, CreatedAt: s.nowUTC()}
 		if p.Base {
 			row.IsBase = 1
+			// Nobody has a new product yet: as the base it would take every
+			// project member off their projects (R-MEM-4).
+			if lacking, err := lacksProduct(tx, teamID, p.Key); err != nil {
+				return err
+			} else if lacking > 0 {
+				return db.Errorf(db.ErrRule, "base_move_would_remove", "the team's projects have %d members and nobody has the new product %s yet; add it without --base, give it to them, then make it the base (R-MEM-4)", lacking, p.Key)
+			}
 			if err := tx.Model(&productRow{}).Where("team_id = ?", teamID).Update("is_base", 0).Error; err != nil {
 				return err
 			}
@@ -137,6 +141,120 @@ func (s *Store) AddProduct(ctx context.Context, teamID string, p db.Product, by 
 		return db.Product{}, fmt.Errorf("add product: %w", err)
 	}
 	return p, nil
+}
+
+// validProductName checks a product's display name.
+func validProductName(name string) error {
+	if name == "" || len(name) > 255 {
+		return db.Errorf(db.ErrInvalid, "product_name_invalid", "a product name of 1 to 255 characters is required")
+	}
+	return db.CheckText("name", name)
+}
+
+// lacksProduct counts the team's project members who do not have key: the
+// ones a move of the base mark to key would take off their projects.
+func lacksProduct(tx *gorm.DB, teamID, key string) (int64, error) {
+	var n int64
+	err := tx.Model(&projectMemberRow{}).Where("team_id = ? AND NOT EXISTS (SELECT 1 FROM project_access a"+
+		" WHERE a.project_id = project_members.project_id AND a.user_id = project_members.user_id AND a.product_key = ?)", teamID, key).Count(&n).Error
+	return n, err
+}
+
+// UpdateProduct implements db.ProjectStore.
+func (s *Store) UpdateProduct(ctx context.Context, teamID, ref, name string, makeBase bool, by db.Actor) (db.Product, error) {
+	name = strings.TrimSpace(name)
+	if name != "" {
+		if err := validProductName(name); err != nil {
+			return db.Product{}, err
+		}
+	}
+	if name == "" && !makeBase {
+		return db.Product{}, db.Errorf(db.ErrInvalid, "nothing_to_change", "give a new name or base")
+	}
+	var out db.Product
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		ps, err := s.resolveProducts(tx, teamID, []string{ref})
+		if err != nil {
+			return err
+		}
+		out = ps[0]
+		details := map[string]any{}
+		if name != "" && name != out.Name {
+			var n int64
+			if err := tx.Model(&productRow{}).Where("team_id = ? AND product_key <> ? AND LOWER(name) = ?", teamID, out.Key, lower(name)).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return db.Errorf(db.ErrConflict, "product_exists", "the team already has a product named %q", name)
+			}
+			if err := tx.Model(&productRow{}).Where("team_id = ? AND product_key = ?", teamID, out.Key).Update("name", name).Error; err != nil {
+				return err
+			}
+			details["from"], details["name"] = out.Name, name
+			out.Name = name
+		}
+		if makeBase && !out.Base {
+			lacking, err := lacksProduct(tx, teamID, out.Key)
+			if err != nil {
+				return err
+			}
+			if lacking > 0 {
+				return db.Errorf(db.ErrRule, "base_move_would_remove", "%d project members do not have %s; making it the base product would take them off their projects (R-MEM-4): give it to them first", lacking, out.Key)
+			}
+			if err := tx.Model(&productRow{}).Where("team_id = ?", teamID).Update("is_base", 0).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&productRow{}).Where("team_id = ? AND product_key = ?", teamID, out.Key).Update("is_base", 1).Error; err != nil {
+				return err
+			}
+			details["base"], out.Base = true, true
+		}
+		if len(details) == 0 {
+			return nil
+		}
+		return s.audit(tx, teamID, by, "product.update", "product", out.Key, details)
+	})
+	if err != nil {
+		return db.Product{}, fmt.Errorf("update product: %w", err)
+	}
+	return out, nil
+}
+
+// RemoveProduct implements db.ProjectStore (R-MEM-4: the product's access
+// goes from every project member in the product's own transaction).
+func (s *Store) RemoveProduct(ctx context.Context, teamID, ref string, by db.Actor) (int, error) {
+	var revoked int64
+	err := s.seatTx(ctx, func(tx *gorm.DB) error {
+		ps, err := s.resolveProducts(tx, teamID, []string{ref})
+		if err != nil {
+			return err
+		}
+		p := ps[0]
+		if p.Base {
+			return db.Errorf(db.ErrRule, "base_product", "%s is the team's base product, which every project member needs, so it cannot be removed; make another product the base first (roster products rename --product OTHER --base), then remove it", p.Key)
+		}
+		if err := s.lockProducts(tx, teamID, []string{p.Key}); err != nil {
+			return err
+		}
+		res := tx.Where("team_id = ? AND product_key = ?", teamID, p.Key).Delete(&projectAccessRow{})
+		if res.Error != nil {
+			return res.Error
+		}
+		revoked = res.RowsAffected
+		for _, row := range []any{&subscriptionRow{}, &externalSubscriptionRow{}} {
+			if err := tx.Where("team_id = ? AND product_key = ?", teamID, p.Key).Delete(row).Error; err != nil {
+				return err
+			}
+		}
+		if err := tx.Where("team_id = ? AND product_key = ?", teamID, p.Key).Delete(&productRow{}).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, teamID, by, "product.remove", "product", p.Key, map[string]any{"name": p.Name, "revoked": revoked})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("remove product: %w", err)
+	}
+	return int(revoked), nil
 }
 
 // FindProduct implements db.ProjectStore.
@@ -260,7 +378,9 @@ func (s *Store) projectProducts(tx *gorm.DB, teamID string, refs []string) (keys
 		hasBase = hasBase || p.Base
 	}
 	sort.Strings(keys)
-	return keys, hasBase, nil
+	// The seat locks now, before this transaction writes anything, so
+	// concurrent grants queue here rather than deadlock over their inserts.
+	return keys, hasBase, s.lockProducts(tx, teamID, keys)
 }
 
 // AddProjectMember implements db.ProjectStore. A person not in the team is
@@ -275,7 +395,7 @@ func (s *Store) AddProjectMember(ctx context.Context, teamID, projectID string, 
 	}
 	var out db.ProjectMember
 	created := false
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.seatTx(ctx, func(tx *gorm.DB) error {
 		p, err := findProject(tx, teamID, projectID)
 		if err != nil {
 			return err
@@ -321,7 +441,7 @@ func (s *Store) AddProjectMember(ctx context.Context, teamID, projectID string, 
 		if err := writeAccess(tx, teamID, p.ID, u.ID, keys); err != nil {
 			return err
 		}
-		if err := checkSeats(tx, teamID, keys); err != nil {
+		if err := s.checkSeats(tx, teamID, keys); err != nil {
 			return err
 		}
 		out = db.ProjectMember{ProjectID: p.ID, User: u, Level: in.Level, Products: keys}
@@ -352,7 +472,7 @@ func writeAccess(tx *gorm.DB, teamID, projectID, userID string, keys []string) e
 func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID string, products []string, by db.Actor) (db.ProjectMember, bool, error) {
 	var out db.ProjectMember
 	removed := false
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.seatTx(ctx, func(tx *gorm.DB) error {
 		p, err := findProject(tx, teamID, projectID)
 		if err != nil {
 			return err
@@ -377,7 +497,7 @@ func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID 
 			if err := writeAccess(tx, teamID, p.ID, userID, keys); err != nil {
 				return err
 			}
-			if err := checkSeats(tx, teamID, keys); err != nil {
+			if err := s.checkSeats(tx, teamID, keys); err != nil {
 				return err
 			}
 			return s.audit(tx, teamID, by, "project.access.set", "user", userID, map[string]any{"project": p.ID, "products": keys})
@@ -418,6 +538,79 @@ func (s *Store) ListProjectMembers(ctx context.Context, teamID, projectID string
 		return nil, fmt.Errorf("list project members: %w", translate(err))
 	}
 	return out, nil
+}
+
+// QueryProjectMembers implements db.ProjectStore: one SQL query,
+// keyset-paged on (sort value, user id) like QueryMembers, then the page's
+// product access.
+func (s *Store) QueryProjectMembers(ctx context.Context, teamID, projectID string, q db.ProjectMemberQuery) (db.ProjectMemberPage, error) {
+	expr, ok := s.sortExpr(q.Sort)
+	if q.Sort == "level" {
+		expr = "project_members.level"
+	}
+	if !ok {
+		return db.ProjectMemberPage{}, db.Errorf(db.ErrInvalid, "sort_invalid", "sort %q is not one of %s", q.Sort, strings.Join(db.ProjectMemberSortColumns, ", "))
+	}
+	limit, err := pageLimit(q.Limit)
+	if err != nil {
+		return db.ProjectMemberPage{}, err
+	}
+	conn := s.conn(ctx)
+	p, err := findProject(conn, teamID, projectID)
+	if err != nil {
+		return db.ProjectMemberPage{}, fmt.Errorf("query project members: %w", translate(err))
+	}
+	where, args := userFilters(teamID, q.Q, q.Status, q.Type, q.Source, q.Company)
+	where, args = append(where, "project_members.project_id = ?"), append(args, p.ID)
+	if q.Level != "" {
+		where, args = append(where, "project_members.level = ?"), append(args, string(q.Level))
+	}
+	if q.Product != "" {
+		ps, err := s.resolveProducts(conn, teamID, []string{q.Product})
+		if err != nil {
+			return db.ProjectMemberPage{}, err
+		}
+		where = append(where, "EXISTS (SELECT 1 FROM project_access pa WHERE pa.project_id = project_members.project_id AND pa.user_id = users.id AND pa.product_key = ?)")
+		args = append(args, ps[0].Key)
+	}
+	rows, err := s.keysetRows(conn, "SELECT "+userColumns+", project_members.level FROM project_members JOIN users ON users.id = project_members.user_id"+
+		" LEFT JOIN member_profiles mp ON mp.user_id = users.id", where, args, expr, q.Desc, q.After, limit)
+	if err != nil {
+		return db.ProjectMemberPage{}, fmt.Errorf("query project members: %w", err)
+	}
+	defer rows.Close()
+	var out []db.ProjectMember
+	var sortValues []string
+	for rows.Next() {
+		var r userRow
+		var sv, level string
+		if err := rows.Scan(&sv, &r.ID, &r.TeamID, &r.Email, &r.UserName, &r.FirstName, &r.LastName, &r.Status, &r.Type,
+			&r.Source, &r.AdminRole, &r.ExternalID, &r.Attributes, &r.Version, &r.CreatedAt, &r.UpdatedAt, &level); err != nil {
+			return db.ProjectMemberPage{}, fmt.Errorf("query project members: %w", translate(err))
+		}
+		out = append(out, db.ProjectMember{ProjectID: p.ID, User: r.toDomain(), Level: db.ProjectLevel(level), Products: []string{}})
+		sortValues = append(sortValues, sv)
+	}
+	if err := rows.Err(); err != nil {
+		return db.ProjectMemberPage{}, fmt.Errorf("query project members: %w", translate(err))
+	}
+	var page db.ProjectMemberPage
+	page.Members, page.Next = keysetPage(out, sortValues, limit, func(m db.ProjectMember) string { return m.User.ID })
+	ids := make([]string, len(page.Members))
+	idx := map[string]int{}
+	for i, m := range page.Members {
+		ids[i], idx[m.User.ID] = m.User.ID, i
+	}
+	if len(ids) > 0 {
+		var access []projectAccessRow
+		if err := conn.Where("project_id = ? AND user_id IN ?", p.ID, ids).Order("product_key").Find(&access).Error; err != nil {
+			return db.ProjectMemberPage{}, fmt.Errorf("query project members: %w", translate(err))
+		}
+		for _, a := range access {
+			page.Members[idx[a.UserID]].Products = append(page.Members[idx[a.UserID]].Products, a.ProductKey)
+		}
+	}
+	return page, nil
 }
 
 // UserProjects implements db.ProjectStore.

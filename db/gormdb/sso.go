@@ -367,11 +367,28 @@ func (s *Store) MarkSSOAssertion(ctx context.Context, teamID, assertionID string
 }
 
 // CreateSSOSession implements db.SSOStore.
+// A session is a sign-in: a pending member's first one makes them active
+// and accepts their invitation, in the session's own transaction (R-MEM-3),
+// through the one writer (acceptInvitation).
 func (s *Store) CreateSSOSession(ctx context.Context, se db.SSOSession) error {
 	row := ssoSessionRow{Hash: hex.EncodeToString(se.Hash), TeamID: se.TeamID, UserID: se.UserID,
 		CreatedAt: se.CreatedAt.UTC(), ExpiresAt: se.ExpiresAt.UTC()}
-	if err := s.conn(ctx).Create(&row).Error; err != nil {
-		return fmt.Errorf("create sso session: %w", translate(err))
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		var users []userRow
+		if err := tx.Where("team_id = ? AND id = ? AND status = ?", se.TeamID, se.UserID, string(db.StatusPending)).Limit(1).Find(&users).Error; err != nil {
+			return err
+		}
+		if len(users) == 0 {
+			return nil
+		}
+		_, err := s.acceptInvitation(tx, se.TeamID, users[0], "sso")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create sso session: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/roster-dev/roster/db"
 )
@@ -74,6 +75,18 @@ func ProjectMemberViews(ms []db.ProjectMember) []ProjectMemberView {
 	return out
 }
 
+type updateProductRequest struct {
+	Name string `json:"name"`
+	Base bool   `json:"base"` // true moves the base mark here; false leaves it
+}
+
+// ProductRemoval is the answer to removing a product: how many project
+// memberships lost it (R-MEM-4).
+type ProductRemoval struct {
+	Product string `json:"product"`
+	Revoked int    `json:"revoked"`
+}
+
 type createProjectRequest struct {
 	Name string `json:"name"`
 }
@@ -104,6 +117,30 @@ func (a *api) mountProjects() {
 		}
 		return writeView(w, http.StatusCreated)(x.AddProduct(r.Context(), c, req))
 	})
+	a.route("PATCH", "/teams/{team}/products/{product}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		var req updateProductRequest
+		if err := decodeJSON(r, &req); err != nil {
+			return err
+		}
+		p, err := a.Store.UpdateProduct(r.Context(), c.Team.ID, r.PathValue("product"), req.Name, req.Base, c.Actor)
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, ProductViews([]db.Product{p})[0])
+		return nil
+	})
+	a.route("DELETE", "/teams/{team}/products/{product}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		p, err := a.Store.FindProduct(r.Context(), c.Team.ID, r.PathValue("product"))
+		if err != nil {
+			return err
+		}
+		n, err := a.Store.RemoveProduct(r.Context(), c.Team.ID, p.Key, c.Actor)
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, ProductRemoval{Product: p.Key, Revoked: n})
+		return nil
+	})
 	a.route("GET", "/teams/{team}/projects", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		return writeView(w, http.StatusOK)(x.ListProjects(r.Context(), c))
 	})
@@ -115,7 +152,36 @@ func (a *api) mountProjects() {
 		return writeView(w, http.StatusCreated)(x.CreateProject(r.Context(), c, req.Name))
 	})
 	a.route("GET", "/teams/{team}/projects/{project}/members", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		return writeView(w, http.StatusOK)(x.ListProjectMembers(r.Context(), c, r.PathValue("project")))
+		// With any R-MEM-6 parameter: one page {members, next}; without,
+		// every member as an array, as before. level is the project level.
+		v := url.Values{}
+		for k, vs := range r.URL.Query() {
+			if k != "level" {
+				v[k] = vs
+			}
+		}
+		mq, paged, err := MemberQueryOf(v)
+		if err != nil {
+			return err
+		}
+		qv := r.URL.Query()
+		paged = paged || qv.Has("level") || qv.Has("product") || qv.Has("limit") || qv.Has("after")
+		if !paged {
+			ms, err := a.Store.ListProjectMembers(r.Context(), c.Team.ID, r.PathValue("project"))
+			if err != nil {
+				return err
+			}
+			WriteJSON(w, http.StatusOK, ProjectMemberViews(ms))
+			return nil
+		}
+		p, err := a.Store.QueryProjectMembers(r.Context(), c.Team.ID, r.PathValue("project"), db.ProjectMemberQuery{Q: mq.Q, Status: mq.Status,
+			Level: db.ProjectLevel(qv.Get("level")), Type: mq.Type, Source: mq.Source, Company: mq.Company, Product: qv.Get("product"),
+			Sort: mq.Sort, Desc: mq.Desc, After: mq.After, Limit: mq.Limit})
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, map[string]any{"members": ProjectMemberViews(p.Members), "next": p.Next})
+		return nil
 	})
 	a.route("POST", "/teams/{team}/projects/{project}/members", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req AddProjectMemberRequest

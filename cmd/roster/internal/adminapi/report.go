@@ -14,7 +14,12 @@ import (
 )
 
 // UsageColumns are the usage report's columns, in CSV order and JSON names.
-var UsageColumns = []string{"email", "first_name", "last_name", "status", "type", "external", "source", "admin_role", "exception", "created_at", "id"}
+// products, external_products and seats (issue 11 #9) are ';'-separated
+// product keys in CSV, arrays in JSON: the products the user has access
+// to, those they hold an external subscription to, and those on which they
+// use an internal seat (R-MEM-5).
+var UsageColumns = []string{"email", "first_name", "last_name", "status", "type", "external", "source", "admin_role", "exception", "created_at", "id",
+	"products", "external_products", "seats"}
 
 // UsageRecord is one usage report row in JSON.
 type UsageRecord struct {
@@ -29,6 +34,10 @@ type UsageRecord struct {
 	Exception bool      `json:"exception"`
 	CreatedAt time.Time `json:"created_at"`
 	ID        string    `json:"id"`
+	// Products, ExternalProducts, Seats: see UsageColumns.
+	Products         []string `json:"products"`
+	ExternalProducts []string `json:"external_products"`
+	Seats            []string `json:"seats"`
 }
 
 // spreadsheetSafe defuses a free-text cell that a spreadsheet would run as a
@@ -69,6 +78,7 @@ func WriteUsageReport(ctx context.Context, s interface {
 			rec[0], rec[1], rec[2], rec[3], rec[4] = r.Email, spreadsheetSafe(r.FirstName), spreadsheetSafe(r.LastName), string(r.Status), string(r.Type)
 			rec[5], rec[6], rec[7], rec[8] = strconv.FormatBool(r.External), string(r.Source), string(r.AdminRole), strconv.FormatBool(r.Exception)
 			rec[9], rec[10] = r.CreatedAt.UTC().Format(time.RFC3339), r.UserID
+			rec[11], rec[12], rec[13] = strings.Join(r.Products, ";"), strings.Join(r.ExternalProducts, ";"), strings.Join(r.Seats, ";")
 			n++
 			return cw.Write(rec)
 		})
@@ -84,7 +94,8 @@ func WriteUsageReport(ctx context.Context, s interface {
 		err = s.UsageReport(ctx, teamID, func(r db.UsageRow) error {
 			b, err := json.Marshal(UsageRecord{Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Status: string(r.Status),
 				Type: string(r.Type), External: r.External, Source: string(r.Source), AdminRole: string(r.AdminRole),
-				Exception: r.Exception, CreatedAt: r.CreatedAt.UTC(), ID: r.UserID})
+				Exception: r.Exception, CreatedAt: r.CreatedAt.UTC(), ID: r.UserID,
+				Products: r.Products, ExternalProducts: r.ExternalProducts, Seats: r.Seats})
 			if err != nil {
 				return err
 			}

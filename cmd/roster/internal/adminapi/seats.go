@@ -61,4 +61,15 @@ func (a *api) mountSeats() {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
+	a.route("PUT", "/teams/{team}/users/{user}/internal-seats/{product}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		var req externalRequest
+		if err := decodeJSON(r, &req); err != nil {
+			return err
+		}
+		if err := a.Store.SetInternalSeat(r.Context(), c.Team.ID, r.PathValue("user"), r.PathValue("product"), req.On, c.Actor); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
