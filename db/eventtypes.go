@@ -10,7 +10,7 @@ var eventVerbs = map[string]string{"create": "created", "update": "updated", "de
 	"replay": "replayed", "edit": "edited", "remove": "removed", "transfer": "transferred", "status": "status_changed",
 	"external": "external_changed", "settings": "settings_changed", "send": "sent", "accept": "accepted",
 	"run": "run_completed", "sign_in": "signed_in", "lockout": "locked_out", "break_glass": "break_glass_used",
-	"verify": "verified", "refresh": "refreshed"}
+	"verify": "verified", "refresh": "refreshed", "renew": "renewed", "internal_seat": "internal_seat_changed"}
 
 // EventTypeOf names the event of an audit action: "user.create" becomes
 // "user.created", "admin.set" becomes "role.changed", a refusal
@@ -43,14 +43,14 @@ var EventTypes = []string{
 	"contract.user.removed", "contract.user.remove.refused",
 	"directory.conflict", "directory.created", "directory.deleted", "directory.run_completed",
 	"group.created", "group.deleted", "group.members_changed", "group.updated",
-	"invitation.accepted", "invitation.sent",
+	"invitation.accepted", "invitation.renewed", "invitation.sent",
 	"member.added", "member.edited", "member.removed",
 	"notice.invoice", "notice.release", "notice.renewal",
 	"policy.changed", "policy.domains_changed",
-	"product.added", "project.access.changed", "project.created", "project.member.added", "project.member.removed",
+	"product.added", "product.removed", "product.updated", "project.access.changed", "project.created", "project.member.added", "project.member.removed",
 	"role.changed", "setting.changed",
 	"sso.created", "sso.deleted", "sso.domain.verified", "sso.key.added", "sso.key.retired", "sso.metadata.refreshed", "sso.updated",
-	"subscription.added", "subscription.external_changed",
+	"subscription.added", "subscription.external_changed", "subscription.internal_seat_changed",
 	"team.created", "token.created", "token.revoked",
 	"user.created", "user.deactivated", "user.deleted", "user.exception_reverted", "user.reactivated", "user.type_changed", "user.updated",
 	"webhook.created", "webhook.deleted", "webhook.disabled", "webhook.enabled", "webhook.replayed",
