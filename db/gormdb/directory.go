@@ -76,6 +76,9 @@ type dirRunRow struct {
 	DurationMS   int64     `gorm:"not null"`
 	Counts       string    `gorm:"type:text"`
 	Error        string    `gorm:"type:text"`
+	// PendingDeletes and DeleteLimit: migration 00045.
+	PendingDeletes int `gorm:"not null;default:0"`
+	DeleteLimit    int `gorm:"not null;default:0"`
 }
 
 func (dirRunRow) TableName() string { return "directory_runs" }
@@ -319,7 +322,8 @@ func (s *Store) CountDirectoryAnchors(ctx context.Context, connID, kind string) 
 func (s *Store) RecordDirectoryRun(ctx context.Context, r db.DirectoryRun) (db.DirectoryRun, error) {
 	b, _ := json.Marshal(r.Counts)
 	row := dirRunRow{ConnectionID: r.ConnectionID, TeamID: r.TeamID, Mode: r.Mode, DryRun: r.DryRun,
-		StartedAt: r.StartedAt.UTC().Truncate(time.Millisecond), DurationMS: r.Duration.Milliseconds(), Counts: string(b), Error: r.Error}
+		StartedAt: r.StartedAt.UTC().Truncate(time.Millisecond), DurationMS: r.Duration.Milliseconds(), Counts: string(b), Error: r.Error,
+		PendingDeletes: r.PendingDeletes, DeleteLimit: r.DeleteLimit}
 	if err := s.conn(ctx).Create(&row).Error; err != nil {
 		return r, fmt.Errorf("record directory run: %w", translate(err))
 	}
@@ -343,7 +347,8 @@ func (s *Store) ListDirectoryRuns(ctx context.Context, teamID, connID string, li
 	out := make([]db.DirectoryRun, len(rows))
 	for i, r := range rows {
 		out[i] = db.DirectoryRun{ID: r.ID, ConnectionID: r.ConnectionID, TeamID: r.TeamID, Mode: r.Mode, DryRun: r.DryRun,
-			StartedAt: r.StartedAt.UTC(), Duration: time.Duration(r.DurationMS) * time.Millisecond, Error: r.Error}
+			StartedAt: r.StartedAt.UTC(), Duration: time.Duration(r.DurationMS) * time.Millisecond, Error: r.Error,
+			PendingDeletes: r.PendingDeletes, DeleteLimit: r.DeleteLimit}
 		_ = json.Unmarshal([]byte(r.Counts), &out[i].Counts)
 	}
 	return out, nil

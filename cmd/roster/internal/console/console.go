@@ -128,6 +128,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	m.HandleFunc("POST /console/signout", c.signout)
 	c.passwordRoutes(m)
 	c.mountPages(m)
+	c.mountDirectoryPages(m)
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusForbidden, "error", page{Title: "error.title", Message: tr(lang(r), "error.cross_origin")})

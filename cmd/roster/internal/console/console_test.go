@@ -48,14 +48,24 @@ type env struct {
 	api   string // an admin API token of the primary admin
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, gormdb.Config{}, nil) }
+
+// newEnvWith is newEnv with a store configuration and a hook that adds
+// dependencies (directory, SSO, mail) before the API and console are built.
+func newEnvWith(t *testing.T, sc gormdb.Config, deps func(e *env, a *adminapi.Deps, c *console.Deps)) *env {
 	t.Helper()
-	e := &env{t: t, store: gormdbtest.New(t, gormdb.Config{}), clock: &clock{t: time.Now()}}
+	e := &env{t: t, store: gormdbtest.New(t, sc), clock: &clock{t: time.Now()}}
 	mux := http.NewServeMux()
-	ops := adminapi.New(adminapi.Deps{Store: e.store, BaseURL: "http://roster.test", MaxBody: 1 << 20,
-		ParseDomains: func(l []string) ([]string, error) { return l, nil }})
+	ad := adminapi.Deps{Store: e.store, BaseURL: "http://roster.test", MaxBody: 1 << 20,
+		ParseDomains: func(l []string) ([]string, error) { return l, nil }}
+	cd := console.Deps{Store: e.store, Now: e.clock.Now}
+	if deps != nil {
+		deps(e, &ad, &cd)
+	}
+	ops := adminapi.New(ad)
 	ops.Register(mux)
-	console.New(console.Deps{Store: e.store, Ops: ops, Now: e.clock.Now}).Register(mux)
+	cd.Ops = ops
+	console.New(cd).Register(mux)
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	var err error
