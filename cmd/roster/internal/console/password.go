@@ -203,8 +203,7 @@ func (c *Console) passwordSignIn(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if bg, err := c.SSO.BreakGlass(r.Context(), u); err == nil && bg {
-			if err := c.Store.AuditConsole(r.Context(), u.TeamID, db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, "console.break_glass", u.ID,
-				map[string]string{"email": u.Email, "via": "password"}); err != nil {
+			if err := breakGlass(r.Context(), c.Store, c.Mailer, c.Log, u, db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, "password", now); err != nil {
 				c.fail(w, r, session{}, err)
 				return
 			}
