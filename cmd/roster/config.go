@@ -36,6 +36,7 @@ type Config struct {
 	SSO       SSOConfig       `yaml:"sso"`
 	Policy    PolicyConfig    `yaml:"policy"`
 	Mail      MailConfig      `yaml:"mail"`
+	Console   ConsoleConfig   `yaml:"console"`
 
 	// baseURLDefault is true when neither the file nor ROSTER_BASE_URL set
 	// base_url, so BaseURL is only the localhost default (see env.BaseURL).
@@ -227,6 +228,7 @@ func (c *Config) Validate() error {
 	problems = append(problems, c.SSO.validate()...)
 	problems = append(problems, c.Policy.validate()...)
 	problems = append(problems, c.Mail.validate()...)
+	problems = append(problems, c.Console.validate()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))
 	}

@@ -30,7 +30,7 @@ var (
 func newConsole(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, svc *sso.Service, api *adminapi.API) *console.Console {
 	d := console.Deps{Store: store, Ops: api, Log: log, Now: now, SSOCookie: sso.SessionCookie,
 		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"), BaseURL: cfg.BaseURL,
-		Mailer: consoleMailer{newMailSender(cfg.Mail, log)}}
+		Mailer: consoleMailer{newMailSender(cfg.Mail, log)}, SecondFactorKey: cfg.Console.key()}
 	if svc != nil {
 		d.SSO = svc
 	}

@@ -36,6 +36,7 @@ const SessionCookie = "roster_console"
 // Store is every store method the console calls.
 type Store interface {
 	db.ConsoleStore
+	db.SecondFactorStore
 	GetUser(ctx context.Context, teamID, userID string) (db.User, error)
 	FindUser(ctx context.Context, teamID string, key db.UserKey) (db.User, error)
 	GetTeam(ctx context.Context, teamID string) (db.Team, error)
@@ -70,6 +71,10 @@ type Deps struct {
 	Mailer Mailer
 	// BaseURL is Roster's public URL (the links in emails).
 	BaseURL string
+	// SecondFactorKey (32 bytes, console.secret_key) encrypts authenticator
+	// secrets at rest; without it two-step verification cannot be set up
+	// (enrolments made with it keep being asked for at sign-in).
+	SecondFactorKey []byte
 }
 
 // Console is the web console; Register mounts it.
@@ -130,6 +135,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.passwordRoutes(m)
 	c.mountPages(m)
 	c.mountDirectoryPages(m)
+	c.mountSecondFactor(m)
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusForbidden, "error", page{Title: "error.title", Message: tr(lang(r), "error.cross_origin")})

@@ -166,7 +166,10 @@ func TestDirectorySyncRefusals(t *testing.T) {
 	if res.StatusCode != http.StatusConflict || !strings.Contains(body, "being synced right now") {
 		t.Fatalf("locked connection: %d %s", res.StatusCode, body)
 	}
-	if n := e.userCount(); n != 2 || func() bool { rs, _ := e.store.ListDirectoryRuns(context.Background(), e.team.ID, "", 10); return len(rs) != 0 }() {
+	if n := e.userCount(); n != 2 || func() bool {
+		rs, _ := e.store.ListDirectoryRuns(context.Background(), e.team.ID, "", 10)
+		return len(rs) != 0
+	}() {
 		t.Fatalf("a refused request ran a sync: %d users", n)
 	}
 	// Without a session the page sends the browser to sign in.

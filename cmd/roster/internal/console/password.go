@@ -202,16 +202,35 @@ func (c *Console) passwordSignIn(w http.ResponseWriter, r *http.Request) {
 			refuse(http.StatusForbidden, "password.sso_enforced")
 			return
 		}
+	}
+	// A user with an authenticator app gives a code next (pages_totp.go);
+	// the failures so far stay counted until the code is right, so a known
+	// password does not buy unlimited code guesses.
+	if need, err := c.needsSecondFactor(r.Context(), u); err != nil {
+		c.fail(w, r, session{}, err)
+		return
+	} else if need {
+		c.askSecondFactor(w, r, u, http.StatusOK, "")
+		return
+	}
+	c.accounts.reset(account)
+	c.finishPasswordSignIn(w, r, u, "password")
+}
+
+// finishPasswordSignIn signs u in after every factor passed: the
+// break-glass record and notice when SSO is enforced, the sign-in audit,
+// the session, and the team's destination for an admin or a user.
+func (c *Console) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u db.User, method string) {
+	by := db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}
+	if c.SSO != nil {
 		if bg, err := c.SSO.BreakGlass(r.Context(), u); err == nil && bg {
-			if err := breakGlass(r.Context(), c.Store, c.Mailer, c.Log, u, db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, "password", now); err != nil {
+			if err := breakGlass(r.Context(), c.Store, c.Mailer, c.Log, u, by, "password", c.Now()); err != nil {
 				c.fail(w, r, session{}, err)
 				return
 			}
 		}
 	}
-	c.accounts.reset(account)
-	by := db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}
-	if err := c.Store.AuditConsole(r.Context(), u.TeamID, by, "console.sign_in", u.ID, map[string]string{"method": "password"}); err != nil {
+	if err := c.Store.AuditConsole(r.Context(), u.TeamID, by, "console.sign_in", u.ID, map[string]string{"method": method}); err != nil {
 		c.fail(w, r, session{}, err)
 		return
 	}
