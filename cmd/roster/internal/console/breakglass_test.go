@@ -88,7 +88,7 @@ func TestBreakGlassNotifiesTheOtherAdmins(t *testing.T) {
 	want := []string{"sec@acme.test", "ssoadmin@acme.test"}
 	t.Run("password", func(t *testing.T) {
 		out := &mail.Outbox{}
-		e := newEnvWith(t, gormdb.Config{}, func(e *env, a *adminapi.Deps, c *console.Deps) {
+		e := newEnvWith(t, gormdb.Config{}, func(e *env, _ *http.ServeMux, a *adminapi.Deps, c *console.Deps) {
 			c.SSO, c.Mailer = enforcedSSO{}, mailOutbox{out}
 		})
 		breakGlassTeam(e)

@@ -51,23 +51,24 @@ type env struct {
 func newEnv(t *testing.T) *env { return newEnvWith(t, gormdb.Config{}, nil) }
 
 // newEnvWith is newEnv with a store configuration and a hook that adds
-// dependencies (directory, SSO, mail) before the API and console are built.
-func newEnvWith(t *testing.T, sc gormdb.Config, deps func(e *env, a *adminapi.Deps, c *console.Deps)) *env {
+// dependencies (directory, SSO, mail) and routes before the API and console
+// are built; e.srv (its URL) is already set when the hook runs.
+func newEnvWith(t *testing.T, sc gormdb.Config, deps func(e *env, mux *http.ServeMux, a *adminapi.Deps, c *console.Deps)) *env {
 	t.Helper()
 	e := &env{t: t, store: gormdbtest.New(t, sc), clock: &clock{t: time.Now()}}
 	mux := http.NewServeMux()
+	e.srv = httptest.NewServer(mux)
+	t.Cleanup(e.srv.Close)
 	ad := adminapi.Deps{Store: e.store, BaseURL: "http://roster.test", MaxBody: 1 << 20,
 		ParseDomains: func(l []string) ([]string, error) { return l, nil }}
 	cd := console.Deps{Store: e.store, Now: e.clock.Now}
 	if deps != nil {
-		deps(e, &ad, &cd)
+		deps(e, mux, &ad, &cd)
 	}
 	ops := adminapi.New(ad)
 	ops.Register(mux)
 	cd.Ops = ops
 	console.New(cd).Register(mux)
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
 	var err error
 	e.team, e.prim, err = e.store.CreateTeam(context.Background(), db.NewTeam{Name: "Acme", PrimaryEmail: "pat@acme.test",
 		PrimaryFirstName: "Pat", PrimaryLastName: "Primary"}, operator)

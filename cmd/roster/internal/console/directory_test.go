@@ -23,7 +23,7 @@ import (
 // the directory package's Syncer as `roster serve` wires it.
 func dirEnv(t *testing.T, srv *directorytest.Slapd) (*env, db.DirectoryConnection) {
 	t.Helper()
-	e := newEnvWith(t, gormdb.Config{Classify: rolepolicy.Classify, PlanDirectory: directory.Plan}, func(e *env, a *adminapi.Deps, c *console.Deps) {
+	e := newEnvWith(t, gormdb.Config{Classify: rolepolicy.Classify, PlanDirectory: directory.Plan}, func(e *env, _ *http.ServeMux, a *adminapi.Deps, c *console.Deps) {
 		a.Directory = &directory.Syncer{Store: e.store, PageSize: 100, DialAttempts: 2}
 	})
 	pw := filepath.Join(t.TempDir(), "bindpw")

@@ -27,7 +27,7 @@ const totpPassword = "correct horse battery"
 
 // totpEnv is the console with a console secret key and pat's password set.
 func totpEnv(t *testing.T) *env {
-	e := newEnvWith(t, gormdb.Config{}, func(e *env, a *adminapi.Deps, c *console.Deps) {
+	e := newEnvWith(t, gormdb.Config{}, func(e *env, _ *http.ServeMux, a *adminapi.Deps, c *console.Deps) {
 		c.SecondFactorKey = bytes.Repeat([]byte{42}, 32)
 	})
 	if err := e.store.SetConsolePassword(context.Background(), e.team.ID, e.prim.ID, console.HashPassword(totpPassword), operator); err != nil {
