@@ -30,11 +30,6 @@ func startSamlify(t testing.TB) *samlifyIdP {
 	return &samlifyIdP{t: t, base: i.Base, idp: i}
 }
 
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
-}
-
 // register gives the IdP a team's SP metadata, fetched from Roster.
 func (s *samlifyIdP) register(e *env, team string) {
 	s.t.Helper()

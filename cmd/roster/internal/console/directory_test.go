@@ -93,7 +93,7 @@ func TestDirectoryPage(t *testing.T) {
 		t.Fatalf("the threshold removed users: %d left", n)
 	}
 	// The run waits: the page shows it on its own, with the counts.
-	res, body = e.do(c, "GET", "/console/directory", nil)
+	_, body = e.do(c, "GET", "/console/directory", nil)
 	if !strings.Contains(body, "Removals waiting for confirmation: 8 (limit 5") {
 		t.Fatalf("waiting run not shown: %s", body)
 	}
