@@ -83,3 +83,44 @@ func TestSecondFactorStore(t *testing.T) {
 		})
 	}
 }
+
+// TestThrottleStore: failures count within their window, old ones are
+// dropped when a new one is recorded, keys are separate, and a clear
+// forgets them — on every dialect.
+func TestThrottleStore(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range gormdbtest.Dialects() {
+		t.Run(gormdbtest.Name(d), func(t *testing.T) {
+			s := gormdbtest.Open(t, d, gormdb.Config{})
+			a, b := db.HashToken("account a"), db.HashToken("account b")
+			t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+			for i := 0; i < 3; i++ {
+				if n, err := s.RecordFailure(ctx, a, t0.Add(time.Duration(i)*time.Minute), t0.Add(-time.Hour)); err != nil || n != i+1 {
+					t.Fatalf("record %d: %d %v", i, n, err)
+				}
+			}
+			if n, _ := s.RecordFailure(ctx, b, t0, t0.Add(-time.Hour)); n != 1 {
+				t.Errorf("another key: %d", n)
+			}
+			if n, err := s.CountFailures(ctx, a, t0.Add(90*time.Second)); err != nil || n != 1 {
+				t.Errorf("within a later window: %d %v", n, err)
+			}
+			// 20 minutes on, a 15-minute window keeps only the new failure.
+			if n, _ := s.RecordFailure(ctx, a, t0.Add(20*time.Minute), t0.Add(5*time.Minute)); n != 1 {
+				t.Errorf("after the window: %d", n)
+			}
+			if n, _ := s.CountFailures(ctx, a, t0.Add(-time.Hour)); n != 1 {
+				t.Errorf("old failures kept: %d", n)
+			}
+			if err := s.ClearFailures(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := s.CountFailures(ctx, a, t0.Add(-time.Hour)); n != 0 {
+				t.Errorf("after clear: %d", n)
+			}
+			if n, _ := s.CountFailures(ctx, b, t0.Add(-time.Hour)); n != 1 {
+				t.Errorf("clear touched another key: %d", n)
+			}
+		})
+	}
+}

@@ -3,10 +3,12 @@ package console_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/cmd/roster/internal/console"
@@ -141,4 +143,43 @@ func TestBreakGlassNotifiesTheOtherAdmins(t *testing.T) {
 			t.Errorf("%d mails after an ordinary link, want still 2", n)
 		}
 	})
+}
+
+// TestPasswordThrottleHoldsAcrossReplicas: the failure counts live in the
+// database, so failures spread over two console replicas on one store lock
+// the account on both, and the lock ends for both after the window.
+func TestPasswordThrottleHoldsAcrossReplicas(t *testing.T) {
+	e := newEnv(t)
+	const pw = "correct horse battery"
+	if err := e.store.SetConsolePassword(context.Background(), e.team.ID, e.prim.ID, console.HashPassword(pw), operator); err != nil {
+		t.Fatal(err)
+	}
+	// A second replica: its own console (and process state) on the same store.
+	mux := http.NewServeMux()
+	ops := adminapi.New(adminapi.Deps{Store: e.store, BaseURL: "http://roster.test", MaxBody: 1 << 20})
+	console.New(console.Deps{Store: e.store, Ops: ops, Now: e.clock.Now}).Register(mux)
+	replica := httptest.NewServer(mux)
+	defer replica.Close()
+	try := func(base, p string) int {
+		res, err := e.browser().PostForm(base+"/console/password", url.Values{"team": {e.team.ID}, "email": {"pat@acme.test"}, "password": {p}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for i, base := range []string{e.srv.URL, replica.URL, e.srv.URL, replica.URL, e.srv.URL} {
+		if got := try(base, "wrong password!"); got != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, got)
+		}
+	}
+	for _, base := range []string{e.srv.URL, replica.URL} {
+		if got := try(base, pw); got != http.StatusTooManyRequests {
+			t.Errorf("right password on the locked account at %s: %d, want 429", base, got)
+		}
+	}
+	e.clock.Add(16 * time.Minute)
+	if got := try(replica.URL, pw); got != http.StatusSeeOther {
+		t.Errorf("after the window: %d, want a sign-in", got)
+	}
 }

@@ -37,6 +37,7 @@ const SessionCookie = "roster_console"
 type Store interface {
 	db.ConsoleStore
 	db.SecondFactorStore
+	db.ThrottleStore // sign-in failure counts, shared by replicas
 	GetUser(ctx context.Context, teamID, userID string) (db.User, error)
 	FindUser(ctx context.Context, teamID string, key db.UserKey) (db.User, error)
 	GetTeam(ctx context.Context, teamID string) (db.Team, error)
@@ -102,8 +103,10 @@ func New(d Deps) *Console {
 	if d.ReauthWithin == 0 {
 		d.ReauthWithin = 10 * time.Minute
 	}
-	c := &Console{Deps: d, tmpl: map[string]*template.Template{},
-		accounts: newThrottle(5, 15*time.Minute), addresses: newThrottle(20, 15*time.Minute)}
+	c := &Console{Deps: d, tmpl: map[string]*template.Template{}}
+	log := func() *slog.Logger { return c.Log }
+	c.accounts = newThrottle(d.Store, log, "account", 5, 15*time.Minute)
+	c.addresses = newThrottle(d.Store, log, "address", 20, 15*time.Minute)
 	pages, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		panic(err)

@@ -111,7 +111,7 @@ func (c *Console) confirmTOTP(w http.ResponseWriter, r *http.Request, s session)
 	l := lang(r)
 	now := c.Now()
 	key := totpKey(s.TeamID, s.Caller.Admin.Email)
-	if c.accounts.blocked(key, now) {
+	if c.accounts.blocked(r.Context(), key, now) {
 		return c.renderTOTP(w, r, s, http.StatusTooManyRequests, nil, "", tr(l, "password.locked"))
 	}
 	v, t, err := c.totpState(r.Context(), s)
@@ -127,7 +127,7 @@ func (c *Console) confirmTOTP(w http.ResponseWriter, r *http.Request, s session)
 	}
 	step, ok := checkTOTP(secret, r.PostForm.Get("code"), now)
 	if !ok {
-		c.accounts.fail(key, now)
+		c.accounts.fail(r.Context(), key, now)
 		return c.renderTOTP(w, r, s, http.StatusBadRequest, nil, "", tr(l, "totp.wrong"))
 	}
 	if err := c.Store.ConfirmTOTP(r.Context(), s.TeamID, s.UserID, step, now, s.Caller.Actor); err != nil {
@@ -179,7 +179,7 @@ func (c *Console) disableTOTP(w http.ResponseWriter, r *http.Request, s session)
 func (c *Console) checkSecondFactor(ctx context.Context, teamID, userID, email, code string) (ok bool, status int, err error) {
 	now := c.Now()
 	key := totpKey(teamID, email)
-	if c.accounts.blocked(key, now) {
+	if c.accounts.blocked(ctx, key, now) {
 		return false, http.StatusTooManyRequests, nil
 	}
 	t, err := c.Store.GetTOTP(ctx, teamID, userID)
@@ -195,7 +195,7 @@ func (c *Console) checkSecondFactor(ctx context.Context, teamID, userID, email, 
 		if step, match := checkTOTP(secret, digits, now); match {
 			err := c.Store.UseTOTPStep(ctx, teamID, userID, step)
 			if err == nil {
-				c.accounts.reset(key)
+				c.accounts.reset(ctx, key)
 				return true, 0, nil
 			}
 			if !errors.Is(err, db.ErrConflict) {
@@ -205,14 +205,14 @@ func (c *Console) checkSecondFactor(ctx context.Context, teamID, userID, email, 
 	} else if code != "" {
 		_, err := c.Store.UseRecoveryCode(ctx, teamID, userID, db.HashToken(normalRecoveryCode(code)), now)
 		if err == nil {
-			c.accounts.reset(key)
+			c.accounts.reset(ctx, key)
 			return true, 0, nil
 		}
 		if !errors.Is(err, db.ErrNotFound) {
 			return false, 0, err
 		}
 	}
-	if c.accounts.fail(key, now) {
+	if c.accounts.fail(ctx, key, now) {
 		return false, http.StatusTooManyRequests, nil
 	}
 	return false, http.StatusUnauthorized, nil
