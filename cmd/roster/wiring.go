@@ -68,6 +68,9 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 	if loop := directoryLoop(cfg, syncer); loop != nil {
 		w.loops = append(w.loops, loop)
 	}
+	if loop := webhookLoop(cfg, store, log, now, m.observeWebhookAttempt); loop != nil {
+		w.loops = append(w.loops, loop)
+	}
 	mux.Handle("/scim/v2/", scimHandler(cfg, store, log, now))
 	svc, err := newSSOService(cfg, store, log, now, m.observeSignIn)
 	if err != nil {
@@ -93,7 +96,8 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 // request when syncer is not nil.
 func newAdminAPI(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, svc *sso.Service, syncer *directory.Syncer) *adminapi.API {
 	d := adminapi.Deps{Store: store, Log: log, BaseURL: cfg.BaseURL, Now: now,
-		MaxBody: cfg.API.MaxBodyBytes, ParseDomains: parseDomains, Mail: mailer{newMailSender(cfg.Mail, log)}}
+		MaxBody: cfg.API.MaxBodyBytes, ParseDomains: parseDomains, Mail: mailer{newMailSender(cfg.Mail, log)},
+		WebhookKey: cfg.Webhooks.key()}
 	if syncer != nil {
 		d.Directory = syncer // "Sync now" (admin API and console) runs on the serving syncer
 	}

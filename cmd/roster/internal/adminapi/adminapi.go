@@ -54,6 +54,7 @@ type Store interface {
 	GetDirectoryConnection(ctx context.Context, teamID, id string) (db.DirectoryConnection, error)
 	ListDirectoryConnections(ctx context.Context, teamID string) ([]db.DirectoryConnection, error)
 	ListDirectoryRuns(ctx context.Context, teamID, connID string, limit int) ([]db.DirectoryRun, error)
+	db.WebhookStore // webhook endpoints, deliveries, replay (issue 14 #4)
 }
 
 // SSO is the per-team SAML configuration the SSO routes manage (R-ADM-7).
@@ -93,6 +94,9 @@ type Deps struct {
 	// Directory syncs a connection on request; nil: the directory routes
 	// list connections and history, and a sync is 404 directory_unavailable.
 	Directory Directory
+	// WebhookKey seals webhook signing secrets (webhooks.secret_key); nil
+	// refuses adding endpoints (422 webhook_key_missing).
+	WebhookKey []byte
 }
 
 // API is the admin API; Register mounts its routes.
@@ -125,6 +129,7 @@ func (x *API) Register(mux *http.ServeMux) {
 	a.mountProjects()
 	a.mountInvitations()
 	a.mountSeats()
+	a.mountWebhooks()
 	if a.SSO != nil {
 		a.mountSSO()
 	}

@@ -1,8 +1,6 @@
 package console
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1"
@@ -13,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/roster-dev/roster/db"
 )
 
 // The second factor of console password sign-in: TOTP (RFC 6238) with the
@@ -95,43 +95,22 @@ func normalRecoveryCode(s string) string {
 	}, strings.ToUpper(strings.TrimSpace(s)))
 }
 
-// errNoKey: the operator has not configured console.secret_key.
-var errNoKey = errors.New("console: no secret key configured")
-
-// seal encrypts a TOTP secret at rest: AES-256-GCM with the console key,
-// the random nonce first, and the team and user as additional data, so a
-// sealed secret copied to another user's row does not open.
+// seal encrypts a TOTP secret at rest: db.Seal (AES-256-GCM with the
+// console key, the one sealing routine of stored secrets) with the team and
+// user as additional data, so a sealed secret copied to another user's row
+// does not open.
 func seal(key, secret []byte, teamID, userID string) ([]byte, error) {
-	g, err := gcm(key)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, g.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return g.Seal(nonce, nonce, secret, []byte(teamID+"/"+userID)), nil
+	return db.Seal(key, secret, []byte(teamID+"/"+userID))
 }
 
 // unseal opens what seal produced.
 func unseal(key, sealed []byte, teamID, userID string) ([]byte, error) {
-	g, err := gcm(key)
+	p, ok, err := db.Unseal(key, sealed, []byte(teamID+"/"+userID))
 	if err != nil {
 		return nil, err
 	}
-	if len(sealed) < g.NonceSize() {
-		return nil, errors.New("console: sealed secret too short")
+	if !ok {
+		return nil, errors.New("console: the sealed authenticator secret does not open with this key")
 	}
-	return g.Open(nil, sealed[:g.NonceSize()], sealed[g.NonceSize():], []byte(teamID+"/"+userID))
-}
-
-func gcm(key []byte) (cipher.AEAD, error) {
-	if len(key) != 32 {
-		return nil, errNoKey
-	}
-	b, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(b)
+	return p, nil
 }
