@@ -158,6 +158,10 @@ type DirectoryRun struct {
 	Duration     time.Duration
 	Counts       DirectoryCounts
 	Error        string
+	// PendingDeletes is how many removals the deletion threshold held back
+	// (DeleteLimit the limit then): the run waits for an admin to confirm.
+	PendingDeletes int
+	DeleteLimit    int
 }
 
 // DirectoryStore is the storage the directory sync worker needs beyond Store.

@@ -69,6 +69,8 @@ type Report struct {
 	DurationMS     int64                `json:"duration_ms"`
 	Error          string               `json:"error,omitempty"`
 	Changes        []db.DirectoryChange `json:"changes,omitempty"`
+	// run is the run as its history records it (ID 0 if recording failed).
+	run db.DirectoryRun
 }
 
 func (r *Report) add(res db.DirectoryResult, keepChanges bool) {
@@ -196,9 +198,13 @@ func (s *Syncer) Run(ctx context.Context, c db.DirectoryConnection, o Options) (
 		rep.Error = err.Error()
 	}
 	run := db.DirectoryRun{ConnectionID: c.ID, TeamID: c.TeamID, Mode: rep.Mode, DryRun: o.DryRun, StartedAt: start,
-		Duration: time.Duration(rep.DurationMS) * time.Millisecond, Counts: rep.DirectoryCounts, Error: rep.Error}
-	if _, rerr := s.Store.RecordDirectoryRun(context.WithoutCancel(ctx), run); rerr != nil {
+		Duration: time.Duration(rep.DurationMS) * time.Millisecond, Counts: rep.DirectoryCounts, Error: rep.Error,
+		PendingDeletes: rep.PendingDeletes, DeleteLimit: rep.DeleteLimit}
+	rep.run = run
+	if recorded, rerr := s.Store.RecordDirectoryRun(context.WithoutCancel(ctx), run); rerr != nil {
 		s.log().Error("record directory run", "connection", c.ID, "err", rerr)
+	} else {
+		rep.run = recorded
 	}
 	if s.OnRun != nil {
 		s.OnRun(rep, err)
@@ -207,6 +213,25 @@ func (s *Syncer) Run(ctx context.Context, c db.DirectoryConnection, o Options) (
 		"created", rep.Created, "updated", rep.Updated, "deactivated", rep.Deactivated, "deleted", rep.Deleted,
 		"unchanged", rep.Unchanged, "duration_ms", rep.DurationMS, "error", rep.Error)
 	return rep, err
+}
+
+// SyncNow runs one connection now, on an admin's request (the admin API and
+// the console's "Sync now"), under the connection's cluster lock: a run
+// already going elsewhere is a conflict (nothing runs). The run's own
+// outcome, a failure or the deletion threshold's pending removals
+// included, is the returned run as its history records it, with the planned
+// changes of a dry run; err is only for a run that could not start.
+func (s *Syncer) SyncNow(ctx context.Context, c db.DirectoryConnection, dryRun, allowDeletes bool) (db.DirectoryRun, []db.DirectoryChange, error) {
+	unlock, ok, err := s.Store.TryLockDirectory(ctx, c.ID)
+	if err != nil {
+		return db.DirectoryRun{}, nil, err
+	}
+	if !ok {
+		return db.DirectoryRun{}, nil, db.Errorf(db.ErrConflict, "sync_running", "directory connection %s is being synced right now; try again when that run ends", c.ID)
+	}
+	defer unlock()
+	rep, _ := s.Run(ctx, c, Options{DryRun: dryRun, AllowDeletes: allowDeletes}) // the error is in rep.run.Error
+	return rep.run, rep.Changes, nil
 }
 
 func (s *Syncer) run(ctx context.Context, c db.DirectoryConnection, o Options, rep *Report) error {

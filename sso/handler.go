@@ -135,7 +135,7 @@ func (s *Service) handleACS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Test {
-		writeTestResult(w, r, http.StatusOK, testResult{OK: true, Identity: res.Identity})
+		writeTestResult(w, r, http.StatusOK, testResult{OK: true, Identity: res.Identity, Mapping: res.Mapping})
 		return
 	}
 	s.signInOutcome("")
@@ -334,6 +334,13 @@ var testResultPage = template.Must(template.New("t").Parse(`<!DOCTYPE html>
 <dt>Assertion ID</dt><dd>{{.AssertionID}}</dd>
 <dt>Started at the identity provider</dt><dd>{{if .IdPInitiated}}yes{{else}}no{{end}}</dd>
 </dl>
+<h2>The user it would sign in as</h2>
+{{with $.Mapping}}{{if .User}}<dl id="maps-to">
+<dt>User</dt><dd>{{.User.Email}} ({{.User.FirstName}} {{.User.LastName}})</dd>
+<dt>Status</dt><dd>{{.User.Status}}</dd>
+<dt>Admin role</dt><dd>{{if .User.AdminRole}}{{.User.AdminRole}} (lands on the admin console){{else}}none (lands on My products){{end}}</dd>
+</dl>{{else if .WouldCreate}}<p id="maps-to">No user has this email yet: just-in-time provisioning would create one at a real sign-in.</p>
+{{else}}<p id="maps-to">A real sign-in would be refused: <strong>{{.Refusal}}</strong> ({{.Detail}}).</p>{{end}}{{end}}
 <h2>Attributes</h2>
 <table><thead><tr><th scope="col">Name</th><th scope="col">Values</th></tr></thead><tbody>
 {{range $k, $v := .Attributes}}<tr><td>{{$k}}</td><td>{{range $i, $x := $v}}{{if $i}}, {{end}}{{$x}}{{end}}</td></tr>
@@ -348,6 +355,7 @@ var testResultPage = template.Must(template.New("t").Parse(`<!DOCTYPE html>
 type testResult struct {
 	OK       bool
 	Identity Identity
+	Mapping  TestMapping
 	Reason   string
 	Detail   string
 }
@@ -363,7 +371,7 @@ func writeTestResult(w http.ResponseWriter, r *http.Request, status int, res tes
 		return
 	}
 	if res.OK {
-		writeJSON(w, status, map[string]any{"test": true, "ok": true, "identity": res.Identity})
+		writeJSON(w, status, map[string]any{"test": true, "ok": true, "identity": res.Identity, "maps_to": res.Mapping})
 		return
 	}
 	writeJSON(w, status, map[string]any{"test": true, "ok": false, "reason": res.Reason, "detail": res.Detail})

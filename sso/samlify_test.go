@@ -1,93 +1,33 @@
 package sso_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/sso"
+	"github.com/roster-dev/roster/sso/ssotest"
 )
 
 // samlifyIdP is the loopback third-party IdP of testdata/idp (samlify 2.13.1).
 type samlifyIdP struct {
 	t    testing.TB
 	base string
+	idp  *ssotest.Samlify
 }
 
-// startSamlify runs testdata/idp/idp.js; it skips the test when node or the
-// npm packages (testdata/idp/install.sh) are missing.
+// startSamlify runs testdata/idp/idp.js (ssotest.StartSamlify).
 func startSamlify(t testing.TB) *samlifyIdP {
 	t.Helper()
-	// CI sets ROSTER_REQUIRE_INTEGRATION so a missing IdP fails instead of skipping.
-	skip := t.Skip
-	if os.Getenv("ROSTER_REQUIRE_INTEGRATION") != "" {
-		skip = t.Fatal
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skip("node not installed; the samlify suite needs node and sso/testdata/idp/install.sh")
-	}
-	dir, _ := filepath.Abs("testdata/idp")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "samlify", "package.json")); err != nil {
-		skip("samlify not installed; run sso/testdata/idp/install.sh")
-	}
-	tmp := t.TempDir()
-	k := testKey(2)
-	der := selfSigned(t, k, "samlify test IdP", time.Now().Add(-time.Hour), time.Now().AddDate(1, 0, 0))
-	p8, _ := x509.MarshalPKCS8PrivateKey(k)
-	os.WriteFile(filepath.Join(tmp, "idp.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}), 0o600)
-	os.WriteFile(filepath.Join(tmp, "idp.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "idp.js"))
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "IDP_KEY="+filepath.Join(tmp, "idp.key"), "IDP_CERT="+filepath.Join(tmp, "idp.crt"), "IDP_PORT=0")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start samlify IdP: %v", err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
-	port := make(chan int, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			var m struct{ Port int }
-			if json.Unmarshal(sc.Bytes(), &m) == nil && m.Port > 0 {
-				port <- m.Port
-			}
-		}
-		close(port)
-	}()
-	select {
-	case p, ok := <-port:
-		if !ok {
-			t.Fatalf("samlify IdP exited: %s", stderr.String())
-		}
-		return &samlifyIdP{t: t, base: "http://127.0.0.1:" + itoa(p)}
-	case <-time.After(90 * time.Second): // a guard against a hung start, not a timing assertion
-		t.Fatalf("samlify IdP did not start: %s", stderr.String())
-	}
-	return nil
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
+	i := ssotest.StartSamlify(t)
+	return &samlifyIdP{t: t, base: i.Base, idp: i}
 }
 
 // register gives the IdP a team's SP metadata, fetched from Roster.
@@ -99,15 +39,7 @@ func (s *samlifyIdP) register(e *env, team string) {
 	}
 	md, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	r2, err := http.Post(s.base+"/sp", "application/xml", bytes.NewReader(md))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	b, _ := io.ReadAll(r2.Body)
-	r2.Body.Close()
-	if r2.StatusCode != http.StatusOK {
-		s.t.Fatalf("register SP: %s", b)
-	}
+	s.idp.Register(md)
 }
 
 type idpAnswer struct {

@@ -134,7 +134,9 @@ type SignIn struct {
 	Identity Identity
 	// Test is set for a test-mode sign-in: nothing was provisioned and no
 	// session was started.
-	Test     bool
+	Test bool
+	// Mapping is, in test mode, the user the assertion would sign in as.
+	Mapping  TestMapping
 	User     db.User
 	Created  bool // the user was provisioned just in time
 	Session  string
@@ -237,7 +239,21 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState, sta
 		return fail("invalid_assertion", err)
 	}
 	if test {
-		return SignIn{Identity: id, Test: true, ReturnTo: "/"}, nil
+		// Nothing is written: the mapping is only looked up.
+		var m TestMapping
+		u, found, merr := s.match(ctx, c, id)
+		var se *SignInError
+		switch {
+		case errors.As(merr, &se):
+			m.Refusal, m.Detail = se.Reason, se.Error()
+		case merr != nil:
+			return SignIn{}, merr
+		case found:
+			m.User = &u
+		default:
+			m.WouldCreate = true
+		}
+		return SignIn{Identity: id, Test: true, Mapping: m, ReturnTo: "/"}, nil
 	}
 	// The replay cache, in the database so it holds across replicas: an
 	// assertion ID is accepted once until it could no longer be valid. A
@@ -454,19 +470,40 @@ func latestExpiry(a *saml.Assertion) time.Time {
 
 // provision finds the user by email or, with JIT on, creates them with
 // source sso so the role policy classifies them (R-POL-2, R-POL-3).
-func (s *Service) provision(ctx context.Context, c db.SSOConfig, id Identity) (db.User, bool, error) {
-	u, err := s.store.FindUser(ctx, c.TeamID, db.UserKey{Email: id.Email})
+// match is the user an identity signs in as: an existing user with its
+// email (found), or none when just-in-time provisioning may create one; an
+// inactive user and an unknown one without JIT are refused. Sign-in
+// (provision) and test mode (the user a test would map to) share it.
+func (s *Service) match(ctx context.Context, c db.SSOConfig, id Identity) (u db.User, found bool, err error) {
+	u, err = s.store.FindUser(ctx, c.TeamID, db.UserKey{Email: id.Email})
 	if err == nil {
 		if u.Status == db.StatusInactive {
 			return db.User{}, false, refuse("user_inactive", fmt.Errorf("user %s is inactive", u.ID))
 		}
-		return u, false, nil
+		return u, true, nil
 	}
 	if !errors.Is(err, db.ErrNotFound) {
 		return db.User{}, false, err
 	}
 	if !c.JIT {
 		return db.User{}, false, refuse("not_provisioned", fmt.Errorf("no user with the asserted email exists and just-in-time provisioning is off"))
+	}
+	return db.User{}, false, nil
+}
+
+// TestMapping is, for a test sign-in, the user the assertion would sign in
+// as: an existing user, one JIT would create, or the refusal.
+type TestMapping struct {
+	User        *db.User `json:"user,omitempty"`
+	WouldCreate bool     `json:"would_create"`
+	Refusal     string   `json:"refusal,omitempty"` // a SignInError reason
+	Detail      string   `json:"detail,omitempty"`
+}
+
+func (s *Service) provision(ctx context.Context, c db.SSOConfig, id Identity) (db.User, bool, error) {
+	u, found, err := s.match(ctx, c, id)
+	if err != nil || found {
+		return u, false, err
 	}
 	first, last := id.FirstName, id.LastName
 	if first == "" || last == "" {

@@ -577,11 +577,12 @@ func TestTestModeShowsAssertionWithoutProvisioning(t *testing.T) {
 		Test     bool
 		OK       bool
 		Identity sso.Identity
+		MapsTo   sso.TestMapping `json:"maps_to"`
 	}
 	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("test mode: %d %v", res.StatusCode, err)
 	}
-	if !out.Test || out.Identity.Email != "jane@acme.example" || out.Identity.Attributes["firstName"][0] != "Jane" {
+	if !out.Test || out.Identity.Email != "jane@acme.example" || out.Identity.Attributes["firstName"][0] != "Jane" || !out.MapsTo.WouldCreate || out.MapsTo.User != nil {
 		t.Errorf("test result = %+v", out)
 	}
 	if _, err := e.store.FindUser(ctx, team.ID, db.UserKey{Email: "jane@acme.example"}); !errors.Is(err, db.ErrNotFound) {
@@ -722,8 +723,37 @@ func TestTestModeResultIsAReadablePageForABrowser(t *testing.T) {
 		!strings.Contains(body, "<td>firstName</td><td>Jane</td>") {
 		t.Errorf("success page: %d %s", status, body)
 	}
+	if !strings.Contains(body, "just-in-time provisioning would create one") {
+		t.Errorf("success page does not say whom it maps to: %s", body)
+	}
+	// An existing user: the page names them and where they would land.
+	if _, err := e.store.CreateUser(ctx, team.ID, db.NewUser{Email: "jane@acme.example", FirstName: "Jane", LastName: "Doe", Source: db.SourceAdmin}, e.op); err != nil {
+		t.Fatal(err)
+	}
+	if _, body = post(""); !strings.Contains(body, "<dd>jane@acme.example (Jane Doe)</dd>") || !strings.Contains(body, "lands on My products") {
+		t.Errorf("mapping to an existing user: %s", body)
+	}
+	// JIT off and nobody with the email: the refusal a real sign-in would get.
+	if _, err := e.svc.Update(ctx, team.ID, e.op, sso.Settings{JIT: ptr(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.DeleteUser(ctx, team.ID, mustFind(t, e, team.ID, "jane@acme.example"), e.op); err != nil {
+		t.Fatal(err)
+	}
+	if _, body = post(""); !strings.Contains(body, "would be refused: <strong>not_provisioned</strong>") {
+		t.Errorf("mapping without JIT: %s", body)
+	}
 	status, body = post("https://wrong.example")
 	if status != http.StatusForbidden || !strings.Contains(body, "SSO test sign-in failed") || !strings.Contains(body, "AudienceRestriction") {
 		t.Errorf("failure page: %d %s", status, body)
 	}
+}
+
+func mustFind(t *testing.T, e *env, teamID, email string) string {
+	t.Helper()
+	u, err := e.store.FindUser(context.Background(), teamID, db.UserKey{Email: email})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
 }

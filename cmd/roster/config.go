@@ -36,6 +36,7 @@ type Config struct {
 	SSO       SSOConfig       `yaml:"sso"`
 	Policy    PolicyConfig    `yaml:"policy"`
 	Mail      MailConfig      `yaml:"mail"`
+	Console   ConsoleConfig   `yaml:"console"`
 	Webhooks  WebhooksConfig  `yaml:"webhooks"`
 
 	// baseURLDefault is true when neither the file nor ROSTER_BASE_URL set
@@ -229,6 +230,7 @@ func (c *Config) Validate() error {
 	problems = append(problems, c.SSO.validate()...)
 	problems = append(problems, c.Policy.validate()...)
 	problems = append(problems, c.Mail.validate()...)
+	problems = append(problems, c.Console.validate()...)
 	problems = append(problems, c.Webhooks.validate()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))

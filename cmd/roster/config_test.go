@@ -41,6 +41,7 @@ func TestConfigErrors(t *testing.T) {
 		{"env not an integer", "", map[string]string{"ROSTER_API_MAX_BODY_BYTES": "lots"}, "ROSTER_API_MAX_BODY_BYTES: not an integer"},
 		{"env bad value", "", map[string]string{"ROSTER_LOG_FORMAT": "xml"}, "log.format"},
 		{"short cursor key", "", map[string]string{"ROSTER_SCIM_CURSOR_KEY": "abcd"}, "scim.cursor_key"},
+		{"short console key", "", map[string]string{"ROSTER_CONSOLE_SECRET_KEY": "abcd"}, "console.secret_key"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -30,14 +30,14 @@ var (
 func newConsole(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, svc *sso.Service, api *adminapi.API) *console.Console {
 	d := console.Deps{Store: store, Ops: api, Log: log, Now: now, SSOCookie: sso.SessionCookie,
 		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"), BaseURL: cfg.BaseURL,
-		Mailer: consoleMailer{newMailSender(cfg.Mail, log)}}
+		Mailer: consoleMailer{newMailSender(cfg.Mail, log)}, SecondFactorKey: cfg.Console.key()}
 	if svc != nil {
 		d.SSO = svc
 	}
 	return console.New(d)
 }
 
-// consoleMailer sends the console's mail (password reset links) through
+// consoleMailer sends the console's mail (password reset links, break-glass notices) through
 // the configured sender: SMTP when mail.smtp_addr is set, else the outbox
 // that logs recipient and subject only.
 type consoleMailer struct{ s mail.Sender }
@@ -81,7 +81,9 @@ func cmdConsoleLoginLink(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		link, err := console.LinkIssuer{Store: s, SignInAllowed: svc.PasswordSignInAllowed, BreakGlass: svc.BreakGlass, BaseURL: baseURL}.Issue(ctx, u, e.operator())
+		log := slog.New(slog.NewTextHandler(e.Stderr, nil))
+		link, err := console.LinkIssuer{Store: s, SignInAllowed: svc.PasswordSignInAllowed, BreakGlass: svc.BreakGlass, BaseURL: baseURL,
+			Mailer: consoleMailer{newMailSender(cfg.Mail, log)}, Log: log}.Issue(ctx, u, e.operator())
 		if err != nil {
 			return err
 		}

@@ -22,19 +22,22 @@ func newSyncer(e *env, cfg *Config, st db.DirectoryStore) *directory.Syncer {
 	return &directory.Syncer{Store: st, Now: e.Now, SecretKey: cfg.Directory.key(), Getenv: e.Getenv, PageSize: cfg.Directory.PageSize}
 }
 
+// serveSyncer is the syncer `roster serve` runs: the background loop and
+// the admin API's and console's "Sync now" share it (and its metrics hook).
+func serveSyncer(cfg *Config, st db.DirectoryStore, log *slog.Logger, now func() time.Time, onRun func(directory.Report, error)) *directory.Syncer {
+	d := cfg.Directory
+	return &directory.Syncer{Store: st, Log: log.With("service", "directory"), Now: now,
+		SecretKey: d.key(), Getenv: os.Getenv, PageSize: d.PageSize, OnRun: onRun}
+}
+
 // directoryLoop runs every connection on its interval (nil when directory
 // sync is disabled); on PostgreSQL an advisory lock keeps replicas from
 // running one twice.
-func directoryLoop(cfg *Config, st db.DirectoryStore, log *slog.Logger, now func() time.Time, onRun func(directory.Report, error)) func(context.Context) {
+func directoryLoop(cfg *Config, syncer *directory.Syncer) func(context.Context) {
 	if cfg.Directory.Disabled {
 		return nil
 	}
-	d := cfg.Directory
-	svc := &directory.Service{
-		Syncer: &directory.Syncer{Store: st, Log: log.With("service", "directory"), Now: now,
-			SecretKey: d.key(), Getenv: os.Getenv, PageSize: d.PageSize, OnRun: onRun},
-		Tick: d.Tick, DefaultInterval: d.Interval,
-	}
+	svc := &directory.Service{Syncer: syncer, Tick: cfg.Directory.Tick, DefaultInterval: cfg.Directory.Interval}
 	return svc.Run
 }
 

@@ -163,7 +163,7 @@ func (p *polEnv) api() *polAPI {
 	cfg.BaseURL = "http://roster.test"
 	log := slog.New(slog.DiscardHandler)
 	mux := http.NewServeMux()
-	newAdminAPI(&cfg, p.store, log, time.Now, nil).Register(mux)
+	newAdminAPI(&cfg, p.store, log, time.Now, nil, nil).Register(mux)
 	srv := httptest.NewServer(recoverer(log, mux))
 	p.t.Cleanup(srv.Close)
 	return &polAPI{t: p.t, srv: srv}

@@ -64,7 +64,8 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 		}
 		adminapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	if loop := directoryLoop(cfg, store, log, now, m.observeDirectoryRun(now)); loop != nil {
+	syncer := serveSyncer(cfg, store, log, now, m.observeDirectoryRun(now))
+	if loop := directoryLoop(cfg, syncer); loop != nil {
 		w.loops = append(w.loops, loop)
 	}
 	if loop := webhookLoop(cfg, store, log, now, m.observeWebhookAttempt); loop != nil {
@@ -78,7 +79,7 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 	svc.Register(mux) // /sso/{team}/metadata, login, acs and GET /api/v1/me
 	interval := cfg.SSO.MetadataRefreshInterval
 	w.loops = append(w.loops, func(ctx context.Context) { svc.Run(ctx, interval) })
-	api := newAdminAPI(cfg, store, log, now, svc)
+	api := newAdminAPI(cfg, store, log, now, svc, syncer)
 	api.Register(mux)
 	newConsole(cfg, store, log, now, svc, api).Register(mux) // /console/
 	rootRedirect(mux)
@@ -91,11 +92,15 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 }
 
 // newAdminAPI builds the admin API (internal/adminapi) on the store, with
-// the SSO configuration routes when svc is not nil.
-func newAdminAPI(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, svc *sso.Service) *adminapi.API {
+// the SSO configuration routes when svc is not nil and directory sync on
+// request when syncer is not nil.
+func newAdminAPI(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, svc *sso.Service, syncer *directory.Syncer) *adminapi.API {
 	d := adminapi.Deps{Store: store, Log: log, BaseURL: cfg.BaseURL, Now: now,
 		MaxBody: cfg.API.MaxBodyBytes, ParseDomains: parseDomains, Mail: mailer{newMailSender(cfg.Mail, log)},
 		WebhookKey: cfg.Webhooks.key()}
+	if syncer != nil {
+		d.Directory = syncer // "Sync now" (admin API and console) runs on the serving syncer
+	}
 	if svc != nil {
 		d.SSO = ssoAdminAPI{svc}
 	}
@@ -131,8 +136,9 @@ func (m mailer) Send(ctx context.Context, to, subject, body string) error {
 
 // The admin API sees the store and SSO only through the interfaces it declares.
 var (
-	_ adminapi.Store = (*gormdb.Store)(nil)
-	_ adminapi.SSO   = ssoAdminAPI{}
+	_ adminapi.Store     = (*gormdb.Store)(nil)
+	_ adminapi.SSO       = ssoAdminAPI{}
+	_ adminapi.Directory = (*directory.Syncer)(nil)
 )
 
 // recoverer turns a panic into a logged 500 with a generic body.

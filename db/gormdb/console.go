@@ -83,13 +83,16 @@ func (s *Store) CreateLoginLink(ctx context.Context, l db.LoginLink, by db.Actor
 			if err := db.CheckActingAdmin(du); err != nil {
 				return err
 			}
-		case db.LinkReset:
+		case db.LinkReset, db.LinkSecondFactor:
 			action = "console.reset_link.create"
+			if l.Purpose == db.LinkSecondFactor {
+				action = "console.second_factor.pending"
+			}
 			if du.Status != db.StatusActive {
 				return db.Errorf(db.ErrForbidden, "user_inactive", "%s is %s", du.Email, du.Status)
 			}
 		default:
-			return db.Errorf(db.ErrInvalid, "link_purpose", "link purpose %q is not signin or reset", l.Purpose)
+			return db.Errorf(db.ErrInvalid, "link_purpose", "link purpose %q is not signin, reset or second_factor", l.Purpose)
 		}
 		row := consoleLinkRow{Hash: hex.EncodeToString(l.Hash), TeamID: l.TeamID, UserID: l.UserID, Purpose: l.Purpose,
 			CreatedAt: l.CreatedAt.UTC(), ExpiresAt: l.ExpiresAt.UTC()}

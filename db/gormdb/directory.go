@@ -77,6 +77,9 @@ type dirRunRow struct {
 	DurationMS   int64     `gorm:"not null"`
 	Counts       string    `gorm:"type:text"`
 	Error        string    `gorm:"type:text"`
+	// PendingDeletes and DeleteLimit: migration 00045.
+	PendingDeletes int `gorm:"not null;default:0"`
+	DeleteLimit    int `gorm:"not null;default:0"`
 }
 
 func (dirRunRow) TableName() string { return "directory_runs" }
@@ -320,7 +323,8 @@ func (s *Store) CountDirectoryAnchors(ctx context.Context, connID, kind string) 
 func (s *Store) RecordDirectoryRun(ctx context.Context, r db.DirectoryRun) (db.DirectoryRun, error) {
 	b, _ := json.Marshal(r.Counts)
 	row := dirRunRow{ConnectionID: r.ConnectionID, TeamID: r.TeamID, Mode: r.Mode, DryRun: r.DryRun,
-		StartedAt: r.StartedAt.UTC().Truncate(time.Millisecond), DurationMS: r.Duration.Milliseconds(), Counts: string(b), Error: r.Error}
+		StartedAt: r.StartedAt.UTC().Truncate(time.Millisecond), DurationMS: r.Duration.Milliseconds(), Counts: string(b), Error: r.Error,
+		PendingDeletes: r.PendingDeletes, DeleteLimit: r.DeleteLimit}
 	// A real (not dry) run is audited, so it is a directory.run_completed
 	// event with the run as its resource, in the run row's transaction.
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -362,7 +366,8 @@ func (s *Store) ListDirectoryRuns(ctx context.Context, teamID, connID string, li
 
 func (r *dirRunRow) toDomain() db.DirectoryRun {
 	out := db.DirectoryRun{ID: r.ID, ConnectionID: r.ConnectionID, TeamID: r.TeamID, Mode: r.Mode, DryRun: r.DryRun,
-		StartedAt: r.StartedAt.UTC(), Duration: time.Duration(r.DurationMS) * time.Millisecond, Error: r.Error}
+		StartedAt: r.StartedAt.UTC(), Duration: time.Duration(r.DurationMS) * time.Millisecond, Error: r.Error,
+		PendingDeletes: r.PendingDeletes, DeleteLimit: r.DeleteLimit}
 	_ = json.Unmarshal([]byte(r.Counts), &out.Counts)
 	return out
 }

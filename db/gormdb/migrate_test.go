@@ -56,7 +56,8 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 			}
 			// Migrations after the baseline, in order.
 			want = append(want, "00010_members", "00011_projects", "00012_invitations", "00013_seats",
-				"00020_account_roles_contracts", "00030_events", "00040_console", "00041_webhooks", "00042_internal_seats")
+				"00020_account_roles_contracts", "00030_events", "00040_console", "00041_webhooks", "00042_internal_seats",
+				"00045_directory_pending_deletes", "00046_console_totp", "00047_console_throttle")
 			pending, err := s.Pending(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -86,6 +87,9 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 			}
 			for i, r := range before["contracts"] {
 				before["contracts"][i] = r + " | " + strings.SplitN(r, " | ", 2)[0] + " |  | 0"
+			}
+			for i, r := range before["directory_runs"] {
+				before["directory_runs"][i] = r + " | 0 | 0" // 00045: pending_deletes, delete_limit
 			}
 			delete(after, "account_members")
 			if len(after["contract_users"]) == 0 {

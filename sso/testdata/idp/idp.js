@@ -12,6 +12,10 @@
 //   GET  /sso?SAMLRequest..  SP-initiated: verifies the signed Redirect
 //                            AuthnRequest, answers JSON {SAMLResponse, RelayState, ACS}
 //   POST /initiate           IdP-initiated: body {sp: entityID, ...options}
+//   GET  /sso (Accept: text/html, no X-Test-Options), POST /login
+//                            a browser's sign-in: a page asks for the email
+//                            and names, then a form with a visible button
+//                            posts the response to the ACS (no script)
 // Options (header X-Test-Options on /sso, or the /initiate body): user
 // {email, firstName, lastName, nameID, nameIDRaw}, sign "assertion" |
 // "response" | "both", encrypt, sha1, audience (null drops the
@@ -128,6 +132,11 @@ function body(req) {
   });
 }
 
+function page(title, content) {
+  return '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>' + esc(title) + '</title></head><body><main><h1>' +
+    esc(title) + '</h1>' + content + '</main></body></html>';
+}
+
 function send(res, status, type, data) {
   res.writeHead(status, { 'Content-Type': type });
   res.end(typeof data === 'string' ? data : JSON.stringify(data));
@@ -153,6 +162,32 @@ async function handle(req, res) {
     const entityID = samlify.ServiceProvider({ metadata: md }).entityMeta.getEntityID();
     sps.set(entityID, md);
     return send(res, 200, 'application/json', { entityID });
+  }
+  if (req.method === 'GET' && url.pathname === '/sso' && !req.headers['x-test-options'] && /text\/html/.test(req.headers.accept || '')) {
+    // A browser (the console's browser suite): a sign-in page, no script.
+    const q = req.url.slice(req.url.indexOf('?') + 1);
+    return send(res, 200, 'text/html; charset=utf-8', page('Sign in to the test IdP',
+      '<form method="post" action="/login"><input type="hidden" name="q" value="' + esc(q) + '">' +
+      '<label for="email">Email</label> <input id="email" name="email" type="email" required> ' +
+      '<label for="first">First name</label> <input id="first" name="firstName"> ' +
+      '<label for="last">Last name</label> <input id="last" name="lastName"> ' +
+      '<button type="submit">Sign in</button></form>'));
+  }
+  if (req.method === 'POST' && url.pathname === '/login') {
+    // The browser's sign-in: the signed AuthnRequest is verified as for
+    // GET /sso, and the response goes to the ACS by a form with a visible
+    // button (an auto-submitting form would need script).
+    const f = new URLSearchParams(await body(req));
+    const q = f.get('q') || '';
+    const qs = new URLSearchParams(q);
+    const xml = zlib.inflateRawSync(Buffer.from(qs.get('SAMLRequest'), 'base64')).toString('utf8');
+    const issuer = (xml.match(/<(?:\w+:)?Issuer[^>]*>([^<]+)</) || [])[1];
+    const info = await idp({}).parseLoginRequest(sp(issuer, {}), 'redirect', { query: Object.fromEntries(qs.entries()), octetString: octetString(q) });
+    const user = { email: f.get('email'), firstName: f.get('firstName') || '', lastName: f.get('lastName') || '' };
+    const out = await respond(issuer, { user }, info.extract.request.id, qs.get('RelayState'));
+    return send(res, 200, 'text/html; charset=utf-8', page('Signed in at the test IdP',
+      '<form method="post" action="' + esc(out.ACS) + '"><input type="hidden" name="SAMLResponse" value="' + esc(out.SAMLResponse) + '">' +
+      '<input type="hidden" name="RelayState" value="' + esc(out.RelayState) + '"><button type="submit">Continue to Roster</button></form>'));
   }
   if (req.method === 'GET' && url.pathname === '/sso') {
     const opts = JSON.parse(req.headers['x-test-options'] || '{}');

@@ -49,6 +49,11 @@ type Store interface {
 	db.ProjectStore // products, projects, project members and their product access (issue 11)
 	db.InvitationStore
 	db.SeatStore
+
+	// The directory page and routes (issue 13): connections and run history.
+	GetDirectoryConnection(ctx context.Context, teamID, id string) (db.DirectoryConnection, error)
+	ListDirectoryConnections(ctx context.Context, teamID string) ([]db.DirectoryConnection, error)
+	ListDirectoryRuns(ctx context.Context, teamID, connID string, limit int) ([]db.DirectoryRun, error)
 	db.WebhookStore // webhook endpoints, deliveries, replay (issue 14 #4)
 }
 
@@ -86,6 +91,9 @@ type Deps struct {
 	// Mail sends invitations; nil sends none (the invitation is still
 	// created and can be resent).
 	Mail Mailer
+	// Directory syncs a connection on request; nil: the directory routes
+	// list connections and history, and a sync is 404 directory_unavailable.
+	Directory Directory
 	// WebhookKey seals webhook signing secrets (webhooks.secret_key); nil
 	// refuses adding endpoints (422 webhook_key_missing).
 	WebhookKey []byte
@@ -125,6 +133,7 @@ func (x *API) Register(mux *http.ServeMux) {
 	if a.SSO != nil {
 		a.mountSSO()
 	}
+	a.mountDirectory()
 }
 
 // Caller is who performs an operation: the team, the admin acting (with

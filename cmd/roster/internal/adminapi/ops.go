@@ -380,3 +380,20 @@ func (x *API) StartSSOTest(ctx context.Context, c Caller) (redirectURL string, p
 	}
 	return x.a.SSO.StartTest(ctx, c.Team.ID, c.Actor)
 }
+
+// RotateSSOKey adds a new SP signing key; the previous one keeps verifying
+// until it is retired (overlap for the IdP's metadata refresh).
+func (x *API) RotateSSOKey(ctx context.Context, c Caller) (any, error) {
+	if x.a.SSO == nil {
+		return nil, db.Errorf(db.ErrNotFound, "sso_unavailable", "SSO is not enabled on this server")
+	}
+	return x.a.SSO.RotateKey(ctx, c.Team.ID, c.Actor)
+}
+
+// RetireSSOKey removes an SP key (never the last one).
+func (x *API) RetireSSOKey(ctx context.Context, c Caller, keyID string) (any, error) {
+	if x.a.SSO == nil {
+		return nil, db.Errorf(db.ErrNotFound, "sso_unavailable", "SSO is not enabled on this server")
+	}
+	return x.a.SSO.RetireKey(ctx, c.Team.ID, keyID, c.Actor)
+}

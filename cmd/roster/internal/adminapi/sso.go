@@ -24,20 +24,10 @@ func (a *api) mountSSO() {
 		return writeView(w, http.StatusOK)(x.VerifySSODomain(r.Context(), c, r.PathValue("domain")))
 	})
 	a.route("POST", "/teams/{team}/sso/keys", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		v, err := a.SSO.RotateKey(r.Context(), c.Team.ID, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, v)
-		return nil
+		return writeView(w, http.StatusOK)(x.RotateSSOKey(r.Context(), c))
 	})
 	a.route("DELETE", "/teams/{team}/sso/keys/{key}", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		v, err := a.SSO.RetireKey(r.Context(), c.Team.ID, r.PathValue("key"), c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, v)
-		return nil
+		return writeView(w, http.StatusOK)(x.RetireSSOKey(r.Context(), c, r.PathValue("key")))
 	})
 	a.route("POST", "/teams/{team}/sso/refresh", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		if _, err := a.SSO.Show(r.Context(), c.Team.ID, c.Actor); err != nil {

@@ -36,9 +36,12 @@ const SessionCookie = "roster_console"
 // Store is every store method the console calls.
 type Store interface {
 	db.ConsoleStore
+	db.SecondFactorStore
+	db.ThrottleStore // sign-in failure counts, shared by replicas
 	GetUser(ctx context.Context, teamID, userID string) (db.User, error)
 	FindUser(ctx context.Context, teamID string, key db.UserKey) (db.User, error)
 	GetTeam(ctx context.Context, teamID string) (db.Team, error)
+	ListAdmins(ctx context.Context, teamID string) ([]db.User, error) // whom break-glass notifies
 }
 
 // SSO is what the console needs from the SSO service: the SSO sign-in
@@ -65,10 +68,14 @@ type Deps struct {
 	AbsoluteTimeout time.Duration
 	// ReauthWithin is how recent a sign-in the most sensitive actions need (default 10m).
 	ReauthWithin time.Duration
-	// Mailer sends password-reset links; nil: no reset by email.
+	// Mailer sends password-reset links and break-glass notices; nil: no reset by email, no notices.
 	Mailer Mailer
 	// BaseURL is Roster's public URL (the links in emails).
 	BaseURL string
+	// SecondFactorKey (32 bytes, console.secret_key) encrypts authenticator
+	// secrets at rest; without it two-step verification cannot be set up
+	// (enrolments made with it keep being asked for at sign-in).
+	SecondFactorKey []byte
 }
 
 // Console is the web console; Register mounts it.
@@ -96,8 +103,10 @@ func New(d Deps) *Console {
 	if d.ReauthWithin == 0 {
 		d.ReauthWithin = 10 * time.Minute
 	}
-	c := &Console{Deps: d, tmpl: map[string]*template.Template{},
-		accounts: newThrottle(5, 15*time.Minute), addresses: newThrottle(20, 15*time.Minute)}
+	c := &Console{Deps: d, tmpl: map[string]*template.Template{}}
+	log := func() *slog.Logger { return c.Log }
+	c.accounts = newThrottle(d.Store, log, "account", 5, 15*time.Minute)
+	c.addresses = newThrottle(d.Store, log, "address", 20, 15*time.Minute)
 	pages, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -128,6 +137,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	m.HandleFunc("POST /console/signout", c.signout)
 	c.passwordRoutes(m)
 	c.mountPages(m)
+	c.mountDirectoryPages(m)
+	c.mountSecondFactor(m)
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusForbidden, "error", page{Title: "error.title", Message: tr(lang(r), "error.cross_origin")})
@@ -233,6 +244,7 @@ const LinkTTL = 15 * time.Minute
 type LinkIssuer struct {
 	Store interface {
 		db.ConsoleStore
+		ListAdmins(ctx context.Context, teamID string) ([]db.User, error) // whom break-glass notifies
 	}
 	// SignInAllowed is the enforce-SSO rule (sso.Service.PasswordSignInAllowed):
 	// nil means no SSO, every admin may have a link.
@@ -242,12 +254,15 @@ type LinkIssuer struct {
 	BreakGlass func(ctx context.Context, u db.User) (bool, error)
 	BaseURL    string
 	Now        func() time.Time
+	// Mailer tells the team's other admins about a break-glass link; nil: nobody.
+	Mailer Mailer
+	Log    *slog.Logger
 }
 
 // Issue creates a single-use link, valid for LinkTTL, for u (an active
 // admin; the store checks). With SSO enforced for u's verified domain it is
-// refused, except for the primary admin (break-glass, audited by the store
-// with the link's creation).
+// refused, except for the primary admin (break-glass: audited with the
+// link's creation, and the team's other admins are emailed).
 func (l LinkIssuer) Issue(ctx context.Context, u db.User, by db.Actor) (string, error) {
 	if l.SignInAllowed != nil {
 		ok, err := l.SignInAllowed(ctx, u)
@@ -258,20 +273,20 @@ func (l LinkIssuer) Issue(ctx context.Context, u db.User, by db.Actor) (string, 
 			return "", db.Errorf(db.ErrForbidden, "sso_enforced", "SSO is enforced for %s's domain: sign in through the team's identity provider", u.Email)
 		}
 	}
+	now := time.Now
+	if l.Now != nil {
+		now = l.Now
+	}
 	if l.BreakGlass != nil {
 		bg, err := l.BreakGlass(ctx, u)
 		if err != nil {
 			return "", err
 		}
 		if bg {
-			if err := l.Store.AuditConsole(ctx, u.TeamID, by, "console.break_glass", u.ID, map[string]string{"email": u.Email, "via": "login_link"}); err != nil {
+			if err := breakGlass(ctx, l.Store, l.Mailer, l.Log, u, by, "login_link", now()); err != nil {
 				return "", err
 			}
 		}
-	}
-	now := time.Now
-	if l.Now != nil {
-		now = l.Now
 	}
 	secret, hash := db.NewTokenSecret()
 	t := now()

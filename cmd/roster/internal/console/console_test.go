@@ -48,16 +48,27 @@ type env struct {
 	api   string // an admin API token of the primary admin
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, gormdb.Config{}, nil) }
+
+// newEnvWith is newEnv with a store configuration and a hook that adds
+// dependencies (directory, SSO, mail) and routes before the API and console
+// are built; e.srv (its URL) is already set when the hook runs.
+func newEnvWith(t *testing.T, sc gormdb.Config, deps func(e *env, mux *http.ServeMux, a *adminapi.Deps, c *console.Deps)) *env {
 	t.Helper()
-	e := &env{t: t, store: gormdbtest.New(t, gormdb.Config{}), clock: &clock{t: time.Now()}}
+	e := &env{t: t, store: gormdbtest.New(t, sc), clock: &clock{t: time.Now()}}
 	mux := http.NewServeMux()
-	ops := adminapi.New(adminapi.Deps{Store: e.store, BaseURL: "http://roster.test", MaxBody: 1 << 20,
-		ParseDomains: func(l []string) ([]string, error) { return l, nil }})
-	ops.Register(mux)
-	console.New(console.Deps{Store: e.store, Ops: ops, Now: e.clock.Now}).Register(mux)
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
+	ad := adminapi.Deps{Store: e.store, BaseURL: "http://roster.test", MaxBody: 1 << 20,
+		ParseDomains: func(l []string) ([]string, error) { return l, nil }}
+	cd := console.Deps{Store: e.store, Now: e.clock.Now}
+	if deps != nil {
+		deps(e, mux, &ad, &cd)
+	}
+	ops := adminapi.New(ad)
+	ops.Register(mux)
+	cd.Ops = ops
+	console.New(cd).Register(mux)
 	var err error
 	e.team, e.prim, err = e.store.CreateTeam(context.Background(), db.NewTeam{Name: "Acme", PrimaryEmail: "pat@acme.test",
 		PrimaryFirstName: "Pat", PrimaryLastName: "Primary"}, operator)

@@ -2,7 +2,6 @@ package console
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -40,9 +39,7 @@ func (c *Console) mountPages(m *http.ServeMux) {
 	m.HandleFunc("GET /console/policy", c.signedIn(adminapi.AllAdmins, c.policyPage))
 	m.HandleFunc("POST /console/policy", c.signedIn(adminapi.AllAdmins, c.setPolicy))
 	m.HandleFunc("POST /console/policy/revert", c.signedIn(adminapi.AllAdmins, c.revert))
-	m.HandleFunc("GET /console/sso-setup", c.signedIn(adminapi.SSOAdmins, c.ssoPage))
-	m.HandleFunc("POST /console/sso-setup", c.signedIn(adminapi.SSOAdmins, c.saveSSO))
-	m.HandleFunc("POST /console/sso-setup/test", c.signedIn(adminapi.SSOAdmins, c.testSSO))
+	c.mountSSOPages(m) // pages_sso.go
 	m.HandleFunc("GET /console/tokens", c.signedIn(adminapi.AllAdmins, c.tokensPage))
 	m.HandleFunc("POST /console/tokens", c.signedIn(adminapi.AllAdmins, c.createToken))
 	m.HandleFunc("POST /console/tokens/{token}/revoke", c.signedIn(adminapi.AllAdmins, c.revokeToken))
@@ -242,96 +239,6 @@ func (c *Console) revert(w http.ResponseWriter, r *http.Request, s session) erro
 		return c.renderPolicy(w, r, s, adminapi.StatusOf(err), policyView{}, "", adminapi.ClientMessage(err))
 	}
 	return c.renderPolicy(w, r, s, http.StatusOK, policyView{Revert: &tc}, tr(lang(r), "policy.reverted"), "")
-}
-
-// ---- SSO ----
-
-type ssoView struct {
-	Config map[string]any
-	JSON   string
-}
-
-func (c *Console) renderSSO(w http.ResponseWriter, r *http.Request, s session, status int, notice, msg string) error {
-	v, err := c.Ops.ShowSSO(r.Context(), s.Caller)
-	if err != nil {
-		if adminapi.StatusOf(err) != http.StatusNotFound {
-			return err
-		}
-		v = nil // not configured yet: the guided setup starts empty
-	}
-	sv := ssoView{}
-	if v != nil {
-		b, _ := json.MarshalIndent(v, "", "  ")
-		sv.JSON = string(b)
-		json.Unmarshal(b, &sv.Config)
-	}
-	c.render(w, r, status, "sso", page{Title: "sso.title", Nav: "sso", Signed: true, Me: s.Caller, Notice: notice, Message: msg, Data: sv})
-	return nil
-}
-
-func (c *Console) ssoPage(w http.ResponseWriter, r *http.Request, s session) error {
-	return c.renderSSO(w, r, s, http.StatusOK, "", "")
-}
-
-// saveSSO turns the form into the settings JSON the SSO service decodes
-// (the same as the admin API's PATCH body). Enforcing SSO needs a recent
-// sign-in.
-func (c *Console) saveSSO(w http.ResponseWriter, r *http.Request, s session) error {
-	if err := form(w, r); err != nil {
-		return err
-	}
-	f := r.PostForm
-	set := map[string]any{}
-	if v := strings.TrimSpace(f.Get("idp_metadata_url")); v != "" {
-		set["idp_metadata_url"] = v
-	}
-	if v := strings.TrimSpace(f.Get("idp_metadata_xml")); v != "" {
-		set["idp_metadata_xml"] = v
-	}
-	if f.Has("domains") {
-		set["domains"] = splitDomains(f.Get("domains"))
-	}
-	if v := f.Get("attribute_preset"); v != "" {
-		set["attribute_preset"] = v
-	}
-	for _, b := range []string{"jit", "allow_idp_initiated", "enforce_sso"} {
-		if f.Has(b + "_present") {
-			set[b] = f.Get(b) == "on"
-		}
-	}
-	if set["enforce_sso"] == true && c.Now().Sub(s.CreatedAt) > c.ReauthWithin {
-		return c.renderSSO(w, r, s, http.StatusForbidden, "", tr(lang(r), "reauth.needed"))
-	}
-	body, _ := json.Marshal(set)
-	_, err := c.Ops.UpdateSSO(r.Context(), s.Caller, func(v any) error { return json.Unmarshal(body, v) })
-	if err != nil {
-		if adminapi.StatusOf(err) >= 500 {
-			return err
-		}
-		return c.renderSSO(w, r, s, adminapi.StatusOf(err), "", adminapi.ClientMessage(err))
-	}
-	return c.renderSSO(w, r, s, http.StatusOK, tr(lang(r), "sso.saved"), "")
-}
-
-func (c *Console) testSSO(w http.ResponseWriter, r *http.Request, s session) error {
-	redirect, postForm, err := c.Ops.StartSSOTest(r.Context(), s.Caller)
-	if err != nil {
-		if adminapi.StatusOf(err) >= 500 {
-			return err
-		}
-		return c.renderSSO(w, r, s, adminapi.StatusOf(err), "", adminapi.ClientMessage(err))
-	}
-	if redirect != "" {
-		if u, err := url.Parse(redirect); err == nil && u.Host != "" {
-			w.Header().Set("Content-Security-Policy", csp("'self' "+u.Scheme+"://"+u.Host))
-		}
-		http.Redirect(w, r, redirect, http.StatusSeeOther)
-		return nil
-	}
-	// An IdP that takes only POST: the form crewjam/saml renders posts itself
-	// with inline script, which this page's CSP forbids; show it with a button.
-	c.render(w, r, http.StatusOK, "ssopost", page{Title: "sso.title", Nav: "sso", Signed: true, Me: s.Caller, Data: string(postForm)})
-	return nil
 }
 
 // ---- SCIM tokens ----

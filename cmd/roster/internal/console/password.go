@@ -7,11 +7,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -75,54 +75,53 @@ func CheckPassword(encoded, pw string) bool {
 // dummyHash is checked for unknown accounts, so they take as long as known ones.
 var dummyHash = HashPassword("roster-unknown-account")
 
-// throttle counts failed sign-ins per key in a sliding window. It is per
-// process: behind several replicas each enforces its own limit.
+// throttle counts failed sign-ins per key in a sliding window, in the
+// database (db.ThrottleStore), so every replica enforces one limit. A key
+// is stored as the SHA-256 of the throttle's scope and the key, never the
+// email or address itself. A store error is logged and the attempt goes on
+// (the sign-in's own reads fail the same way when the database is down).
 type throttle struct {
-	mu     sync.Mutex
+	store  db.ThrottleStore
+	log    func() *slog.Logger
+	scope  string
 	max    int
 	window time.Duration
-	fails  map[string][]time.Time
 }
 
-func newThrottle(max int, window time.Duration) *throttle {
-	return &throttle{max: max, window: window, fails: map[string][]time.Time{}}
+func newThrottle(st db.ThrottleStore, log func() *slog.Logger, scope string, max int, window time.Duration) *throttle {
+	return &throttle{store: st, log: log, scope: scope, max: max, window: window}
 }
 
-func (t *throttle) recent(key string, now time.Time) []time.Time {
-	var keep []time.Time
-	for _, at := range t.fails[key] {
-		if now.Sub(at) < t.window {
-			keep = append(keep, at)
-		}
-	}
-	if len(keep) == 0 {
-		delete(t.fails, key)
-	} else {
-		t.fails[key] = keep
-	}
-	return keep
+func (t *throttle) hash(key string) []byte { return db.HashToken(t.scope + "\x00" + key) }
+
+func (t *throttle) logErr(ctx context.Context, err error) {
+	t.log().ErrorContext(ctx, "console: sign-in throttle", "scope", t.scope, "err", err)
 }
 
 // blocked tells whether key has reached the limit.
-func (t *throttle) blocked(key string, now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.recent(key, now)) >= t.max
+func (t *throttle) blocked(ctx context.Context, key string, now time.Time) bool {
+	n, err := t.store.CountFailures(ctx, t.hash(key), now.Add(-t.window))
+	if err != nil {
+		t.logErr(ctx, err)
+		return false
+	}
+	return n >= t.max
 }
 
 // fail records a failure; it reports whether this one reached the limit.
-func (t *throttle) fail(key string, now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := len(t.recent(key, now))
-	t.fails[key] = append(t.fails[key], now)
-	return n+1 == t.max
+func (t *throttle) fail(ctx context.Context, key string, now time.Time) bool {
+	n, err := t.store.RecordFailure(context.WithoutCancel(ctx), t.hash(key), now, now.Add(-t.window))
+	if err != nil {
+		t.logErr(ctx, err)
+		return false
+	}
+	return n == t.max
 }
 
-func (t *throttle) reset(key string) {
-	t.mu.Lock()
-	delete(t.fails, key)
-	t.mu.Unlock()
+func (t *throttle) reset(ctx context.Context, key string) {
+	if err := t.store.ClearFailures(context.WithoutCancel(ctx), t.hash(key)); err != nil {
+		t.logErr(ctx, err)
+	}
 }
 
 func clientIP(r *http.Request) string {
@@ -161,7 +160,7 @@ func (c *Console) passwordSignIn(w http.ResponseWriter, r *http.Request) {
 	now := c.Now()
 	account := strings.ToLower(teamID + "\x00" + email)
 	ip := clientIP(r)
-	if c.accounts.blocked(account, now) || c.addresses.blocked(ip, now) {
+	if c.accounts.blocked(r.Context(), account, now) || c.addresses.blocked(r.Context(), ip, now) {
 		refuse(http.StatusTooManyRequests, "password.locked")
 		return
 	}
@@ -180,8 +179,8 @@ func (c *Console) passwordSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	ok := CheckPassword(hash, pw) && err == nil && hash != dummyHash && u.Status == db.StatusActive
 	if !ok {
-		c.addresses.fail(ip, now)
-		if c.accounts.fail(account, now) && err == nil {
+		c.addresses.fail(r.Context(), ip, now)
+		if c.accounts.fail(r.Context(), account, now) && err == nil {
 			if aerr := c.Store.AuditConsole(context.WithoutCancel(r.Context()), u.TeamID, db.Actor{Kind: db.ActorOperator, ID: "console", Name: ip},
 				"console.lockout", u.ID, map[string]string{"email": u.Email, "minutes": "15"}); aerr != nil {
 				c.Log.Error("console: audit lockout", "err", aerr)
@@ -202,17 +201,35 @@ func (c *Console) passwordSignIn(w http.ResponseWriter, r *http.Request) {
 			refuse(http.StatusForbidden, "password.sso_enforced")
 			return
 		}
+	}
+	// A user with an authenticator app gives a code next (pages_totp.go);
+	// the failures so far stay counted until the code is right, so a known
+	// password does not buy unlimited code guesses.
+	if need, err := c.needsSecondFactor(r.Context(), u); err != nil {
+		c.fail(w, r, session{}, err)
+		return
+	} else if need {
+		c.askSecondFactor(w, r, u, http.StatusOK, "")
+		return
+	}
+	c.accounts.reset(r.Context(), account)
+	c.finishPasswordSignIn(w, r, u, "password")
+}
+
+// finishPasswordSignIn signs u in after every factor passed: the
+// break-glass record and notice when SSO is enforced, the sign-in audit,
+// the session, and the team's destination for an admin or a user.
+func (c *Console) finishPasswordSignIn(w http.ResponseWriter, r *http.Request, u db.User, method string) {
+	by := db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}
+	if c.SSO != nil {
 		if bg, err := c.SSO.BreakGlass(r.Context(), u); err == nil && bg {
-			if err := c.Store.AuditConsole(r.Context(), u.TeamID, db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}, "console.break_glass", u.ID,
-				map[string]string{"email": u.Email, "via": "password"}); err != nil {
+			if err := breakGlass(r.Context(), c.Store, c.Mailer, c.Log, u, by, "password", c.Now()); err != nil {
 				c.fail(w, r, session{}, err)
 				return
 			}
 		}
 	}
-	c.accounts.reset(account)
-	by := db.Actor{Kind: db.ActorAdmin, ID: u.ID, Name: u.Email}
-	if err := c.Store.AuditConsole(r.Context(), u.TeamID, by, "console.sign_in", u.ID, map[string]string{"method": "password"}); err != nil {
+	if err := c.Store.AuditConsole(r.Context(), u.TeamID, by, "console.sign_in", u.ID, map[string]string{"method": method}); err != nil {
 		c.fail(w, r, session{}, err)
 		return
 	}
@@ -243,11 +260,11 @@ func (c *Console) forgot(w http.ResponseWriter, r *http.Request) {
 	}
 	now := c.Now()
 	ip := clientIP(r)
-	if c.addresses.blocked(ip, now) {
+	if c.addresses.blocked(r.Context(), ip, now) {
 		c.render(w, r, http.StatusTooManyRequests, "forgot", page{Title: "forgot.title", Message: tr(l, "password.locked")})
 		return
 	}
-	c.addresses.fail(ip, now) // every reset request counts against the address
+	c.addresses.fail(r.Context(), ip, now) // every reset request counts against the address
 	u, err := c.Store.FindUser(r.Context(), strings.TrimSpace(r.PostForm.Get("team")), db.UserKey{Email: strings.TrimSpace(r.PostForm.Get("email"))})
 	if err != nil || u.Status != db.StatusActive {
 		done()
