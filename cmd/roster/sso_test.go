@@ -28,6 +28,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi/apitest"
 	"github.com/roster-dev/roster/sso"
 )
 
@@ -83,6 +84,13 @@ func startSSOServer(t *testing.T, c *cli) string {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
+	startSSOServerOn(t, c, ln, base)
+	return base
+}
+
+// startSSOServerOn runs `roster serve` on ln with ROSTER_BASE_URL base (a
+// replica tells the IdP the one public URL, whichever replica it is).
+func startSSOServerOn(t *testing.T, c *cli, ln net.Listener, base string) {
 	c.env["ROSTER_BASE_URL"] = base
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &env{Stdout: io.Discard, Stderr: io.Discard, Now: time.Now, Getenv: func(k string) string {
@@ -92,6 +100,7 @@ func startSSOServer(t *testing.T, c *cli) string {
 		return c.env[k]
 	}}
 	e.Log = buildLogger(io.Discard, "text", "error")
+	e.wrapHandler = func(h http.Handler) http.Handler { return apitest.Handler(t, contract(t), h) }
 	cfg, err := e.Config()
 	if err != nil {
 		t.Fatal(err)
@@ -104,13 +113,12 @@ func startSSOServer(t *testing.T, c *cli) string {
 		e.store.Close()
 	})
 	for i := 0; i < 100; i++ {
-		if resp, err := http.Get(base + "/healthz"); err == nil {
+		if resp, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
 			resp.Body.Close()
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return base
 }
 
 // TestSSOEndToEnd is the held-out scenario's shape: two teams configured
