@@ -4,31 +4,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi/apitest"
 )
 
-var contractOnce = sync.OnceValues(func() (*apitest.Validator, error) {
-	doc, err := adminapi.OpenAPI()
-	if err != nil {
-		return nil, err
-	}
-	return apitest.New(doc)
-})
-
 // contract validates every exchange of the servers startServer runs
 // against the admin API's OpenAPI document (issue 14 #2).
-func contract(t testing.TB) *apitest.Validator {
-	t.Helper()
-	v, err := contractOnce()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
+func contract(t testing.TB) *apitest.Validator { return apitest.AdminAPI(t) }
 
 // TestOpenAPIServedRoutes: on the whole `roster serve`, the document is
 // served without a token, and every operation it documents is a route of

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/xml"
-	"html"
 	"io"
 	"net"
 	"net/http"
@@ -14,9 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
-
-	"github.com/crewjam/saml"
 
 	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
 	"github.com/roster-dev/roster/sso"
@@ -157,41 +152,13 @@ func TestTwoReplicasSSO(t *testing.T) {
 			startSSOServerOn(t, c, lnA, public)
 			startSSOServerOn(t, c, lnB, public)
 			c.ok(nil, "sso", "set", "--team", team, "--idp-metadata", idp.srv.URL+"/metadata", "--domains", "acme.test", "--jit", "-o", "json")
-			res, err := http.Get(b + "/sso/" + team + "/metadata") // B's metadata: the same SP as A's
-			if err != nil || res.StatusCode != http.StatusOK {
-				t.Fatalf("SP metadata from B: %v %v", res, err)
-			}
-			var md saml.EntityDescriptor
-			raw, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if err := xml.Unmarshal(raw, &md); err != nil {
-				t.Fatal(err)
-			}
-			idp.sps[md.EntityID] = &md
-			idp.user = &saml.Session{ID: "s", NameID: "dana@acme.test", UserEmail: "dana@acme.test", UserGivenName: "Dana", UserSurname: "Diaz",
-				CreateTime: time.Now(), ExpireTime: time.Now().Add(time.Hour)}
+			idp.learnSP(t, b+"/sso/"+team+"/metadata") // B's metadata: the same SP as A's
+			idp.signInDana()
 
 			jar, _ := cookiejar.New(nil) // cookies are per host, not per port: both replicas get them
 			browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			res, err = browser.Get(a + "/sso/" + team + "/login") // starts on A
-			if err != nil || res.StatusCode != http.StatusFound {
-				t.Fatalf("login on A: %v %v", res, err)
-			}
-			res.Body.Close()
-			res, err = http.Get(res.Header.Get("Location"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			page, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			form := url.Values{}
-			for _, m := range samlFormValue.FindAllStringSubmatch(string(page), -1) {
-				form.Set(m[1], html.UnescapeString(m[2]))
-			}
-			if form.Get("SAMLResponse") == "" {
-				t.Fatalf("IdP answered %d: %s", res.StatusCode, page)
-			}
-			res, err = browser.PostForm(b+"/sso/"+team+"/acs", form) // ends on B
+			form := ssoLogin(t, browser, a+"/sso/"+team+"/login")     // starts on A
+			res, err := browser.PostForm(b+"/sso/"+team+"/acs", form) // ends on B
 			if err != nil || res.StatusCode != http.StatusSeeOther {
 				t.Fatalf("ACS on B: %v %v", res.StatusCode, err)
 			}

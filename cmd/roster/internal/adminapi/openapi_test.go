@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
@@ -17,23 +16,7 @@ import (
 	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
 )
 
-var contractOnce = sync.OnceValues(func() (*apitest.Validator, error) {
-	doc, err := adminapi.OpenAPI()
-	if err != nil {
-		return nil, err
-	}
-	return apitest.New(doc)
-})
-
-// contract is the validator for the served OpenAPI document, built once.
-func contract(t testing.TB) *apitest.Validator {
-	t.Helper()
-	v, err := contractOnce()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
+func contract(t testing.TB) *apitest.Validator { return apitest.AdminAPI(t) }
 
 // documentedElsewhere are routes the document describes that another
 // package mounts (cmd/roster's TestOpenAPIServedRoutes checks them on the

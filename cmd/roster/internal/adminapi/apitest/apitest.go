@@ -23,6 +23,8 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/config"
 	verrors "github.com/pb33f/libopenapi-validator/errors"
+
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 )
 
 type verr = verrors.ValidationError
@@ -46,6 +48,25 @@ func describe(errs []*verr) string {
 type Validator struct {
 	mu sync.Mutex // the validator caches compiled schemas
 	v  validator.Validator
+}
+
+var adminAPI = sync.OnceValues(func() (*Validator, error) {
+	doc, err := adminapi.OpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	return New(doc)
+})
+
+// AdminAPI is the validator for the admin API's served document
+// (adminapi.OpenAPI), built once per test binary.
+func AdminAPI(t testing.TB) *Validator {
+	t.Helper()
+	v, err := adminAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // New builds a validator for the document spec (JSON or YAML).
