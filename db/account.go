@@ -36,6 +36,22 @@ func (r AccountRole) Level() int {
 	return 0
 }
 
+// AssignableAccountRoles are the roles a member holding actor may give by a
+// role change (R-HIE-2): every role strictly below actor's own, and none;
+// never the owner. The store's SetAccountRole applies the same ranks.
+func AssignableAccountRoles(actor AccountRole) []AccountRole {
+	var out []AccountRole
+	for _, r := range []AccountRole{AccountSecondaryOwner, AccountCompanyAdmin, AccountProductUser} {
+		if r.Level() < actor.Level() {
+			out = append(out, r)
+		}
+	}
+	if len(out) > 0 {
+		out = append(out, AccountRoleNone)
+	}
+	return out
+}
+
 // ParseAccountRole accepts the CLI/API spellings ("none" is AccountRoleNone).
 func ParseAccountRole(s string) (AccountRole, bool) {
 	switch r := AccountRole(strings.ToLower(strings.TrimSpace(s))); r {

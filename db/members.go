@@ -83,14 +83,20 @@ type MemberQuery struct {
 	Level   AccessLevel
 	Type    UserType
 	Source  Source
-	Sort    string
-	Desc    bool
-	After   string
-	Limit   int // default 100, at most 1000
+	// Product keeps the members with access to that product key in any
+	// project (the "by product" view).
+	Product string
+	// Admin is "admin" for the team's admins only, "user" for everyone
+	// else, "" for all.
+	Admin string
+	Sort  string
+	Desc  bool
+	After string
+	Limit int // default 100, at most 1000
 }
 
 // MemberSortColumns are the columns members sort by.
-var MemberSortColumns = []string{"email", "name", "first_name", "last_name", "company", "role", "level", "status", "type", "source"}
+var MemberSortColumns = []string{"email", "name", "first_name", "last_name", "company", "role", "level", "status", "type", "source", "admin_role"}
 
 // MemberPage is one page of members; Next is empty on the last page.
 type MemberPage struct {

@@ -2,9 +2,6 @@ package directory
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -117,42 +114,36 @@ func ResolvePassword(ref string, key []byte, getenv func(string) string) (string
 	return "", errors.New("bind password reference must be a file:, env: or enc: reference")
 }
 
-func gcm(key []byte) (cipher.AEAD, error) {
-	if len(key) != 32 {
-		return nil, errors.New("the directory secret key must be 32 bytes (64 hex digits)")
-	}
-	b, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(b)
-}
+// directoryAD binds sealed bind passwords to this use.
+var directoryAD = []byte("roster-directory")
 
-// EncryptSecret seals plaintext with AES-256-GCM for storage as "enc:" + result.
+var errDirectoryKey = errors.New("the directory secret key must be 32 bytes (64 hex digits)")
+
+// EncryptSecret seals plaintext with AES-256-GCM (db.Seal) for storage as "enc:" + result.
 func EncryptSecret(key []byte, plaintext string) (string, error) {
-	a, err := gcm(key)
+	b, err := db.Seal(key, []byte(plaintext), directoryAD)
+	if errors.Is(err, db.ErrKeySize) {
+		return "", errDirectoryKey
+	}
 	if err != nil {
 		return "", err
 	}
-	nonce := make([]byte, a.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	return base64.StdEncoding.EncodeToString(a.Seal(nonce, nonce, []byte(plaintext), []byte("roster-directory"))), nil
+	return base64.StdEncoding.EncodeToString(b), nil
 }
 
 // DecryptSecret opens a value made by EncryptSecret.
 func DecryptSecret(key []byte, sealed string) (string, error) {
-	a, err := gcm(key)
-	if err != nil {
-		return "", err
-	}
 	b, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil || len(b) < a.NonceSize() {
+	if err != nil {
 		return "", errors.New("the encrypted bind password is malformed")
 	}
-	pt, err := a.Open(nil, b[:a.NonceSize()], b[a.NonceSize():], []byte("roster-directory"))
-	if err != nil {
+	pt, ok, err := db.Unseal(key, b, directoryAD)
+	switch {
+	case errors.Is(err, db.ErrKeySize):
+		return "", errDirectoryKey
+	case err != nil:
+		return "", err
+	case !ok:
 		return "", errors.New("the encrypted bind password does not open with the configured key")
 	}
 	return string(pt), nil

@@ -36,6 +36,7 @@ type Config struct {
 	SSO       SSOConfig       `yaml:"sso"`
 	Policy    PolicyConfig    `yaml:"policy"`
 	Mail      MailConfig      `yaml:"mail"`
+	Webhooks  WebhooksConfig  `yaml:"webhooks"`
 
 	// baseURLDefault is true when neither the file nor ROSTER_BASE_URL set
 	// base_url, so BaseURL is only the localhost default (see env.BaseURL).
@@ -92,6 +93,7 @@ func DefaultConfig() Config {
 	c.Directory.defaults()
 	c.SSO.defaults()
 	c.Policy.defaults()
+	c.Webhooks.defaults()
 	return c
 }
 
@@ -227,6 +229,7 @@ func (c *Config) Validate() error {
 	problems = append(problems, c.SSO.validate()...)
 	problems = append(problems, c.Policy.validate()...)
 	problems = append(problems, c.Mail.validate()...)
+	problems = append(problems, c.Webhooks.validate()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))
 	}

@@ -45,7 +45,7 @@ const module = "github.com/roster-dev/roster/"
 // area returns the feature area a package belongs to, or "".
 func area(path string) string {
 	rest := strings.TrimPrefix(path, module)
-	for _, a := range []string{"scim", "sso", "directory", "rolepolicy", "mail"} {
+	for _, a := range []string{"scim", "sso", "directory", "rolepolicy", "mail", "webhook"} {
 		if rest == a || strings.HasPrefix(rest, a+"/") {
 			return a
 		}

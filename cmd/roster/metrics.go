@@ -32,6 +32,8 @@ type metrics struct {
 	dirChanges   *prometheus.CounterVec
 	dirSuccess   prometheus.Gauge
 	ssoSignIns   *prometheus.CounterVec
+	webhooks     *prometheus.CounterVec
+	webhookTime  *prometheus.HistogramVec
 }
 
 func newMetrics(pool func() sql.DBStats) *metrics {
@@ -60,7 +62,15 @@ func newMetrics(pool func() sql.DBStats) *metrics {
 	m.ssoSignIns = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "roster_sso_signins_total", Help: "SAML sign-ins by result (ok or failed) and reason (a fixed code; empty on success)."},
 		[]string{"result", "reason"})
+	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "roster_webhook_deliveries_total", Help: "Webhook delivery attempts by result (delivered, retry, failed)."},
+		[]string{"result"})
+	m.webhookTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "roster_webhook_attempt_duration_seconds", Help: "Webhook delivery attempt latency by result.",
+		Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}},
+		[]string{"result"})
 	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.scimOps, m.dirRuns, m.dirDuration, m.dirChanges, m.dirSuccess, m.ssoSignIns,
+		m.webhooks, m.webhookTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		poolCollector{pool})
 	return m
@@ -197,4 +207,11 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(poolMax, prometheus.GaugeValue, float64(s.MaxOpenConnections))
 	ch <- prometheus.MustNewConstMetric(poolWaits, prometheus.CounterValue, float64(s.WaitCount))
 	ch <- prometheus.MustNewConstMetric(poolWaitDur, prometheus.CounterValue, s.WaitDuration.Seconds())
+}
+
+// observeWebhookAttempt is the webhook dispatcher's OnAttempt hook; result
+// is one of webhook.ResultDelivered, ResultRetry, ResultFailed.
+func (m *metrics) observeWebhookAttempt(result string, took time.Duration) {
+	m.webhooks.WithLabelValues(result).Inc()
+	m.webhookTime.WithLabelValues(result).Observe(took.Seconds())
 }

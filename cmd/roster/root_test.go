@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -37,6 +38,19 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		AccountID string `json:"account_id"`
 	}
 	c.ok(&tv, "team", "show", "--team", team, "-o", "json")
+	c.env["ROSTER_WEBHOOKS_SECRET_KEY"] = strings.Repeat("ab", 32)
+	var hook struct {
+		ID string `json:"id"`
+	}
+	c.ok(&hook, "webhooks", "add", "--team", team, "--url", "https://hooks.acme.test/roster", "-o", "json")
+	var hook2 struct {
+		ID string `json:"id"`
+	}
+	c.ok(&hook2, "webhooks", "add", "--team", team, "--url", "https://hooks2.acme.test/roster", "-o", "json")
+	var evs []struct {
+		ID int64 `json:"id"`
+	}
+	c.ok(&evs, "events", "list", "--team", team, "-o", "json")
 	acc := tv.AccountID
 	c.ok(nil, "account", "set-role", "--account", acc, "--email", "pu@acme.test", "--role", "product-user", "--as", "pat@acme.test")
 	c.ok(nil, "contracts", "create", "--account", acc, "--number", "K1", "--contract-manager", "pat@acme.test")
@@ -106,6 +120,12 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		"projects set-access":             {"--team", team, "--project", "P1", "--email", "prj@acme.test", "--products", "docs"},
 		"events list":                     {"--team", team},
 		"events tail":                     {"--team", team, "--after", "0", "--count", "1", "--interval", "10ms"},
+		"webhooks add":                    {"--team", team, "--url", "https://hooks3.acme.test/x", "--events", "user.*,group.created"},
+		"webhooks list":                   {"--team", team},
+		"webhooks remove":                 {"--team", team, hook2.ID},
+		"webhooks enable":                 {"--team", team, "--id", hook.ID},
+		"webhooks deliveries":             {"--team", team},
+		"webhooks replay":                 {"--team", team, "--webhook", hook.ID, "--event", strconv.FormatInt(evs[0].ID, 10)},
 	}
 	// Commands that cannot run on a fresh team here: -o json must still parse.
 	accepts := map[string]string{

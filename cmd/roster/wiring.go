@@ -67,6 +67,9 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 	if loop := directoryLoop(cfg, store, log, now, m.observeDirectoryRun(now)); loop != nil {
 		w.loops = append(w.loops, loop)
 	}
+	if loop := webhookLoop(cfg, store, log, now, m.observeWebhookAttempt); loop != nil {
+		w.loops = append(w.loops, loop)
+	}
 	mux.Handle("/scim/v2/", scimHandler(cfg, store, log, now))
 	svc, err := newSSOService(cfg, store, log, now, m.observeSignIn)
 	if err != nil {
@@ -91,7 +94,8 @@ func wire(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Ti
 // the SSO configuration routes when svc is not nil.
 func newAdminAPI(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() time.Time, svc *sso.Service) *adminapi.API {
 	d := adminapi.Deps{Store: store, Log: log, BaseURL: cfg.BaseURL, Now: now,
-		MaxBody: cfg.API.MaxBodyBytes, ParseDomains: parseDomains, Mail: mailer{newMailSender(cfg.Mail, log)}}
+		MaxBody: cfg.API.MaxBodyBytes, ParseDomains: parseDomains, Mail: mailer{newMailSender(cfg.Mail, log)},
+		WebhookKey: cfg.Webhooks.key()}
 	if svc != nil {
 		d.SSO = ssoAdminAPI{svc}
 	}

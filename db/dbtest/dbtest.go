@@ -34,6 +34,9 @@ var suites = []struct {
 	{"directory_groups_by_name", testDirGroupsByName},
 	{"emails_index", testEmailIndex},
 	{"events_outbox", testEventsOutbox}, // R-EVT-1
+	{"event_resources", testEventResources},
+	{"webhooks", testWebhooks},
+	{"webhook_leases", testWebhookLeases},
 	{"emails_index_directory", testEmailIndexDirectory},
 	{"emails_index_every_path", testEmailIndexEveryPath},
 	{"inactive_admins", testInactiveAdmins},

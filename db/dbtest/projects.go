@@ -2,6 +2,7 @@ package dbtest
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -30,6 +31,7 @@ func testProjects(t *testing.T, s db.Store) {
 		{"R-MEM-4 RemoveMemberRemovesProjects", testRemoveMemberRemovesProjects},
 		{"R-POL-2 ProductPathCreatesClassifiedUser", testProductPath},
 		{"ProjectsTeamIsolation", testProjectsIsolation},
+		{"R-MEM-6 QueryMembersByProduct", testQueryMembersByProduct},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, s, ps, ms) })
@@ -208,5 +210,70 @@ func testProjectsIsolation(t *testing.T, s db.Store, ps db.ProjectStore, ms db.M
 	WantErr(t, err, db.ErrNotFound, "project_not_found")
 	if list, _ := ps.ListProjects(ctx, t2.ID); len(list) != 1 {
 		t.Errorf("t2 sees %d projects, want 1", len(list))
+	}
+}
+
+// R-MEM-6: the "by product" view and the admin filter — members with access to a product in any
+// project, filtered in SQL, and only the team's own.
+func testQueryMembersByProduct(t *testing.T, s db.Store, ps db.ProjectStore, ms db.MemberStore) {
+	team, _ := NewTeam(t, s, "")
+	other, _ := NewTeam(t, s, "")
+	a, err := ps.CreateProject(ctx, team.ID, "North", Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ps.CreateProject(ctx, team.ID, "South", Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added, err := ms.AddMembers(ctx, team.ID, []db.NewMember{{Email: Email("ann", "bp.test")}, {Email: Email("ben", "bp.test")}, {Email: Email("cai", "bp.test")}}, Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []struct {
+		project string
+		email   string
+		prods   []string
+	}{{a.ID, added[0].User.Email, []string{"docs", "build"}}, {b.ID, added[1].User.Email, []string{"docs", "build", "cost"}}, {a.ID, added[2].User.Email, []string{"docs"}}} {
+		if _, _, err := ps.AddProjectMember(ctx, team.ID, g.project, db.NewProjectMember{Email: g.email, Products: g.prods}, Operator); err != nil {
+			t.Fatal(err)
+		}
+	}
+	op, err := ps.CreateProject(ctx, other.ID, "North", Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ps.AddProjectMember(ctx, other.ID, op.ID, db.NewProjectMember{Email: Email("zed", "bp.test"), Products: []string{"docs", "build"}}, Operator); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		product string
+		want    []string
+	}{{"build", []string{"ann", "ben"}}, {"cost", []string{"ben"}}, {"docs", []string{"ann", "ben", "cai"}}, {"takeoff", nil}, {"nonesuch", nil}} {
+		p, err := ms.QueryMembers(ctx, team.ID, db.MemberQuery{Product: c.product, Sort: "email"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range p.Members {
+			got = append(got, strings.SplitN(m.User.Email, ".", 2)[0])
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("product %s (-want +got):\n%s", c.product, diff)
+		}
+	}
+	// The admin filter and sort (the Users page's "Admin role" column).
+	p, err := ms.QueryMembers(ctx, team.ID, db.MemberQuery{Admin: "admin", Sort: "admin_role"})
+	if err != nil || len(p.Members) != 1 || p.Members[0].User.AdminRole != db.RolePrimary {
+		t.Errorf("admins only = %+v, %v; want the primary admin", p.Members, err)
+	}
+	if p, err = ms.QueryMembers(ctx, team.ID, db.MemberQuery{Admin: "user", Product: "docs"}); err != nil || len(p.Members) != 3 {
+		t.Errorf("non-admins with docs = %+v, %v; want 3", p.Members, err)
+	}
+	_, err = ms.QueryMembers(ctx, team.ID, db.MemberQuery{Admin: "root"})
+	WantErr(t, err, db.ErrInvalid, "admin_filter_invalid")
+	p, err = ms.QueryMembers(ctx, other.ID, db.MemberQuery{Product: "build"})
+	if err != nil || len(p.Members) != 1 || !strings.HasPrefix(p.Members[0].User.Email, "zed.") {
+		t.Errorf("the other team by product build = %+v, %v; want zed only", p.Members, err)
 	}
 }

@@ -20,6 +20,7 @@ func testRaces(t *testing.T, s db.Store) {
 	t.Run("SameUserName", func(t *testing.T) { testRaceSameUserName(t, s, ss) })
 	t.Run("GroupMembers", func(t *testing.T) { testRaceGroupMembers(t, s) })
 	t.Run("IfMatch", func(t *testing.T) { testRaceIfMatch(t, s, ss) })
+	t.Run("MixedCreates", func(t *testing.T) { testRaceMixedCreates(t, s, ss) })
 	if ds, ok := s.(db.DirectoryStore); ok {
 		t.Run("DirectoryVsSCIM", func(t *testing.T) { testRaceDirectoryVsSCIM(t, s, ss, ds) })
 	}
@@ -67,6 +68,79 @@ func testRaceSameUserName(t *testing.T, s db.Store, ss db.SCIMStore) {
 	}
 	if wins != 1 {
 		t.Fatalf("%d concurrent creates of one userName won, want 1", wins)
+	}
+}
+
+// Concurrent SCIM creates, two pairs of them clashing, the others distinct
+// (SQLite commits concurrent writes together, issue 15): every distinct user
+// is created with its audit entry and event, a clash fails only the loser,
+// and nothing of a loser is written.
+func testRaceMixedCreates(t *testing.T, s db.Store, ss db.SCIMStore) {
+	team, primary := NewTeam(t, s, "")
+	const writers = 16
+	names := make([]string, writers)
+	for i := range names {
+		names[i] = Email(fmt.Sprint("mix", i), "acme.test")
+	}
+	name := func(i int) string {
+		if i < 4 {
+			i -= i % 2 // writers 0,1 and 2,3 clash
+		}
+		return names[i]
+	}
+	created := make([]db.User, writers)
+	errs := race(writers, func(i int) error {
+		u, err := ss.CreateSCIMUser(ctx, team.ID, db.NewUser{Email: name(i), UserName: name(i),
+			FirstName: "M", LastName: "X", Source: db.SourceSCIM}, nil, Operator)
+		created[i] = u
+		return err
+	})
+	wins := map[string]string{} // userName -> id
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			if _, dup := wins[name(i)]; dup {
+				t.Errorf("writer %d: a second create of %s won", i, name(i))
+			}
+			wins[name(i)] = created[i].ID
+		case errors.Is(err, db.ErrConflict) && i < 4:
+		default:
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	if len(wins) != writers-2 {
+		t.Fatalf("%d distinct users created, want %d", len(wins), writers-2)
+	}
+	audited := map[string]bool{}
+	entries, err := s.ListAudit(ctx, team.ID, db.AuditQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Action == "user.create" && e.TargetID != primary.ID {
+			audited[e.TargetID] = true
+		}
+	}
+	evented := map[string]bool{}
+	events, err := s.ListEvents(ctx, team.ID, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if e.Type == "user.created" {
+			evented[e.TargetID] = true
+		}
+	}
+	for n, id := range wins {
+		if _, err := s.GetUser(ctx, team.ID, id); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+		if !audited[id] || !evented[id] {
+			t.Errorf("%s: audit entry %v, event %v, want both", n, audited[id], evented[id])
+		}
+	}
+	if got := len(audited); got != len(wins) {
+		t.Errorf("%d user.create audit entries, want %d (one per created user, none for a loser)", got, len(wins))
 	}
 }
 

@@ -16,7 +16,7 @@ func (s *Store) Audit(ctx context.Context, e db.AuditEntry) error {
 	}
 	r := auditRow{TeamID: e.TeamID, At: e.At.UTC(), ActorKind: string(e.Actor.Kind), ActorID: e.Actor.ID,
 		ActorName: e.Actor.Name, Action: e.Action, TargetKind: e.TargetKind, TargetID: e.TargetID, Details: e.Details}
-	if err := s.tx(ctx, func(tx *gorm.DB) error { return writeAudits(tx, []auditRow{r}) }); err != nil {
+	if err := s.tx(ctx, func(tx *gorm.DB) error { return s.writeAudits(tx, []auditRow{r}) }); err != nil {
 		return fmt.Errorf("audit: %w", translate(err))
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -321,7 +322,19 @@ func (s *Store) RecordDirectoryRun(ctx context.Context, r db.DirectoryRun) (db.D
 	b, _ := json.Marshal(r.Counts)
 	row := dirRunRow{ConnectionID: r.ConnectionID, TeamID: r.TeamID, Mode: r.Mode, DryRun: r.DryRun,
 		StartedAt: r.StartedAt.UTC().Truncate(time.Millisecond), DurationMS: r.Duration.Milliseconds(), Counts: string(b), Error: r.Error}
-	if err := s.conn(ctx).Create(&row).Error; err != nil {
+	// A real (not dry) run is audited, so it is a directory.run_completed
+	// event with the run as its resource, in the run row's transaction.
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		if r.DryRun {
+			return nil
+		}
+		return s.audit(tx, r.TeamID, db.Actor{Kind: db.ActorDirectory, ID: r.ConnectionID, Name: "directory sync"},
+			"directory.run", "directory_run", strconv.FormatInt(row.ID, 10), map[string]string{"connection_id": r.ConnectionID})
+	})
+	if err != nil {
 		return r, fmt.Errorf("record directory run: %w", translate(err))
 	}
 	r.ID = row.ID
@@ -342,12 +355,17 @@ func (s *Store) ListDirectoryRuns(ctx context.Context, teamID, connID string, li
 		return nil, fmt.Errorf("list directory runs: %w", translate(err))
 	}
 	out := make([]db.DirectoryRun, len(rows))
-	for i, r := range rows {
-		out[i] = db.DirectoryRun{ID: r.ID, ConnectionID: r.ConnectionID, TeamID: r.TeamID, Mode: r.Mode, DryRun: r.DryRun,
-			StartedAt: r.StartedAt.UTC(), Duration: time.Duration(r.DurationMS) * time.Millisecond, Error: r.Error}
-		_ = json.Unmarshal([]byte(r.Counts), &out[i].Counts)
+	for i := range rows {
+		out[i] = rows[i].toDomain()
 	}
 	return out, nil
+}
+
+func (r *dirRunRow) toDomain() db.DirectoryRun {
+	out := db.DirectoryRun{ID: r.ID, ConnectionID: r.ConnectionID, TeamID: r.TeamID, Mode: r.Mode, DryRun: r.DryRun,
+		StartedAt: r.StartedAt.UTC(), Duration: time.Duration(r.DurationMS) * time.Millisecond, Error: r.Error}
+	_ = json.Unmarshal([]byte(r.Counts), &out.Counts)
+	return out
 }
 
 // TryLockDirectory implements db.DirectoryStore: a session-level

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,56 +27,42 @@ type eventRow struct {
 
 func (eventRow) TableName() string { return "events" }
 
-// eventVerbs turn an audit action's verb into the event's past tense.
-var eventVerbs = map[string]string{"create": "created", "update": "updated", "delete": "deleted",
-	"deactivate": "deactivated", "set": "changed", "revoke": "revoked", "add": "added", "retire": "retired",
-	"members": "members_changed", "set_type": "type_changed", "revert_exception": "exception_reverted",
-	"domains": "domains_changed", "conflict": "conflict"}
-
-// eventType names the event of an audit action: "user.create" becomes
-// "user.created", "admin.set" becomes "role.changed".
-func eventType(action string) string {
-	if action == "admin.set" {
-		return "role.changed"
-	}
-	i := strings.LastIndexByte(action, '.')
-	if i < 0 {
-		return action
-	}
-	if v, ok := eventVerbs[action[i+1:]]; ok {
-		return action[:i+1] + v
-	}
-	return action
-}
-
-// eventOf is the outbox row of an audit row that has its id.
-func eventOf(a *auditRow) (eventRow, error) {
+// eventOf is the outbox row of an audit row that has its id; resource is
+// the affected resource as the admin API shows it (nil: a kind without a
+// view, see resourceViews).
+func eventOf(a *auditRow, resource any) (eventRow, error) {
 	details := json.RawMessage("{}")
 	if strings.TrimSpace(a.Details) != "" && json.Valid([]byte(a.Details)) {
 		details = json.RawMessage(a.Details)
 	}
 	p, err := json.Marshal(map[string]any{
-		"target":  map[string]string{"kind": a.TargetKind, "id": a.TargetID},
-		"actor":   map[string]string{"kind": a.ActorKind, "id": a.ActorID, "name": a.ActorName},
-		"action":  a.Action,
-		"details": details,
+		"target":   map[string]string{"kind": a.TargetKind, "id": a.TargetID},
+		"actor":    map[string]string{"kind": a.ActorKind, "id": a.ActorID, "name": a.ActorName},
+		"action":   a.Action,
+		"details":  details,
+		"resource": resource,
 	})
 	if err != nil {
 		return eventRow{}, err
 	}
-	return eventRow{TeamID: a.TeamID, At: a.At, Type: eventType(a.Action), AuditID: a.ID,
+	return eventRow{TeamID: a.TeamID, At: a.At, Type: db.EventTypeOf(a.Action), AuditID: a.ID,
 		TargetKind: a.TargetKind, TargetID: a.TargetID, Payload: string(p)}, nil
 }
 
 // writeAudits inserts audit rows and, in the same transaction (tx), their
-// events: the one place audit rows are written (the audit helper, the
-// writer's batches and Store.Audit all call it), so no audited change
-// lacks its event.
-func writeAudits(tx *gorm.DB, rows []auditRow) error {
+// events, each with its resource's view read in that transaction, and the
+// webhook deliveries of those events: the one place audit rows are written
+// (the audit helper, the writer's batches and Store.Audit all call it), so
+// no audited change lacks its event, and no event its deliveries.
+func (s *Store) writeAudits(tx *gorm.DB, rows []auditRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	if err := tx.CreateInBatches(rows, 200).Error; err != nil {
+		return err
+	}
+	views, err := s.resourceViews(tx, rows)
+	if err != nil {
 		return err
 	}
 	evs := make([]eventRow, len(rows))
@@ -83,13 +70,139 @@ func writeAudits(tx *gorm.DB, rows []auditRow) error {
 		if rows[i].ID == 0 {
 			return fmt.Errorf("audit row without an id after insert")
 		}
-		e, err := eventOf(&rows[i])
+		e, err := eventOf(&rows[i], views[resourceKey{rows[i].TeamID, rows[i].TargetKind, rows[i].TargetID}])
 		if err != nil {
 			return err
 		}
 		evs[i] = e
 	}
-	return tx.CreateInBatches(evs, 200).Error
+	if err := tx.CreateInBatches(evs, 200).Error; err != nil {
+		return err
+	}
+	return s.enqueueDeliveries(tx, evs)
+}
+
+type resourceKey struct{ team, kind, id string }
+
+// resourceViews reads, in tx, the resource of each audit row whose target
+// kind has an admin API view: user (also invitation.*, member.*, role.*
+// events, which target a user), group, team and policy (the team view, which
+// carries the policy), token, webhook and directory_run. A target that no longer exists
+// gets db.DeletedView. Other kinds (sso, directory, account, contract, ...)
+// get no resource yet. One query per kind and team, whatever the count.
+func (s *Store) resourceViews(tx *gorm.DB, rows []auditRow) (map[resourceKey]any, error) {
+	out := map[resourceKey]any{}
+	want := map[resourceKey]bool{}
+	ids := map[[2]string][]string{} // (team, kind) -> ids
+	for _, r := range rows {
+		k := resourceKey{r.TeamID, r.TargetKind, r.TargetID}
+		switch r.TargetKind {
+		case "user", "group", "team", "policy", "token", "webhook", "directory_run":
+		default:
+			continue
+		}
+		if !want[k] && r.TargetID != "" {
+			want[k] = true
+			ids[[2]string{r.TeamID, r.TargetKind}] = append(ids[[2]string{r.TeamID, r.TargetKind}], r.TargetID)
+		}
+	}
+	for tk, list := range ids {
+		team, kind := tk[0], tk[1]
+		for _, part := range chunks(list, 500) {
+			if err := s.loadViews(tx, team, kind, part, out); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for k := range want {
+		if _, ok := out[k]; !ok {
+			out[k] = db.DeletedView{Kind: k.kind, ID: k.id, Deleted: true}
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) loadViews(tx *gorm.DB, team, kind string, ids []string, out map[resourceKey]any) error {
+	put := func(id string, v any) { out[resourceKey{team, kind, id}] = v }
+	switch kind {
+	case "user":
+		var us []userRow
+		if err := tx.Where("team_id = ? AND id IN ?", team, ids).Find(&us).Error; err != nil {
+			return err
+		}
+		if len(us) == 0 {
+			return nil
+		}
+		_, mode, err := teamMode(tx, team)
+		if err != nil {
+			return err
+		}
+		emails := make([]string, len(us))
+		for i := range us {
+			emails[i] = us[i].Email
+		}
+		cl, err := s.classifierFor(tx, team, mode, emails)
+		if err != nil {
+			return err
+		}
+		for i := range us {
+			u := us[i].toDomain()
+			var exp db.UserType
+			if !u.AdminRole.IsAdmin() {
+				exp = s.classifyWith(cl, u.Email, u.Source)
+			}
+			put(u.ID, db.UserViewOf(u, exp))
+		}
+	case "group":
+		var gs []groupRow
+		if err := tx.Where("team_id = ? AND id IN ?", team, ids).Find(&gs).Error; err != nil {
+			return err
+		}
+		for i := range gs {
+			put(gs[i].ID, db.GroupViewOf(gs[i].toDomain()))
+		}
+	case "team", "policy":
+		for _, id := range ids {
+			var r teamRow
+			if err := tx.Where("id = ?", id).Limit(1).Find(&r).Error; err != nil {
+				return err
+			}
+			if r.ID == "" {
+				continue
+			}
+			p, err := loadPolicy(tx, &r)
+			if err != nil {
+				return err
+			}
+			put(id, db.TeamViewOf(db.Team{ID: r.ID, AccountID: r.AccountID, Name: r.Name, PrimaryUserID: r.PrimaryUserID,
+				Policy: p, CreatedAt: r.CreatedAt.UTC()}))
+		}
+	case "token":
+		var ts []tokenRow
+		if err := tx.Where("team_id = ? AND id IN ?", team, ids).Find(&ts).Error; err != nil {
+			return err
+		}
+		for i := range ts {
+			put(ts[i].ID, db.TokenViewOf(ts[i].toDomain()))
+		}
+	case "directory_run":
+		var rs []dirRunRow
+		if err := tx.Where("team_id = ? AND id IN ?", team, ids).Find(&rs).Error; err != nil {
+			return err
+		}
+		for i := range rs {
+			put(strconv.FormatInt(rs[i].ID, 10), db.DirectoryRunViewOf(rs[i].toDomain()))
+		}
+	case "webhook":
+		var ws []webhookEndpointRow
+		if err := tx.Where("team_id = ? AND id IN ?", team, ids).Find(&ws).Error; err != nil {
+			return err
+		}
+		for i := range ws {
+			put(ws[i].ID, db.WebhookViewOf(ws[i].toDomain()))
+		}
+	}
+	return nil
 }
 
 // ListEvents implements db.Store.
@@ -105,9 +218,13 @@ func (s *Store) ListEvents(ctx context.Context, teamID string, after int64, limi
 		return nil, fmt.Errorf("list events: %w", translate(err))
 	}
 	out := make([]db.Event, len(rows))
-	for i, r := range rows {
-		out[i] = db.Event{ID: r.ID, TeamID: r.TeamID, At: r.At.UTC(), Type: r.Type, AuditID: r.AuditID,
-			TargetKind: r.TargetKind, TargetID: r.TargetID, Payload: r.Payload}
+	for i := range rows {
+		out[i] = rows[i].toDomain()
 	}
 	return out, nil
+}
+
+func (r *eventRow) toDomain() db.Event {
+	return db.Event{ID: r.ID, TeamID: r.TeamID, At: r.At.UTC(), Type: r.Type, AuditID: r.AuditID,
+		TargetKind: r.TargetKind, TargetID: r.TargetID, Payload: r.Payload}
 }

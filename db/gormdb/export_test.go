@@ -91,3 +91,13 @@ func (c *Statements) Start() { c.mu.Lock(); c.on, c.Statements, c.RowsRead = tru
 
 // Stop stops counting.
 func (c *Statements) Stop() { c.mu.Lock(); c.on = false; c.mu.Unlock() }
+
+// EventTypesStored lists the distinct event types in the store's outbox.
+func (s *Store) EventTypesStored(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.conn(ctx).Model(&eventRow{}).Distinct("type").Order("type").Pluck("type", &out).Error
+	return out, err
+}
+
+// RawDB is the store's gorm handle, for tests that inspect rows.
+func RawDB(s *Store) *gorm.DB { return s.db }

@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -71,10 +70,11 @@ type Store struct {
 	log           *slog.Logger
 	planDirectory db.DirectoryPlanner
 
-	// writeMu serialises write transactions on SQLite, which allows one
-	// writer at a time: waiting on a Go mutex costs microseconds, while
-	// SQLite's busy handler sleeps in millisecond steps under contention.
-	writeMu sync.Mutex
+	// commits runs every write transaction on SQLite (one writer at a
+	// time, which is SQLite's model) and commits concurrent ones together
+	// (groupcommit.go); nil on the other dialects, whose transactions run
+	// on the pool.
+	commits *groupCommit
 }
 
 var _ db.Store = (*Store)(nil)
@@ -350,8 +350,9 @@ func open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	switch dialect {
 	case SQLite:
-		// One writer at a time is SQLite's model; more connections serve readers.
-		sqlDB.SetMaxOpenConns(8)
+		// One writer at a time is SQLite's model: one connection is the
+		// group commit's (below), eight more serve readers.
+		sqlDB.SetMaxOpenConns(9)
 	default:
 		sqlDB.SetMaxOpenConns(32)
 		sqlDB.SetMaxIdleConns(32)
@@ -378,6 +379,12 @@ func open(ctx context.Context, cfg Config) (*Store, error) {
 		if _, err := s.Migrate(ctx); err != nil {
 			sqlDB.Close()
 			return nil, err
+		}
+	}
+	if dialect == SQLite {
+		if s.commits, err = startGroupCommit(pctx, g, sqlDB); err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 		}
 	}
 	return s, nil
@@ -434,8 +441,11 @@ func (s *Store) BackupSQLite(ctx context.Context, path string) error {
 	return nil
 }
 
-// Close closes the connection pool.
+// Close stops the SQLite writer and closes the connection pool.
 func (s *Store) Close() error {
+	if s.commits != nil {
+		s.commits.close()
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -447,14 +457,14 @@ func (s *Store) Close() error {
 // dialect keeps), so values read back compare equal.
 func (s *Store) nowUTC() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
-// tx runs fn in a transaction on ctx, translating errors.
+// tx runs fn in a transaction on ctx, translating errors. On SQLite it is
+// the group commit's (fn may then run twice, see groupCommit); elsewhere a
+// transaction on the pool.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	if s.dialect == SQLite {
-		s.writeMu.Lock()
-		defer s.writeMu.Unlock()
+	if s.commits != nil {
+		return translate(s.commits.run(ctx, fn))
 	}
-	err := s.db.WithContext(ctx).Transaction(fn)
-	return translate(err)
+	return translate(s.db.WithContext(ctx).Transaction(fn))
 }
 
 // conn is the plain (non-transactional) handle bound to ctx.

@@ -32,7 +32,7 @@ func (s *Store) audit(tx *gorm.DB, teamID string, by db.Actor, action, kind, tar
 		}
 		d = string(b)
 	}
-	return writeAudits(tx, []auditRow{{TeamID: teamID, At: s.nowUTC(), ActorKind: string(by.Kind), ActorID: by.ID,
+	return s.writeAudits(tx, []auditRow{{TeamID: teamID, At: s.nowUTC(), ActorKind: string(by.Kind), ActorID: by.ID,
 		ActorName: by.Name, Action: action, TargetKind: kind, TargetID: target, Details: d}})
 }
 

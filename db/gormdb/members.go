@@ -211,6 +211,7 @@ func (s *Store) EditMembers(ctx context.Context, teamID string, userIDs []string
 	var out []db.TeamMember
 	var over []db.Overwrite
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		out, over = nil, nil // a transaction may run twice (groupCommit)
 		now := s.nowUTC()
 		for _, id := range userIDs {
 			m, err := s.getMember(tx, teamID, id)
@@ -358,6 +359,7 @@ func (s *Store) sortExpr(col string) (string, bool) {
 		"status":     "users.status",
 		"type":       "users.type",
 		"source":     "users.source",
+		"admin_role": "users.admin_role",
 	}[col]
 	return e, ok
 }
@@ -404,6 +406,19 @@ func (s *Store) QueryMembers(ctx context.Context, teamID string, q db.MemberQuer
 	}
 	if q.Level != "" {
 		where, args = append(where, "COALESCE(mp.access_level, 'member') = ?"), append(args, string(q.Level))
+	}
+	switch q.Admin {
+	case "":
+	case "admin":
+		where = append(where, "users.admin_role <> ''")
+	case "user":
+		where = append(where, "users.admin_role = ''")
+	default:
+		return db.MemberPage{}, db.Errorf(db.ErrInvalid, "admin_filter_invalid", "admin must be admin or user")
+	}
+	if q.Product != "" {
+		where, args = append(where, "EXISTS (SELECT 1 FROM project_access pa WHERE pa.team_id = users.team_id AND pa.user_id = users.id AND pa.product_key = ?)"),
+			append(args, q.Product)
 	}
 	cmp, dir := ">", "ASC"
 	if q.Desc {

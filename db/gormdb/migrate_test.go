@@ -56,7 +56,7 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 			}
 			// Migrations after the baseline, in order.
 			want = append(want, "00010_members", "00011_projects", "00012_invitations", "00013_seats",
-				"00020_account_roles_contracts", "00030_events", "00040_console",
+				"00020_account_roles_contracts", "00030_events", "00040_console", "00041_webhooks",
 				"00055_directory_leases")
 			pending, err := s.Pending(ctx)
 			if err != nil {

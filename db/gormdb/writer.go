@@ -209,7 +209,7 @@ func (w *writer) flush() error {
 				return err
 			}
 		}
-		if err := writeAudits(w.tx, w.newAudits); err != nil {
+		if err := w.s.writeAudits(w.tx, w.newAudits); err != nil {
 			return err
 		}
 	}
@@ -329,7 +329,16 @@ func (w *writer) updateUser(userID string, ifVersion int64, by db.Actor, change 
 			return db.User{}, nil, err
 		}
 	}
-	return u, changed, w.s.audit(w.tx, w.teamID, by, "user.update", "user", userID, map[string]any{"fields": changed})
+	// A status change to or from inactive is its own event type
+	// (user.deactivated, user.reactivated); other changes are user.updated.
+	action := "user.update"
+	switch {
+	case u.Status == db.StatusInactive && before.Status != db.StatusInactive:
+		action = "user.deactivate"
+	case u.Status != db.StatusInactive && before.Status == db.StatusInactive:
+		action = "user.reactivate"
+	}
+	return u, changed, w.s.audit(w.tx, w.teamID, by, action, "user", userID, map[string]any{"fields": changed})
 }
 
 // deleteUser removes a user from its team and groups (R-ADM-1: never the

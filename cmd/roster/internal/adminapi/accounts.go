@@ -16,158 +16,60 @@ import (
 // account or contract role's, by db.Authorization, and the store checks the
 // change itself (R-HIE-2, R-OWN-3, R-CLS-2, R-CLS-3) and audits refusals.
 func (a *api) mountAccounts() {
+	x := &API{a: a}
 	base := "/teams/{team}/account"
 	a.route("GET", base, AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		if _, err := a.accountMember(r.Context(), c, db.ActAccountMembers); err != nil {
-			return err
-		}
-		info, err := a.Store.GetAccount(r.Context(), c.Team.AccountID)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, AccountViewOf(info))
-		return nil
+		return writeView(w, http.StatusOK)(x.ShowAccount(r.Context(), c))
 	})
 	a.route("GET", base+"/roles", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		if _, err := a.accountMember(r.Context(), c, db.ActAccountMembers); err != nil {
-			return err
-		}
-		ms, err := a.Store.ListAccountMembers(r.Context(), c.Team.AccountID)
-		if err != nil {
-			return err
-		}
-		vs := AccountRoleViews(ms)
-		WriteJSON(w, http.StatusOK, vs)
-		return nil
+		return writeView(w, http.StatusOK)(x.AccountRoles(r.Context(), c))
 	})
 	a.route("PUT", base+"/roles", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		var in struct {
-			Email     string `json:"email"`
-			Role      string `json:"role"`
-			FirstName string `json:"first_name"`
-			LastName  string `json:"last_name"`
-		}
+		var in AccountRoleRequest
 		if err := decodeJSON(r, &in); err != nil {
 			return err
 		}
-		role, ok := db.ParseAccountRole(in.Role) // "owner" parses: the store refuses and audits it (R-HIE-2)
-		if !ok || strings.TrimSpace(in.Role) == "" {
-			return db.Errorf(db.ErrInvalid, "role_invalid", "role must be secondary-owner, company-admin, product-user or none")
-		}
-		m, err := a.Store.SetAccountRole(r.Context(), c.Team.AccountID, c.Admin.Email,
-			db.Person{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName}, role, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, AccountRoleViewOf(m))
-		return nil
+		return writeView(w, http.StatusOK)(x.SetAccountRole(r.Context(), c, in))
 	})
 	a.route("POST", base+"/transfer-ownership", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		var in struct {
-			To        string `json:"to"`
-			FirstName string `json:"first_name"`
-			LastName  string `json:"last_name"`
-		}
+		var in TransferRequest
 		if err := decodeJSON(r, &in); err != nil {
 			return err
 		}
-		info, err := a.Store.TransferOwnership(r.Context(), c.Team.AccountID, c.Admin.Email,
-			db.Person{Email: in.To, FirstName: in.FirstName, LastName: in.LastName}, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, AccountViewOf(info))
-		return nil
+		return writeView(w, http.StatusOK)(x.TransferOwnership(r.Context(), c, in))
 	})
 
 	contracts := base + "/contracts"
 	a.route("GET", contracts, AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		cs, err := a.Store.ListContracts(r.Context(), c.Team.AccountID)
-		if err != nil {
-			return err
-		}
-		_, all := a.accountMember(r.Context(), c, db.ActAccountMembers)
-		vs := []ContractView{}
-		for _, k := range cs {
-			// A contract manager or coordinator sees their own contracts (R-CLS-3).
-			if all == nil || onContract(k, c.Admin.Email) {
-				vs = append(vs, ContractViewOf(k))
-			}
-		}
-		WriteJSON(w, http.StatusOK, vs)
-		return nil
+		return writeView(w, http.StatusOK)(x.ListContracts(r.Context(), c))
 	})
 	a.route("POST", contracts, AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		var in struct {
-			Number          string   `json:"number"`
-			ContractManager string   `json:"contract_manager"`
-			Products        []string `json:"products"`
-			Seats           int      `json:"seats"`
-		}
+		var in ContractRequest
 		if err := decodeJSON(r, &in); err != nil {
 			return err
 		}
-		if _, err := a.accountMember(r.Context(), c, db.ActContractCreate); err != nil {
-			return a.auditRefusal(r.Context(), c, "contract.create.refused", "contract", in.Number, err)
-		}
-		k, err := a.Store.CreateContract(r.Context(), db.NewContract{AccountID: c.Team.AccountID, Number: in.Number,
-			ContractManager: db.Person{Email: in.ContractManager}, Products: in.Products, Seats: in.Seats}, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusCreated, ContractViewOf(k))
-		return nil
+		return writeView(w, http.StatusCreated)(x.CreateContract(r.Context(), c, in))
 	})
 	contract := contracts + "/{contract}"
 	a.route("GET", contract, AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		k, err := a.Store.GetContract(r.Context(), c.Team.AccountID, r.PathValue("contract"))
-		if err != nil {
-			return err
-		}
-		if _, err := a.accountMember(r.Context(), c, db.ActAccountMembers); err != nil && !onContract(k, c.Admin.Email) {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, ContractViewOf(k))
-		return nil
+		return writeView(w, http.StatusOK)(x.GetContract(r.Context(), c, r.PathValue("contract")))
 	})
-	type personIn struct {
-		Email     string `json:"email"`
-		FirstName string `json:"first_name"`
-		LastName  string `json:"last_name"`
-	}
 	a.route("PUT", contract+"/manager", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		var in personIn
+		var in PersonRequest
 		if err := decodeJSON(r, &in); err != nil {
 			return err
 		}
-		k, err := a.Store.SetContractManager(r.Context(), c.Team.AccountID, r.PathValue("contract"), c.Admin.Email,
-			db.Person{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName}, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, ContractViewOf(k))
-		return nil
+		return writeView(w, http.StatusOK)(x.SetContractManager(r.Context(), c, r.PathValue("contract"), in))
 	})
 	a.route("PUT", contract+"/coordinator", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		var in personIn
+		var in PersonRequest
 		if err := decodeJSON(r, &in); err != nil {
 			return err
 		}
-		k, err := a.Store.SetSoftwareCoordinator(r.Context(), c.Team.AccountID, r.PathValue("contract"), c.Admin.Email,
-			db.Person{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName}, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, ContractViewOf(k))
-		return nil
+		return writeView(w, http.StatusOK)(x.SetSoftwareCoordinator(r.Context(), c, r.PathValue("contract"), in))
 	})
 	a.route("GET", contract+"/users", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		us, err := a.Store.ListContractUsers(r.Context(), c.Team.AccountID, r.PathValue("contract"), c.Admin.Email)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, ContractUserViews(us))
-		return nil
+		return writeView(w, http.StatusOK)(x.ContractUsers(r.Context(), c, r.PathValue("contract")))
 	})
 	a.route("POST", contract+"/users", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var in struct {
@@ -176,14 +78,14 @@ func (a *api) mountAccounts() {
 		if err := decodeJSON(r, &in); err != nil {
 			return err
 		}
-		if err := a.Store.AddContractUser(r.Context(), c.Team.AccountID, r.PathValue("contract"), c.Admin.Email, in.Email, c.Actor); err != nil {
+		if err := x.AddContractUser(r.Context(), c, r.PathValue("contract"), in.Email); err != nil {
 			return err
 		}
 		WriteJSON(w, http.StatusCreated, map[string]string{"contract": r.PathValue("contract"), "email": in.Email})
 		return nil
 	})
 	a.route("DELETE", contract+"/users/{email}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		if err := a.Store.RemoveContractUser(r.Context(), c.Team.AccountID, r.PathValue("contract"), c.Admin.Email, r.PathValue("email"), c.Actor); err != nil {
+		if err := x.RemoveContractUser(r.Context(), c, r.PathValue("contract"), r.PathValue("email")); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)

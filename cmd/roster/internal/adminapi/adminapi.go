@@ -49,6 +49,7 @@ type Store interface {
 	db.ProjectStore // products, projects, project members and their product access (issue 11)
 	db.InvitationStore
 	db.SeatStore
+	db.WebhookStore // webhook endpoints, deliveries, replay (issue 14 #4)
 }
 
 // SSO is the per-team SAML configuration the SSO routes manage (R-ADM-7).
@@ -85,6 +86,9 @@ type Deps struct {
 	// Mail sends invitations; nil sends none (the invitation is still
 	// created and can be resent).
 	Mail Mailer
+	// WebhookKey seals webhook signing secrets (webhooks.secret_key); nil
+	// refuses adding endpoints (422 webhook_key_missing).
+	WebhookKey []byte
 }
 
 // API is the admin API; Register mounts its routes.
@@ -120,6 +124,7 @@ func (x *API) Register(mux *http.ServeMux) {
 	a.mountProjects()
 	a.mountInvitations()
 	a.mountSeats()
+	a.mountWebhooks()
 	if a.SSO != nil {
 		a.mountSSO()
 	}

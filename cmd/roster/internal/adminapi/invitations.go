@@ -59,25 +59,12 @@ func (a *api) invite(ctx context.Context, c call, userID string) (db.Invitation,
 // mountInvitations registers the invitation routes (R-MEM-3) and the
 // public accept link.
 func (a *api) mountInvitations() {
+	x := &API{a: a}
 	a.route("GET", "/teams/{team}/invitations", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		is, err := a.Store.ListInvitations(r.Context(), c.Team.ID, db.InvitationState(r.URL.Query().Get("state")))
-		if err != nil {
-			return err
-		}
-		vs := make([]InvitationView, len(is))
-		for i, inv := range is {
-			vs[i] = InvitationViewOf(inv)
-		}
-		WriteJSON(w, http.StatusOK, vs)
-		return nil
+		return writeView(w, http.StatusOK)(x.ListInvitations(r.Context(), c, r.URL.Query().Get("state")))
 	})
 	a.route("POST", "/teams/{team}/members/{user}/invitation", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		inv, err := a.invite(r.Context(), c, r.PathValue("user"))
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, InvitationViewOf(inv))
-		return nil
+		return writeView(w, http.StatusOK)(x.ResendInvitation(r.Context(), c, r.PathValue("user")))
 	})
 	// The accept link needs no admin token: the single-use token is the
 	// credential. The console (issue 13) puts a page and SSO sign-in in front.

@@ -87,16 +87,16 @@ func MemberIDs(ctx context.Context, s UserFinder, teamID string, emails []string
 }
 
 // MemberQueryOf reads the R-MEM-6 list parameters (q, status, company,
-// level, type, source, sort, order, limit, after) shared by the members
+// level, type, source, product, admin, sort, order, limit, after) shared by the members
 // and users lists; ok is false when none is given.
 func MemberQueryOf(v url.Values) (q db.MemberQuery, ok bool, err error) {
-	for _, k := range []string{"q", "status", "company", "level", "type", "source", "sort", "order"} {
+	for _, k := range []string{"q", "status", "company", "level", "type", "source", "product", "admin", "sort", "order"} {
 		if v.Has(k) {
 			ok = true
 		}
 	}
 	q = db.MemberQuery{Q: v.Get("q"), Status: db.Status(v.Get("status")), Company: v.Get("company"),
-		Type: db.UserType(v.Get("type")), Source: db.Source(v.Get("source")), Sort: v.Get("sort"), After: v.Get("after")}
+		Type: db.UserType(v.Get("type")), Source: db.Source(v.Get("source")), Product: v.Get("product"), Admin: v.Get("admin"), Sort: v.Get("sort"), After: v.Get("after")}
 	if l := v.Get("level"); l != "" {
 		if q.Level, err = db.ParseAccessLevel(l); err != nil {
 			return q, ok, err
@@ -120,7 +120,9 @@ func MemberQueryOf(v url.Values) (q db.MemberQuery, ok bool, err error) {
 	return q, ok, nil
 }
 
-type addMembersRequest struct {
+// AddMembersRequest is an add-members request (R-MEM-1): the quick list or
+// per-row members.
+type AddMembersRequest struct {
 	// Emails is the quick path: a pasted list (commas, semicolons, tabs,
 	// spaces, newlines), at most 100, all with Company, Role and Level.
 	Emails  string `json:"emails"`
@@ -139,7 +141,7 @@ type addMembersRequest struct {
 }
 
 // AddRows turns a request's quick list or rows into store rows.
-func (req addMembersRequest) rows() ([]db.NewMember, error) {
+func (req AddMembersRequest) rows() ([]db.NewMember, error) {
 	if (req.Emails == "") == (len(req.Members) == 0) {
 		return nil, db.Errorf(db.ErrInvalid, "members_required", "give either emails (a list) or members (rows)")
 	}
@@ -158,7 +160,8 @@ func (req addMembersRequest) rows() ([]db.NewMember, error) {
 	return rows, nil
 }
 
-type editMembersRequest struct {
+// EditMembersRequest is a bulk edit (R-MEM-2): nil fields stay as they are.
+type EditMembersRequest struct {
 	Emails  []string `json:"emails"`
 	Company *string  `json:"company"`
 	Role    *string  `json:"role"`
@@ -167,74 +170,39 @@ type editMembersRequest struct {
 
 // mountMembers registers the members routes (issue 11 #1-#3, #8).
 func (a *api) mountMembers() {
+	x := &API{a: a}
 	a.route("GET", "/teams/{team}/members", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		q, _, err := MemberQueryOf(r.URL.Query())
 		if err != nil {
 			return err
 		}
-		p, err := a.Store.QueryMembers(r.Context(), c.Team.ID, q)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, map[string]any{"members": MemberViews(p.Members), "next": p.Next})
-		return nil
+		return writeView(w, http.StatusOK)(x.QueryMembers(r.Context(), c, q))
 	})
 	a.route("POST", "/teams/{team}/members", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		var req addMembersRequest
+		var req AddMembersRequest
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		rows, err := req.rows()
-		if err != nil {
-			return err
-		}
-		ms, err := a.Store.AddMembers(r.Context(), c.Team.ID, rows, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusCreated, MemberViews(ms))
-		return nil
+		return writeView(w, http.StatusCreated)(x.AddMembers(r.Context(), c, req))
 	})
 	a.route("PATCH", "/teams/{team}/members", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		var req editMembersRequest
+		var req EditMembersRequest
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		edit := db.MemberEdit{Company: req.Company, JobRole: req.Role}
-		if req.Level != nil {
-			l, err := db.ParseAccessLevel(*req.Level)
-			if err != nil {
-				return err
-			}
-			edit.Level = &l
-		}
-		ids, err := MemberIDs(r.Context(), a.Store, c.Team.ID, req.Emails)
-		if err != nil {
-			return err
-		}
-		ms, over, err := a.Store.EditMembers(r.Context(), c.Team.ID, ids, edit, c.Actor)
-		if err != nil {
-			return err
-		}
-		if over == nil {
-			over = []db.Overwrite{}
-		}
-		WriteJSON(w, http.StatusOK, EditResult{Members: MemberViews(ms), Overwrote: over})
-		return nil
+		return writeView(w, http.StatusOK)(x.EditMembers(r.Context(), c, req))
+	})
+	a.route("GET", "/teams/{team}/members/{user}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		return writeView(w, http.StatusOK)(x.GetMember(r.Context(), c, r.PathValue("user")))
 	})
 	a.route("DELETE", "/teams/{team}/members/{user}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		if err := a.Store.RemoveMember(r.Context(), c.Team.ID, r.PathValue("user"), c.Actor); err != nil {
+		if err := x.RemoveMember(r.Context(), c, r.PathValue("user")); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
 	a.route("GET", "/teams/{team}/companies", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		cs, err := a.Store.ListCompanies(r.Context(), c.Team.ID)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, cs)
-		return nil
+		return writeView(w, http.StatusOK)(x.ListCompanies(r.Context(), c))
 	})
 }

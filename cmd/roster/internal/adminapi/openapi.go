@@ -33,6 +33,7 @@ var viewTypes = []any{
 	MemberView{}, EditResult{}, InvitationView{}, SeatView{},
 	ProductView{}, ProjectView{}, ProjectMemberView{},
 	AccountView{}, AccountRoleView{}, ContractView{}, ContractUserView{},
+	MemberProfile{}, WebhookView{}, WebhookCreatedView{}, DeliveryView{},
 }
 
 // commonResponses are the statuses the route wrapper (route, authenticate,

@@ -74,17 +74,12 @@ func ProjectMemberViews(ms []db.ProjectMember) []ProjectMemberView {
 	return out
 }
 
-type addProductRequest struct {
-	Key  string `json:"key"`
-	Name string `json:"name"`
-	Base bool   `json:"base"`
-}
-
 type createProjectRequest struct {
 	Name string `json:"name"`
 }
 
-type addProjectMemberRequest struct {
+// AddProjectMemberRequest puts a person on a project (R-POL-2, R-MEM-3).
+type AddProjectMemberRequest struct {
 	Email     string   `json:"email"`
 	FirstName string   `json:"first_name"`
 	LastName  string   `json:"last_name"`
@@ -98,91 +93,42 @@ type setAccessRequest struct {
 
 // mountProjects registers the products and projects routes (issue 11 #5).
 func (a *api) mountProjects() {
+	x := &API{a: a}
 	a.route("GET", "/teams/{team}/products", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		ps, err := a.Store.ListProducts(r.Context(), c.Team.ID)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, ProductViews(ps))
-		return nil
+		return writeView(w, http.StatusOK)(x.ListProducts(r.Context(), c))
 	})
 	a.route("POST", "/teams/{team}/products", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		var req addProductRequest
+		var req ProductView
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		p, err := a.Store.AddProduct(r.Context(), c.Team.ID, db.Product{Key: req.Key, Name: req.Name, Base: req.Base}, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusCreated, ProductViews([]db.Product{p})[0])
-		return nil
+		return writeView(w, http.StatusCreated)(x.AddProduct(r.Context(), c, req))
 	})
 	a.route("GET", "/teams/{team}/projects", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		ps, err := a.Store.ListProjects(r.Context(), c.Team.ID)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, ProjectViews(ps))
-		return nil
+		return writeView(w, http.StatusOK)(x.ListProjects(r.Context(), c))
 	})
 	a.route("POST", "/teams/{team}/projects", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req createProjectRequest
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		p, err := a.Store.CreateProject(r.Context(), c.Team.ID, req.Name, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusCreated, ProjectViews([]db.Project{p})[0])
-		return nil
+		return writeView(w, http.StatusCreated)(x.CreateProject(r.Context(), c, req.Name))
 	})
 	a.route("GET", "/teams/{team}/projects/{project}/members", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		ms, err := a.Store.ListProjectMembers(r.Context(), c.Team.ID, r.PathValue("project"))
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, ProjectMemberViews(ms))
-		return nil
+		return writeView(w, http.StatusOK)(x.ListProjectMembers(r.Context(), c, r.PathValue("project")))
 	})
 	a.route("POST", "/teams/{team}/projects/{project}/members", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		var req addProjectMemberRequest
+		var req AddProjectMemberRequest
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		m, created, err := a.Store.AddProjectMember(r.Context(), c.Team.ID, r.PathValue("project"), db.NewProjectMember{Email: req.Email,
-			FirstName: req.FirstName, LastName: req.LastName, Level: db.ProjectLevel(req.Level), Products: req.Products}, c.Actor)
-		if err != nil {
-			return err
-		}
-		v := ProjectMemberViewOf(m)
-		v.Created = created
-		// Adding a member to a project sends an invitation (R-MEM-3),
-		// unless they are already active (signed in).
-		if m.User.Status == db.StatusPending {
-			inv, err := a.invite(r.Context(), c, m.User.ID)
-			if err != nil {
-				return err
-			}
-			iv := InvitationViewOf(inv)
-			v.Invitation = &iv
-		}
-		WriteJSON(w, http.StatusCreated, v)
-		return nil
+		return writeView(w, http.StatusCreated)(x.AddProjectMember(r.Context(), c, r.PathValue("project"), req))
 	})
 	a.route("PUT", "/teams/{team}/projects/{project}/members/{user}/access", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req setAccessRequest
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		m, removed, err := a.Store.SetProjectAccess(r.Context(), c.Team.ID, r.PathValue("project"), r.PathValue("user"), req.Products, c.Actor)
-		if err != nil {
-			return err
-		}
-		v := ProjectMemberViewOf(m)
-		v.Removed = removed
-		WriteJSON(w, http.StatusOK, v)
-		return nil
+		return writeView(w, http.StatusOK)(x.SetProjectAccess(r.Context(), c, r.PathValue("project"), r.PathValue("user"), req.Products))
 	})
 }

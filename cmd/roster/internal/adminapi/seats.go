@@ -35,20 +35,16 @@ type externalRequest struct {
 
 // mountSeats registers the seats and subscriptions routes (issue 11 #6).
 func (a *api) mountSeats() {
+	x := &API{a: a}
 	a.route("GET", "/teams/{team}/seats", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		us, err := a.Store.Seats(r.Context(), c.Team.ID)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, SeatViews(us))
-		return nil
+		return writeView(w, http.StatusOK)(x.Seats(r.Context(), c))
 	})
 	a.route("POST", "/teams/{team}/subscriptions", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req addSubscriptionRequest
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		if err := a.Store.AddSubscription(r.Context(), c.Team.ID, req.Product, req.Seats, c.Actor); err != nil {
+		if err := x.AddSubscription(r.Context(), c, req.Product, req.Seats); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -59,7 +55,7 @@ func (a *api) mountSeats() {
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		if err := a.Store.SetExternalSubscription(r.Context(), c.Team.ID, r.PathValue("user"), r.PathValue("product"), req.On, c.Actor); err != nil {
+		if err := x.SetExternalSubscription(r.Context(), c, r.PathValue("user"), r.PathValue("product"), req.On); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -9,23 +9,9 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-// UserView is a user as the CLI and the admin API show it.
-type UserView struct {
-	ID         string    `json:"id"`
-	Email      string    `json:"email"`
-	UserName   string    `json:"user_name"`
-	FirstName  string    `json:"first_name"`
-	LastName   string    `json:"last_name"`
-	Status     string    `json:"status"`
-	Type       string    `json:"type"`
-	Source     string    `json:"source"`
-	AdminRole  string    `json:"admin_role"`
-	Exception  bool      `json:"exception"`
-	Expected   string    `json:"expected_type,omitempty"`
-	ExternalID string    `json:"external_id,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
-}
+// UserView is a user as the CLI and the admin API show it; the shape is
+// db's, shared with the event payloads the store writes.
+type UserView = db.UserView
 
 // ExpectedTyper is the one store method the user views need.
 type ExpectedTyper interface {
@@ -44,11 +30,7 @@ func UserViews(ctx context.Context, s ExpectedTyper, teamID string, users []db.U
 	}
 	out := make([]UserView, len(users))
 	for i, u := range users {
-		exp := expected[u.ID]
-		out[i] = UserView{ID: u.ID, Email: u.Email, UserName: u.UserName, FirstName: u.FirstName, LastName: u.LastName,
-			Status: string(u.Status), Type: string(u.Type), Source: string(u.Source), AdminRole: string(u.AdminRole),
-			Exception: u.Exception(exp), Expected: string(exp), ExternalID: u.ExternalID,
-			CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		out[i] = db.UserViewOf(u, expected[u.ID])
 	}
 	return out, nil
 }
@@ -61,41 +43,17 @@ func UserViewOf(ctx context.Context, s ExpectedTyper, u db.User) (UserView, erro
 	return v[0], nil
 }
 
-// TeamView is a team as the CLI and API show it.
-type TeamView struct {
-	ID           string    `json:"id"`
-	AccountID    string    `json:"account_id"`
-	Name         string    `json:"name"`
-	PrimaryAdmin string    `json:"primary_admin_id"`
-	PolicyMode   string    `json:"policy_mode"`
-	Domains      []string  `json:"policy_domains"`
-	CreatedAt    time.Time `json:"created_at"`
-}
+// TeamView is a team as the CLI and API show it (db's shape, shared with events).
+type TeamView = db.TeamView
 
-func TeamViewOf(t db.Team) TeamView {
-	d := t.Policy.Domains
-	if d == nil {
-		d = []string{}
-	}
-	return TeamView{ID: t.ID, AccountID: t.AccountID, Name: t.Name, PrimaryAdmin: t.PrimaryUserID,
-		PolicyMode: string(t.Policy.Mode), Domains: d, CreatedAt: t.CreatedAt}
-}
+// TeamViewOf is db.TeamViewOf.
+func TeamViewOf(t db.Team) TeamView { return db.TeamViewOf(t) }
 
-// TokenView never includes the secret or its hash.
-type TokenView struct {
-	ID         string     `json:"id"`
-	Kind       string     `json:"kind"`
-	Prefix     string     `json:"prefix"`
-	UserID     string     `json:"user_id,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
-}
+// TokenView never includes the secret or its hash (db's shape, shared with events).
+type TokenView = db.TokenView
 
-func TokenViewOf(t db.Token) TokenView {
-	return TokenView{ID: t.ID, Kind: string(t.Kind), Prefix: t.Prefix, UserID: t.UserID, CreatedAt: t.CreatedAt,
-		LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt}
-}
+// TokenViewOf is db.TokenViewOf.
+func TokenViewOf(t db.Token) TokenView { return db.TokenViewOf(t) }
 
 // AuditView is an audit entry.
 type AuditView struct {

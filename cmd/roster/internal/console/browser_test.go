@@ -74,6 +74,74 @@ func byLabel(label string) chromedp.Search {
 	return chromedp.Search(fmt.Sprintf(`//*[@id=//label[normalize-space()=%q]/@for]`, label))
 }
 
+// browserWalk is a chromium on the console with the suite's checks.
+type browserWalk struct {
+	t          *testing.T
+	ctx        context.Context
+	axe, shots string
+}
+
+// startBrowser starts chromium at 1280×800 for one test (stopped at its end).
+func startBrowser(t *testing.T, chromium, axe, shots string) *browserWalk {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
+		chromedp.WindowSize(1280, 800), chromedp.Flag("disable-gpu", true))
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	// a guard against a hung browser, not a measure: a shared CI machine
+	// under load is slow
+	ctx, cancel = context.WithTimeout(ctx, 5*time.Minute)
+	t.Cleanup(cancel)
+	return &browserWalk{t: t, ctx: ctx, axe: axe, shots: shots}
+}
+
+func (w *browserWalk) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	w.t.Helper()
+	if err := chromedp.Do(w.ctx, actions...); err != nil {
+		w.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// seeText waits for the innermost element showing text.
+func seeText(text string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//body//*[contains(normalize-space(.), %q)][not(*[contains(normalize-space(.), %q)])]`, text, text)))
+}
+
+// clickText clicks the element with tag showing text.
+func clickText(tag, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(byText(tag, text))
+}
+
+// check saves a screenshot of the page as name.png and runs axe-core on
+// it: any serious or critical issue fails the test.
+func (w *browserWalk) check(name string) {
+	t, ctx := w.t, w.ctx
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(w.shots, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](w.axe+";true")); err != nil {
+		t.Fatalf("inject axe on %s: %v", name, err)
+	}
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document).then(r => JSON.stringify(
+		r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+		 .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" "))}))))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("axe on %s: %v", name, err)
+	}
+	var vs []map[string]any
+	json.Unmarshal([]byte(out), &vs)
+	for _, v := range vs {
+		t.Errorf("axe on %s: %v", name, v)
+	}
+}
+
 // TestBrowser walks the console in a real chromium: signs in by login link
 // (and at the end by password),
 // changes a role and the role policy through the forms and checks both
@@ -87,53 +155,10 @@ func TestBrowser(t *testing.T) {
 	bob := e.user("bob@acme.test", db.RoleNone)
 	e.user("eve@partner.test", db.RoleNone)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 800), chromedp.Flag("disable-gpu", true))
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-
-	type action = chromedp.Action[chromedp.Void]
-	run := func(what string, actions ...action) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	see := func(text string) action {
-		// the innermost element showing the text
-		return chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//body//*[contains(normalize-space(.), %q)][not(*[contains(normalize-space(.), %q)])]`, text, text)))
-	}
-	click := func(tag, text string) action { return chromedp.Click(byText(tag, text)) }
+	w := startBrowser(t, chromium, axe, shots)
+	ctx := w.ctx
+	run, see, click, check := w.run, seeText, clickText, w.check
 	search := func(xpath string) chromedp.Search { return chromedp.Search(xpath) }
-	check := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axe+";true")); err != nil {
-			t.Fatalf("inject axe on %s: %v", name, err)
-		}
-		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document).then(r => JSON.stringify(
-			r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
-			 .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" "))}))))`,
-			chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("axe on %s: %v", name, err)
-		}
-		var vs []map[string]any
-		json.Unmarshal([]byte(out), &vs)
-		for _, v := range vs {
-			t.Errorf("axe on %s: %v", name, v)
-		}
-	}
 
 	// Sign in by login link.
 	run("sign in", chromedp.Navigate(e.link(e.prim)), see("valid for 15 minutes"))

@@ -37,9 +37,9 @@ func TestCatalogueComplete(t *testing.T) {
 }
 
 // TestTemplatesUseOnlyCatalogueKeys: every literal key a template passes to
-// t exists in the catalogue (a typo would show the raw key).
+// t (or trf, with arguments) exists in the catalogue (a typo would show the raw key).
 func TestTemplatesUseOnlyCatalogueKeys(t *testing.T) {
-	re := regexp.MustCompile(`\bt \$?[.\w]* "([a-z0-9_.]+)"`)
+	re := regexp.MustCompile(`\b(?:t|trf) \$?[.\w]* "([a-z0-9_.]+)"`)
 	files, _ := fs.Glob(templateFiles, "templates/*.html")
 	n := 0
 	for _, f := range files {

@@ -1,12 +1,10 @@
 package console
 
 import (
-	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +48,7 @@ func (c *Console) mountPages(m *http.ServeMux) {
 	m.HandleFunc("POST /console/tokens/{token}/revoke", c.signedIn(adminapi.AllAdmins, c.revokeToken))
 	m.HandleFunc("GET /console/audit", c.signedIn(adminapi.AllAdmins, c.auditPage))
 	m.HandleFunc("GET /console/audit.csv", c.signedIn(adminapi.AllAdmins, c.auditCSV))
+	c.mountAccountAdminPages(m)
 }
 
 // form parses a posted form (bounded) and rejects text no database holds.
@@ -62,90 +61,6 @@ func form(w http.ResponseWriter, r *http.Request) error {
 }
 
 // ---- Users ----
-
-// usersView is the Users page: a filtered, sorted page of the team's users.
-type usersView struct {
-	Users             []adminapi.UserView
-	Q, Status, Type   string
-	Role, Sort, Order string
-	Page, Pages       int
-	Total             int
-	Truncated         bool
-	PrevURL, NextURL  string
-}
-
-const usersPerPage = 25
-
-var sortKeys = map[string]func(u adminapi.UserView) string{
-	"email":  func(u adminapi.UserView) string { return strings.ToLower(u.Email) },
-	"name":   func(u adminapi.UserView) string { return strings.ToLower(u.LastName + " " + u.FirstName) },
-	"status": func(u adminapi.UserView) string { return u.Status },
-	"type":   func(u adminapi.UserView) string { return u.Type },
-	"source": func(u adminapi.UserView) string { return u.Source },
-	"role":   func(u adminapi.UserView) string { return u.AdminRole },
-}
-
-func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, s session) error {
-	q := r.URL.Query()
-	v := usersView{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Type: q.Get("type"), Role: q.Get("role"),
-		Sort: q.Get("sort"), Order: q.Get("order")}
-	if _, ok := sortKeys[v.Sort]; !ok {
-		v.Sort = "email"
-	}
-	if v.Order != "desc" {
-		v.Order = "asc"
-	}
-	// The listing reads the team's users through the API's operation (up to
-	// its largest page) and filters and sorts them for display.
-	all, err := c.Ops.ListUsers(r.Context(), s.Caller, "", adminapi.UsersPageMax)
-	if err != nil {
-		return err
-	}
-	v.Truncated = all.Next != ""
-	needle := strings.ToLower(v.Q)
-	var us []adminapi.UserView
-	for _, u := range all.Users {
-		if needle != "" && !strings.Contains(strings.ToLower(u.Email+" "+u.FirstName+" "+u.LastName+" "+u.UserName), needle) {
-			continue
-		}
-		if (v.Status != "" && u.Status != v.Status) || (v.Type != "" && u.Type != v.Type) {
-			continue
-		}
-		if v.Role == "admin" && u.AdminRole == "" || v.Role == "user" && u.AdminRole != "" {
-			continue
-		}
-		us = append(us, u)
-	}
-	key := sortKeys[v.Sort]
-	slices.SortStableFunc(us, func(a, b adminapi.UserView) int {
-		d := cmp.Compare(key(a), key(b))
-		if d == 0 {
-			d = cmp.Compare(a.ID, b.ID)
-		}
-		if v.Order == "desc" {
-			d = -d
-		}
-		return d
-	})
-	v.Total = len(us)
-	v.Pages = max(1, (len(us)+usersPerPage-1)/usersPerPage)
-	v.Page, _ = strconv.Atoi(q.Get("page"))
-	v.Page = min(max(v.Page, 1), v.Pages)
-	lo := (v.Page - 1) * usersPerPage
-	v.Users = us[lo:min(lo+usersPerPage, len(us))]
-	link := func(p int) string {
-		u := url.Values{"q": {v.Q}, "status": {v.Status}, "type": {v.Type}, "role": {v.Role}, "sort": {v.Sort}, "order": {v.Order}, "page": {strconv.Itoa(p)}}
-		return "/console/users?" + u.Encode()
-	}
-	if v.Page > 1 {
-		v.PrevURL = link(v.Page - 1)
-	}
-	if v.Page < v.Pages {
-		v.NextURL = link(v.Page + 1)
-	}
-	c.render(w, r, http.StatusOK, "users", page{Title: "users.title", Nav: "users", Signed: true, Me: s.Caller, Data: v})
-	return nil
-}
 
 type userPageView struct {
 	User      adminapi.UserView
