@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/db/gormdb"
@@ -12,17 +13,21 @@ import (
 	"github.com/roster-dev/roster/directory/directorytest"
 )
 
-// TestServiceTwoReplicas proves that two replicas sharing a PostgreSQL
-// database never run the same connection at once (advisory lock) and do not
-// run it twice in one interval.
+// TestServiceTwoReplicas proves that two replicas (two stores, as two
+// `roster serve` have) sharing a database never run the same connection at
+// once — PostgreSQL's advisory lock, MariaDB's GET_LOCK, SQLite's lease row
+// in directory_leases — and do not run it twice in one interval; then that
+// two schedulers racing for a due connection run it once between them.
 func TestServiceTwoReplicas(t *testing.T) {
-	if os.Getenv(gormdbtest.Env[gormdb.Postgres]) == "" {
-		t.Skip("needs ROSTER_TEST_POSTGRES")
-	}
 	srv := directorytest.StartSlapd(t)
 	srv.Seed(t, 300)
+	for _, d := range gormdbtest.Dialects() {
+		t.Run(gormdbtest.Name(d), func(t *testing.T) { testServiceTwoReplicas(t, srv, gormdbtest.DSN(t, d)) })
+	}
+}
+
+func testServiceTwoReplicas(t *testing.T, srv *directorytest.Slapd, dsn string) {
 	ctx := context.Background()
-	dsn := gormdbtest.DSN(t, gormdb.Postgres)
 	var replicas [2]*gormdb.Store
 	for i := range replicas {
 		s, err := gormdb.Open(ctx, gormdb.Config{DSN: dsn, PlanDirectory: Plan})
@@ -68,5 +73,23 @@ func TestServiceTwoReplicas(t *testing.T) {
 	runs, err := replicas[1].ListDirectoryRuns(ctx, team.ID, "", 10)
 	if err != nil || len(runs) != 1 || runs[0].Error != "" || runs[0].Counts.Created != 304 {
 		t.Fatalf("runs: %+v %v", runs, err)
+	}
+
+	// The race: the interval has passed (both clocks an hour on), and two
+	// schedulers look for due connections at the same moment, many times.
+	later := func() time.Time { return time.Now().Add(time.Hour) }
+	for round := range 5 {
+		a := &Service{Syncer: &Syncer{Store: replicas[0], PageSize: 100, Now: later}}
+		b := &Service{Syncer: &Syncer{Store: replicas[1], PageSize: 100, Now: later}}
+		start := make(chan struct{})
+		results := make(chan int, 2)
+		for _, s := range []*Service{a, b} {
+			go func() { <-start; results <- s.RunDue(ctx) }()
+		}
+		close(start)
+		if n := <-results + <-results; n != 1 {
+			t.Fatalf("round %d: the racing schedulers ran the due connection %d times, want 1", round, n)
+		}
+		later = func() time.Time { return time.Now().Add(time.Duration(round+2) * time.Hour) }
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi/apitest"
 	"github.com/roster-dev/roster/db/gormdb"
 )
 
@@ -42,6 +43,7 @@ func startServerLogging(t *testing.T, c *cli, logw io.Writer, level string) *ser
 		return c.env[k]
 	}}
 	e.Log = buildLogger(logw, "json", level)
+	e.wrapHandler = func(h http.Handler) http.Handler { return apitest.Handler(t, contract(t), h) }
 	cfg, err := e.Config()
 	if err != nil {
 		t.Fatal(err)

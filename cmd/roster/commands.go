@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -31,6 +32,9 @@ type env struct {
 	cfg                      *Config
 	store                    *gormdb.Store
 	warnings                 []string
+	// wrapHandler, when set (by tests), wraps serve's HTTP handler: the
+	// suite checks every admin API exchange against the OpenAPI document.
+	wrapHandler func(http.Handler) http.Handler
 }
 
 // usageError marks a mistake in how the command was called (exit code 2).

@@ -2,7 +2,9 @@ package main
 
 import (
 	"io"
+	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -12,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
+	"github.com/roster-dev/roster/sso"
 )
 
 // roundRobin is a reverse proxy that sends each request to the next backend.
@@ -120,6 +123,61 @@ func TestTwoReplicas(t *testing.T) {
 				if r := call(t, "GET", lb2.URL+"/scim/v2/Users", tok2["token"], ""); r.status != 401 {
 					t.Errorf("after revocation, request %d (replica %d): %d, want 401", i, i%2, r.status)
 				}
+			}
+		})
+	}
+}
+
+// TestTwoReplicasSSO: an SP-initiated sign-in that starts on replica A and
+// ends on replica B (PostgreSQL and MariaDB when configured, SQLite
+// always). The request's state travels in the HMAC-signed login-state
+// cookie keyed from the team's SP key, which both replicas read from the
+// database, and the replay cache is a table, so B accepts A's request and a
+// replay of the same response to A is refused; the session works on both.
+func TestTwoReplicasSSO(t *testing.T) {
+	for _, d := range gormdbtest.Dialects() {
+		t.Run(gormdbtest.Name(d), func(t *testing.T) {
+			c := &cli{t: t, dsn: gormdbtest.DSN(t, d), env: map[string]string{}}
+			c.ok(nil, "migrate")
+			team := c.team("Acme", "pat@acme.test")
+			idp := newTestIdP(t)
+			lnA, errA := net.Listen("tcp", "127.0.0.1:0")
+			lnB, errB := net.Listen("tcp", "127.0.0.1:0")
+			if errA != nil || errB != nil {
+				t.Fatal(errA, errB)
+			}
+			// the one public URL both replicas tell the IdP (here A's address)
+			public := "http://" + lnA.Addr().String()
+			a, b := public, "http://"+lnB.Addr().String()
+			startSSOServerOn(t, c, lnA, public)
+			startSSOServerOn(t, c, lnB, public)
+			c.ok(nil, "sso", "set", "--team", team, "--idp-metadata", idp.srv.URL+"/metadata", "--domains", "acme.test", "--jit", "-o", "json")
+			idp.learnSP(t, b+"/sso/"+team+"/metadata") // B's metadata: the same SP as A's
+			idp.signInDana()
+
+			jar, _ := cookiejar.New(nil) // cookies are per host, not per port: both replicas get them
+			browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			form := ssoLogin(t, browser, a+"/sso/"+team+"/login")     // starts on A
+			res, err := browser.PostForm(b+"/sso/"+team+"/acs", form) // ends on B
+			if err != nil || res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("ACS on B: %v %v", res.StatusCode, err)
+			}
+			res.Body.Close()
+			for _, r := range []string{a, b} {
+				res, _ = browser.Get(r + "/api/v1/me")
+				var me sso.MeResponse
+				if err := jsonDecodeBody(res, &me); err != nil || me.User.Email != "dana@acme.test" || me.Team.ID != team {
+					t.Errorf("GET /api/v1/me on %s = %+v %v", r, me, err)
+				}
+			}
+			// the same response replayed to A: refused through the shared replay cache
+			res, err = browser.PostForm(a+"/sso/"+team+"/acs", form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusForbidden {
+				t.Errorf("replay on A: %d, want 403", res.StatusCode)
 			}
 		})
 	}

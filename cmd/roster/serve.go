@@ -66,8 +66,12 @@ func serve(ctx context.Context, e *env, cfg *Config, ln net.Listener) error {
 		go func() { defer bg.Done(); loop(loopCtx) }()
 	}
 	log := e.Log
+	handler := w.handler
+	if e.wrapHandler != nil {
+		handler = e.wrapHandler(handler)
+	}
 	srv := &http.Server{
-		Handler:           w.handler,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,

@@ -28,6 +28,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi/apitest"
 	"github.com/roster-dev/roster/sso"
 )
 
@@ -75,6 +76,53 @@ func newTestIdP(t *testing.T) *testIdP {
 
 var samlFormValue = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
 
+// learnSP has the IdP read an SP's metadata from url.
+func (i *testIdP) learnSP(t *testing.T, url string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("SP metadata: %v %v", res, err)
+	}
+	var md saml.EntityDescriptor
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err := xml.Unmarshal(b, &md); err != nil {
+		t.Fatal(err)
+	}
+	i.sps[md.EntityID] = &md
+}
+
+// signInDana makes dana@acme.test the IdP's signed-in user.
+func (i *testIdP) signInDana() {
+	i.user = &saml.Session{ID: "s", NameID: "dana@acme.test", UserEmail: "dana@acme.test", UserGivenName: "Dana", UserSurname: "Diaz",
+		CreateTime: time.Now(), ExpireTime: time.Now().Add(time.Hour)}
+}
+
+// ssoLogin starts an SP-initiated sign-in at login with browser and has the
+// test IdP answer it: the form (SAMLResponse, RelayState) to post to the ACS.
+func ssoLogin(t *testing.T, browser *http.Client, login string) url.Values {
+	t.Helper()
+	res, err := browser.Get(login)
+	if err != nil || res.StatusCode != http.StatusFound {
+		t.Fatalf("login: %v %v", res, err)
+	}
+	res.Body.Close()
+	res, err = http.Get(res.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	form := url.Values{}
+	for _, m := range samlFormValue.FindAllStringSubmatch(string(page), -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	if form.Get("SAMLResponse") == "" {
+		t.Fatalf("IdP answered %d: %s", res.StatusCode, page)
+	}
+	return form
+}
+
 // startSSOServer runs `roster serve` on a loopback port with ROSTER_BASE_URL
 // set to it, sharing c's database.
 func startSSOServer(t *testing.T, c *cli) string {
@@ -83,6 +131,13 @@ func startSSOServer(t *testing.T, c *cli) string {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
+	startSSOServerOn(t, c, ln, base)
+	return base
+}
+
+// startSSOServerOn runs `roster serve` on ln with ROSTER_BASE_URL base (a
+// replica tells the IdP the one public URL, whichever replica it is).
+func startSSOServerOn(t *testing.T, c *cli, ln net.Listener, base string) {
 	c.env["ROSTER_BASE_URL"] = base
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &env{Stdout: io.Discard, Stderr: io.Discard, Now: time.Now, Getenv: func(k string) string {
@@ -92,6 +147,7 @@ func startSSOServer(t *testing.T, c *cli) string {
 		return c.env[k]
 	}}
 	e.Log = buildLogger(io.Discard, "text", "error")
+	e.wrapHandler = func(h http.Handler) http.Handler { return apitest.Handler(t, contract(t), h) }
 	cfg, err := e.Config()
 	if err != nil {
 		t.Fatal(err)
@@ -104,13 +160,12 @@ func startSSOServer(t *testing.T, c *cli) string {
 		e.store.Close()
 	})
 	for i := 0; i < 100; i++ {
-		if resp, err := http.Get(base + "/healthz"); err == nil {
+		if resp, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
 			resp.Body.Close()
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return base
 }
 
 // TestSSOEndToEnd is the held-out scenario's shape: two teams configured
@@ -165,42 +220,14 @@ func TestSSOEndToEnd(t *testing.T) {
 
 	// the IdP learns both SPs from their metadata endpoints
 	for _, team := range []string{teamA, teamB} {
-		res, err := http.Get(base + "/sso/" + team + "/metadata")
-		if err != nil || res.StatusCode != http.StatusOK {
-			t.Fatalf("SP metadata: %v %v", res, err)
-		}
-		var md saml.EntityDescriptor
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if err := xml.Unmarshal(b, &md); err != nil {
-			t.Fatal(err)
-		}
-		idp.sps[md.EntityID] = &md
+		idp.learnSP(t, base+"/sso/"+team+"/metadata")
 	}
-	idp.user = &saml.Session{ID: "s", NameID: "dana@acme.test", UserEmail: "dana@acme.test", UserGivenName: "Dana", UserSurname: "Diaz",
-		CreateTime: time.Now(), ExpireTime: time.Now().Add(time.Hour)}
+	idp.signInDana()
 
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := browser.Get(base + "/sso/" + teamA + "/login")
-	if err != nil || res.StatusCode != http.StatusFound {
-		t.Fatalf("login: %v %v", res, err)
-	}
-	res.Body.Close()
-	res, err = http.Get(res.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	form := url.Values{}
-	for _, m := range samlFormValue.FindAllStringSubmatch(string(page), -1) {
-		form.Set(m[1], html.UnescapeString(m[2]))
-	}
-	if form.Get("SAMLResponse") == "" {
-		t.Fatalf("IdP answered %d: %s", res.StatusCode, page)
-	}
-	res, err = browser.PostForm(base+"/sso/"+teamA+"/acs", form)
+	form := ssoLogin(t, browser, base+"/sso/"+teamA+"/login")
+	res, err := browser.PostForm(base+"/sso/"+teamA+"/acs", form)
 	if err != nil || res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("ACS: %v %v", res.StatusCode, err)
 	}

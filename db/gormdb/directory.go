@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -372,14 +373,9 @@ func (r *dirRunRow) toDomain() db.DirectoryRun {
 	return out
 }
 
-var (
-	localDirLocksMu sync.Mutex
-	localDirLocks   = map[string]bool{}
-)
-
 // TryLockDirectory implements db.DirectoryStore: a session-level
 // pg_try_advisory_lock on a dedicated connection (PostgreSQL), GET_LOCK
-// (MySQL), or a process-local lock (SQLite, which is single-node anyway).
+// (MySQL), or a lease row in directory_leases (SQLite).
 func (s *Store) TryLockDirectory(ctx context.Context, connID string) (func(), bool, error) {
 	switch s.dialect {
 	case Postgres, MySQL:
@@ -422,17 +418,58 @@ func (s *Store) TryLockDirectory(ctx context.Context, connID string) (func(), bo
 			c.Close()
 		}, true, nil
 	}
-	localDirLocksMu.Lock()
-	defer localDirLocksMu.Unlock()
-	key := fmt.Sprintf("%p/%s", s, connID)
-	if localDirLocks[key] {
-		return nil, false, nil
+	return s.leaseDirectory(ctx, connID)
+}
+
+// dirLeaseTTL is how long a SQLite directory lease lasts unless renewed;
+// the holder renews it every third of that while the run goes on, so a
+// crashed replica's lease is free again after at most this long.
+const dirLeaseTTL = 3 * time.Minute
+
+// leaseDirectory takes the connection's row in directory_leases (SQLite:
+// every process on the database file sees it; the upsert only replaces an
+// expired lease), renewing it until unlock.
+func (s *Store) leaseDirectory(ctx context.Context, connID string) (func(), bool, error) {
+	holder := uuid.NewString()
+	take := func(ctx context.Context) (bool, error) {
+		now := time.Now().UTC()
+		res := s.db.WithContext(ctx).Exec("INSERT INTO directory_leases (connection_id, holder, expires_at) VALUES (?, ?, ?) "+
+			"ON CONFLICT (connection_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at "+
+			"WHERE directory_leases.holder = excluded.holder OR directory_leases.expires_at < ?",
+			connID, holder, now.Add(dirLeaseTTL), now)
+		if res.Error != nil {
+			return false, fmt.Errorf("lock directory: %w", translate(res.Error))
+		}
+		return res.RowsAffected == 1, nil
 	}
-	localDirLocks[key] = true
+	ok, err := take(ctx)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(dirLeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if ok, err := take(context.Background()); err != nil || !ok {
+					s.log.Warn("directory lease renewal failed", "connection", connID, "err", err)
+				}
+			}
+		}
+	}()
+	var once sync.Once
 	return func() {
-		localDirLocksMu.Lock()
-		delete(localDirLocks, key)
-		localDirLocksMu.Unlock()
+		once.Do(func() {
+			close(stop)
+			<-done
+			s.db.WithContext(context.Background()).Exec("DELETE FROM directory_leases WHERE connection_id = ? AND holder = ?", connID, holder)
+		})
 	}, true, nil
 }
 

@@ -104,7 +104,8 @@ type API struct{ a *api }
 
 type api struct {
 	Deps
-	mux *http.ServeMux
+	mux    routeMux
+	routes []string // what Register mounted (Routes)
 }
 
 // New builds the admin API.
@@ -120,8 +121,10 @@ func New(d Deps) *API {
 
 // Register mounts every admin API route on mux, under /api/v1/teams/{team}.
 func (x *API) Register(mux *http.ServeMux) {
+	x.a.routes = nil
 	a := *x.a
-	a.mux = mux
+	a.mux = routeMux{mux: mux, routes: &x.a.routes}
+	a.mountOpenAPI()
 	a.mountCore()
 	a.mountPolicy()
 	a.mountAccounts()

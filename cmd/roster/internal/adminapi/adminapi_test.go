@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
+	"github.com/roster-dev/roster/cmd/roster/internal/adminapi/apitest"
 	"github.com/roster-dev/roster/db"
 	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/db/gormdb/gormdbtest"
@@ -40,7 +41,7 @@ func newAPIEnv(t *testing.T, store adminapi.Store, sso adminapi.SSO) *apiEnv {
 	mux := http.NewServeMux()
 	adminapi.New(adminapi.Deps{Store: store, SSO: sso, BaseURL: "http://roster.test", MaxBody: 1 << 10,
 		ParseDomains: func(l []string) ([]string, error) { return l, nil }}).Register(mux)
-	e.srv = httptest.NewServer(mux)
+	e.srv = httptest.NewServer(apitest.Handler(t, contract(t), mux)) // every exchange checked against the OpenAPI document
 	t.Cleanup(e.srv.Close)
 	return e
 }
@@ -175,8 +176,8 @@ func TestAdminAPIStoreOutageIs503(t *testing.T) {
 // routes' role rule is tested without SAML (R-ADM-7).
 type fakeSSO struct{ adminapi.SSO }
 
-func (fakeSSO) Show(context.Context, string, db.Actor) (any, error) {
-	return map[string]string{"state": "off"}, nil
+func (fakeSSO) Show(_ context.Context, team string, _ db.Actor) (any, error) {
+	return map[string]any{"team_id": team, "sp": map[string]any{}, "idp": map[string]any{}}, nil
 }
 
 func (fakeSSO) Update(_ context.Context, _ string, _ db.Actor, decode func(any) error) (any, error) {
@@ -189,7 +190,7 @@ func (fakeSSO) Update(_ context.Context, _ string, _ db.Actor, decode func(any) 
 	if in.EntityID == "" {
 		return nil, errors.New("unreachable in this test")
 	}
-	return in, nil
+	return map[string]any{"team_id": "t", "sp": map[string]any{}, "idp": map[string]any{"entity_id": in.EntityID}}, nil
 }
 
 // TestAdminAPISSORoutesRoles: only the primary and SSO admins reach the
