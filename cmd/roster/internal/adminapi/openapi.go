@@ -34,6 +34,7 @@ var viewTypes = []any{
 	ProductView{}, ProjectView{}, ProjectMemberView{},
 	AccountView{}, AccountRoleView{}, ContractView{}, ContractUserView{},
 	MemberProfile{}, WebhookView{}, WebhookCreatedView{}, DeliveryView{},
+	ProductRemoval{}, DirectoryView{}, DirectorySyncView{},
 }
 
 // commonResponses are the statuses the route wrapper (route, authenticate,
