@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,9 +235,10 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	}
 	defer st.Close()
 	var results = map[string]int{}
+	var resultsMu sync.Mutex // the dispatcher attempts deliveries concurrently
 	d := &webhook.Dispatcher{Store: st, Key: (&WebhooksConfig{SecretKey: c.env["ROSTER_WEBHOOKS_SECRET_KEY"]}).key(),
 		Client: webhook.NewClient(true, 5*time.Second), Now: clock.Now, Owner: "e2e", Batch: 50,
-		OnAttempt: func(r string, _ time.Duration) { results[r]++ }}
+		OnAttempt: func(r string, _ time.Duration) { resultsMu.Lock(); results[r]++; resultsMu.Unlock() }}
 	// The default schedule: 5 s, then 5 min; 70 steps of 5 s pass both.
 	for round := 0; round < 70; round++ {
 		for {
