@@ -404,3 +404,29 @@ func remove(xs []string, x string) []string {
 	}
 	return out
 }
+
+// MapGroupRef resolves a mapping by its group, project and product refs
+// (as MapGroup takes them) to its id; none is ErrNotFound mapping_not_found.
+func (s *Store) MapGroupRef(ctx context.Context, teamID, group, project, product string) (string, error) {
+	conn := s.conn(ctx)
+	g, err := findGroupRef(conn, teamID, strings.TrimSpace(group))
+	if err != nil {
+		return "", err
+	}
+	p, err := findProject(conn, teamID, strings.TrimSpace(project))
+	if err != nil {
+		return "", err
+	}
+	ps, err := s.resolveProducts(conn, teamID, []string{product})
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	if err := conn.Model(&productMappingRow{}).Where("team_id = ? AND group_id = ? AND project_id = ? AND product_key = ?", teamID, g.ID, p.ID, ps[0].Key).Pluck("id", &ids).Error; err != nil {
+		return "", translate(err)
+	}
+	if len(ids) == 0 {
+		return "", db.Errorf(db.ErrNotFound, "mapping_not_found", "group %q is not mapped to %s on project %q", g.DisplayName, ps[0].Key, p.Name)
+	}
+	return ids[0], nil
+}
