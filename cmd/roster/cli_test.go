@@ -11,6 +11,7 @@ import (
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
 )
 
 // cli runs roster in-process against one database, as an operator would.
@@ -196,4 +197,28 @@ func TestCLIBadInput(t *testing.T) {
 	if len(raw) != 1 {
 		t.Fatalf("bad input changed the team: %d users", len(raw))
 	}
+}
+
+// group creates a group of the team's users (by email) through the store:
+// groups come from SCIM and directories, the CLI makes none.
+func (c *cli) group(teamID, name string, emails ...string) string {
+	c.t.Helper()
+	st, err := gormdb.Open(context.Background(), gormdb.Config{DSN: c.dsn})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer st.Close()
+	var ids []string
+	for _, e := range emails {
+		u, err := st.FindUser(context.Background(), teamID, db.UserKey{Email: e})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	g, err := st.CreateGroup(context.Background(), teamID, db.NewGroup{DisplayName: name, Members: ids}, db.Actor{Kind: db.ActorOperator, ID: "test"})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return g.ID
 }

@@ -53,6 +53,7 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 	}
 	c.ok(&evs, "events", "list", "--team", team, "-o", "json")
 	acc := tv.AccountID
+	c.group(team, "Estimators", "sam@acme.test")
 	c.ok(nil, "account", "set-role", "--account", acc, "--email", "pu@acme.test", "--role", "product-user", "--as", "pat@acme.test")
 	c.ok(nil, "contracts", "create", "--account", acc, "--number", "K1", "--contract-manager", "pat@acme.test")
 
@@ -130,6 +131,9 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		"users set-internal-seat":         {"--team", team, "--email", "ext@acme.test", "--product", "build", "--on"},
 		"products rename":                 {"--team", team, "--product", "insight", "--name", "Insight Pro"},
 		"products remove":                 {"--team", team, "--product", "model-coordination"},
+		"products map-group":              {"--team", team, "--group", "Estimators", "--project", "P1", "--product", "takeoff"},
+		"products mappings":               {"--team", team},
+		"products unmap-group":            {"--team", team, "--group", "Estimators", "--project", "P1", "--product", "takeoff"},
 	}
 	// Commands that cannot run on a fresh team here: -o json must still parse.
 	accepts := map[string]string{

@@ -164,6 +164,13 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	if r := call(t, "PATCH", scim+"/Groups/"+gid, scimTok["token"], patch); r.status != 200 && r.status != 204 {
 		t.Fatalf("SCIM PATCH members: %d %v", r.status, r.body)
 	}
+	mapping := call(t, "POST", api+"/product-mappings", tok, `{"group":"`+gid+`","project":"Tower","product":"cost"}`)
+	if mapping.status != 200 {
+		t.Fatalf("POST product-mappings: %d %v", mapping.status, mapping.body)
+	}
+	if mid, _ := mapping.body["id"].(string); call(t, "DELETE", api+"/product-mappings/"+mid, tok, "").status != 204 {
+		t.Fatal("DELETE product-mappings failed")
+	}
 	rename := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Platform team"}]}`
 	if r := call(t, "PATCH", scim+"/Groups/"+gid, scimTok["token"], rename); r.status != 200 && r.status != 204 {
 		t.Fatalf("SCIM PATCH displayName: %d %v", r.status, r.body)

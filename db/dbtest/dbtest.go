@@ -45,6 +45,7 @@ var suites = []struct {
 	{"members", testMembers},
 	{"projects", testProjects},
 	{"seats", testSeats},
+	{"product_mappings", testProductMappings},
 	{"list_queries", testListQueries},                  // R-MEM-6: project members, invitations
 	{"members_sort_company", testSortCompanyEveryKind}, // R-MEM-6
 	{"policy", PolicySuite},

@@ -51,6 +51,7 @@ type projectAccessRow struct {
 	UserID     string `gorm:"primaryKey"`
 	ProductKey string `gorm:"primaryKey"`
 	TeamID     string
+	Origin     string // db.OriginManual or db.OriginGroup (migration 00048)
 }
 
 func (projectAccessRow) TableName() string { return "project_access" }
@@ -241,7 +242,7 @@ func (s *Store) RemoveProduct(ctx context.Context, teamID, ref string, by db.Act
 			return res.Error
 		}
 		revoked = res.RowsAffected
-		for _, row := range []any{&subscriptionRow{}, &externalSubscriptionRow{}} {
+		for _, row := range []any{&subscriptionRow{}, &externalSubscriptionRow{}, &productMappingRow{}} {
 			if err := tx.Where("team_id = ? AND product_key = ?", teamID, p.Key).Delete(row).Error; err != nil {
 				return err
 			}
@@ -438,7 +439,7 @@ func (s *Store) AddProjectMember(ctx context.Context, teamID, projectID string, 
 		if err := tx.Create(&projectMemberRow{ProjectID: p.ID, UserID: u.ID, TeamID: teamID, Level: string(in.Level), CreatedAt: s.nowUTC()}).Error; err != nil {
 			return err
 		}
-		if err := writeAccess(tx, teamID, p.ID, u.ID, keys); err != nil {
+		if err := writeAccess(tx, teamID, p.ID, u.ID, keys, nil); err != nil {
 			return err
 		}
 		if err := s.checkSeats(tx, teamID, keys); err != nil {
@@ -454,7 +455,9 @@ func (s *Store) AddProjectMember(ctx context.Context, teamID, projectID string, 
 	return out, created, nil
 }
 
-func writeAccess(tx *gorm.DB, teamID, projectID, userID string, keys []string) error {
+// writeAccess replaces a project member's products with keys; those in
+// group keep origin group (a mapping gave them), the rest are manual.
+func writeAccess(tx *gorm.DB, teamID, projectID, userID string, keys []string, group map[string]bool) error {
 	if err := tx.Where("project_id = ? AND user_id = ?", projectID, userID).Delete(&projectAccessRow{}).Error; err != nil {
 		return err
 	}
@@ -463,9 +466,25 @@ func writeAccess(tx *gorm.DB, teamID, projectID, userID string, keys []string) e
 	}
 	rows := make([]projectAccessRow, len(keys))
 	for i, k := range keys {
-		rows[i] = projectAccessRow{ProjectID: projectID, UserID: userID, ProductKey: k, TeamID: teamID}
+		rows[i] = projectAccessRow{ProjectID: projectID, UserID: userID, ProductKey: k, TeamID: teamID, Origin: db.OriginManual}
+		if group[k] {
+			rows[i].Origin = db.OriginGroup
+		}
 	}
 	return tx.Create(&rows).Error
+}
+
+// groupGrants is the set of a project member's products of origin group.
+func groupGrants(tx *gorm.DB, projectID, userID string) (map[string]bool, error) {
+	var keys []string
+	if err := tx.Model(&projectAccessRow{}).Where("project_id = ? AND user_id = ? AND origin = ?", projectID, userID, db.OriginGroup).Pluck("product_key", &keys).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		out[k] = true
+	}
+	return out, nil
 }
 
 // SetProjectAccess implements db.ProjectStore (R-MEM-4).
@@ -493,8 +512,19 @@ func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID 
 			return err
 		}
 		out = db.ProjectMember{ProjectID: p.ID, User: ur.toDomain(), Level: db.ProjectLevel(pm.Level), Products: keys}
+		// A product a group mapping gave cannot be revoked by hand: the
+		// mapping would give it back at the next change (docs/members.md).
+		group, err := groupGrants(tx, p.ID, userID)
+		if err != nil {
+			return err
+		}
+		for k := range group {
+			if !contains(keys, k) {
+				return db.Errorf(db.ErrConflict, "granted_by_group", "%s has %s on project %q through a group mapping; remove the user from the group or remove the mapping (roster products unmap-group)", ur.Email, k, p.Name)
+			}
+		}
 		if hasBase {
-			if err := writeAccess(tx, teamID, p.ID, userID, keys); err != nil {
+			if err := writeAccess(tx, teamID, p.ID, userID, keys, group); err != nil {
 				return err
 			}
 			if err := s.checkSeats(tx, teamID, keys); err != nil {
@@ -511,7 +541,7 @@ func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID 
 				return db.Errorf(db.ErrRule, "last_project_admin", "%s is the last admin of project %q; turning off the base product would remove them; make another member admin first", ur.Email, p.Name)
 			}
 		}
-		if err := writeAccess(tx, teamID, p.ID, userID, nil); err != nil {
+		if err := writeAccess(tx, teamID, p.ID, userID, nil, nil); err != nil {
 			return err
 		}
 		if err := tx.Delete(&projectMemberRow{}, "project_id = ? AND user_id = ?", p.ID, userID).Error; err != nil {

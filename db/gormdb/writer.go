@@ -331,6 +331,12 @@ func (w *writer) updateUser(userID string, ifVersion int64, by db.Actor, change 
 	}
 	// A status change to or from inactive is its own event type
 	// (user.deactivated, user.reactivated); other changes are user.updated.
+	if (u.Status == db.StatusInactive) != (before.Status == db.StatusInactive) {
+		// An inactive user holds no group-derived products; reactivated, they get them back.
+		if err := w.s.reconcileProducts(w.tx, w.teamID, []string{userID}, by); err != nil {
+			return db.User{}, nil, err
+		}
+	}
 	action := "user.update"
 	switch {
 	case u.Status == db.StatusInactive && before.Status != db.StatusInactive:
@@ -572,6 +578,10 @@ func (w *writer) modifyMembers(groupID string, add, remove []string, by db.Actor
 	if removed == 0 && len(fresh) == 0 {
 		return g, 0, 0, nil
 	}
+	// Group-mapped products follow the membership, in this transaction.
+	if err := w.s.reconcileProducts(tx, teamID, append(append([]string(nil), fresh...), remove...), by); err != nil {
+		return db.Group{}, 0, 0, err
+	}
 	g.MemberCount += len(fresh) - removed
 	g.Version++
 	g.UpdatedAt = w.s.nowUTC()
@@ -589,10 +599,21 @@ func (w *writer) deleteGroup(groupID string, by db.Actor) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	members, err := groupMemberIDs(w.tx, w.teamID, groupID)
+	if err != nil {
+		return "", err
+	}
+	if err := w.tx.Where("group_id = ?", groupID).Delete(&productMappingRow{}).Error; err != nil {
+		return "", err
+	}
 	if err := w.tx.Where("group_id = ?", groupID).Delete(&memberRow{}).Error; err != nil {
 		return "", err
 	}
 	if err := w.tx.Delete(&groupRow{}, "id = ?", groupID).Error; err != nil {
+		return "", err
+	}
+	// The deleted group's mapped products go with it.
+	if err := w.s.reconcileProducts(w.tx, w.teamID, members, by); err != nil {
 		return "", err
 	}
 	return r.DisplayName, w.s.audit(w.tx, w.teamID, by, "group.delete", "group", groupID, map[string]string{"displayName": r.DisplayName})

@@ -49,6 +49,7 @@ type Store interface {
 	db.ProjectStore // products, projects, project members and their product access (issue 11)
 	db.InvitationStore
 	db.SeatStore
+	db.ProductMappingStore // SCIM/directory group to product mappings (issue 11)
 
 	// The directory page and routes (issue 13): connections and run history.
 	GetDirectoryConnection(ctx context.Context, teamID, id string) (db.DirectoryConnection, error)
@@ -137,6 +138,7 @@ func (x *API) Register(mux *http.ServeMux) {
 		a.mountSSO()
 	}
 	a.mountDirectory()
+	a.mountProductMappings()
 }
 
 // Caller is who performs an operation: the team, the admin acting (with

@@ -35,6 +35,7 @@ var viewTypes = []any{
 	AccountView{}, AccountRoleView{}, ContractView{}, ContractUserView{},
 	MemberProfile{}, WebhookView{}, WebhookCreatedView{}, DeliveryView{},
 	ProductRemoval{}, DirectoryView{}, DirectorySyncView{},
+	ProductMappingView{},
 }
 
 // commonResponses are the statuses the route wrapper (route, authenticate,
