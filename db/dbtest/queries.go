@@ -190,32 +190,57 @@ func testSortCompanyEveryKind(t *testing.T, s db.Store) {
 	for i, m := range added {
 		all = append(all, want{strings.ToLower(rows[i].Company), m.User.ID})
 	}
-	for _, desc := range []bool{false, true} {
-		sort.Slice(all, func(i, j int) bool {
-			a, b := all[i], all[j]
-			if desc {
-				a, b = b, a
+	check := func(when string) {
+		t.Helper()
+		for _, desc := range []bool{false, true} {
+			sort.Slice(all, func(i, j int) bool {
+				a, b := all[i], all[j]
+				if desc {
+					a, b = b, a
+				}
+				return a.company < b.company || a.company == b.company && a.id < b.id
+			})
+			var got []want
+			q := db.MemberQuery{Sort: "company", Desc: desc, Limit: 2}
+			for pages := 0; ; pages++ {
+				p, err := ms.QueryMembers(ctx, team.ID, q)
+				WantErr(t, err, nil, "")
+				for _, m := range p.Members {
+					got = append(got, want{strings.ToLower(m.Company), m.User.ID})
+				}
+				if p.Next == "" {
+					break
+				}
+				if pages > 10 {
+					t.Fatal("paging does not end")
+				}
+				q.After = p.Next
 			}
-			return a.company < b.company || a.company == b.company && a.id < b.id
-		})
-		var got []want
-		q := db.MemberQuery{Sort: "company", Desc: desc, Limit: 2}
-		for pages := 0; ; pages++ {
-			p, err := ms.QueryMembers(ctx, team.ID, q)
-			WantErr(t, err, nil, "")
-			for _, m := range p.Members {
-				got = append(got, want{strings.ToLower(m.Company), m.User.ID})
+			if diff := cmp.Diff(all, got, cmp.AllowUnexported(want{})); diff != "" {
+				t.Errorf("%s: sort company desc=%v, pages of 2 (-want +got):\n%s", when, desc, diff)
 			}
-			if p.Next == "" {
-				break
-			}
-			if pages > 10 {
-				t.Fatal("paging does not end")
-			}
-			q.After = p.Next
 		}
-		if diff := cmp.Diff(all, got, cmp.AllowUnexported(want{})); diff != "" {
-			t.Errorf("sort company desc=%v, pages of 2 (-want +got):\n%s", desc, diff)
+	}
+	check("added")
+	// An edit moves the member in the company order: cleared to "", and set
+	// on a member who had none (the sort key follows the profile).
+	empty, zeta := "", "Zeta"
+	_, _, err = ms.EditMembers(ctx, team.ID, []string{added[2].User.ID}, db.MemberEdit{Company: &empty}, Operator)
+	WantErr(t, err, nil, "")
+	_, _, err = ms.EditMembers(ctx, team.ID, []string{added[0].User.ID}, db.MemberEdit{Company: &zeta}, Operator)
+	WantErr(t, err, nil, "")
+	for i := range all {
+		switch all[i].id {
+		case added[2].User.ID:
+			all[i].company = ""
+		case added[0].User.ID:
+			all[i].company = "zeta"
 		}
+	}
+	check("edited")
+	// Filtering by company reads the same key.
+	p, err := ms.QueryMembers(ctx, team.ID, db.MemberQuery{Company: "ZETA"})
+	if err != nil || len(p.Members) != 1 || p.Members[0].User.ID != added[0].User.ID {
+		t.Errorf("company filter after the edit = %+v, %v; want the one member set to Zeta", p.Members, err)
 	}
 }

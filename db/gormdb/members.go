@@ -140,6 +140,11 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, rows []db.NewMemb
 			return err
 		}
 		for _, p := range profiles {
+			if p.CompanyLower != "" { // '' is the column's default on a new user row
+				if err := setCompanySortKey(tx, p.UserID, p.CompanyLower); err != nil {
+					return err
+				}
+			}
 			if err := addCompany(tx, teamID, p.Company); err != nil {
 				return err
 			}
@@ -192,6 +197,15 @@ func clientText(err error) string {
 }
 
 // addCompany puts a company on the team's list (kept by the members that name it).
+// setCompanySortKey copies a member's lowercased company onto the user row
+// (users.company_lower, migration 00049), in the profile's transaction, so
+// the members list sorts and filters by company on an index instead of
+// sorting the team behind a LEFT JOIN. Profiles are written only here
+// (AddMembers, EditMembers) and go with the user row.
+func setCompanySortKey(tx *gorm.DB, userID, companyLower string) error {
+	return tx.Exec("UPDATE users SET company_lower = ? WHERE id = ?", companyLower, userID).Error
+}
+
 func addCompany(tx *gorm.DB, teamID, name string) error {
 	if name == "" {
 		return nil
@@ -246,6 +260,9 @@ func (s *Store) EditMembers(ctx context.Context, teamID string, userIDs []string
 			if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "user_id"}},
 				DoUpdates: clause.AssignmentColumns([]string{"company", "company_lower", "job_role", "job_role_lower", "access_level", "updated_at"})}).
 				Create(&row).Error; err != nil {
+				return err
+			}
+			if err := setCompanySortKey(tx, id, row.CompanyLower); err != nil {
 				return err
 			}
 			if err := addCompany(tx, teamID, m.Company); err != nil {
@@ -353,7 +370,7 @@ func (s *Store) sortExpr(col string) (string, bool) {
 		"name":       concat,
 		"first_name": "LOWER(users.first_name)",
 		"last_name":  "LOWER(users.last_name)",
-		"company":    "COALESCE(mp.company_lower, '')",
+		"company":    "users.company_lower", // = COALESCE(mp.company_lower, ''), kept by setCompanySortKey
 		"role":       "COALESCE(mp.job_role_lower, '')",
 		"level":      "COALESCE(mp.access_level, 'member')",
 		"status":     "users.status",
@@ -393,7 +410,7 @@ func userFilters(teamID, q string, status db.Status, typ db.UserType, source db.
 		where, args = append(where, "users.source = ?"), append(args, string(source))
 	}
 	if company != "" {
-		where, args = append(where, "COALESCE(mp.company_lower, '') = ?"), append(args, lower(company))
+		where, args = append(where, "users.company_lower = ?"), append(args, lower(company))
 	}
 	return where, args
 }
