@@ -298,15 +298,21 @@ func (r *userResource) complete(u db.User, doc map[string]any) map[string]any {
 // getDoc serves GET /Users/{id}.
 func (r *userResource) getDoc(ctx context.Context, id string, p projection) (map[string]any, string, error) {
 	teamID := teamOf(ctx)
-	u, err := r.h.store.GetSCIMUser(ctx, teamID, id)
+	// The user and its expected type in one query; its groups in a second
+	// only when the response shows them.
+	u, exp, err := r.h.store.GetSCIMUserExpected(ctx, teamID, id)
 	if err != nil {
 		return nil, "", err
 	}
-	views, err := r.views(ctx, teamID, []db.User{u}, p.wants("groups"))
-	if err != nil {
-		return nil, "", err
+	v := userView{withGroups: p.wants("groups"), expected: exp, hasExpected: exp != ""}
+	if v.withGroups {
+		groups, err := r.h.store.GroupsOfUsers(ctx, teamID, []string{u.ID})
+		if err != nil {
+			return nil, "", err
+		}
+		v.groups = groups[u.ID]
 	}
-	return r.full(u, views[u.ID]), version(u.Version), nil
+	return r.full(u, v), version(u.Version), nil
 }
 
 // search serves list and .search for users.
