@@ -217,6 +217,13 @@ type userView struct {
 
 func (r *userResource) render(u db.User, v userView) map[string]any {
 	doc := storedDoc(u)
+	r.addViews(doc, u, v)
+	return doc
+}
+
+// addViews adds to a user's document what does not come from its row: its
+// groups and the Roster extension (type and exception).
+func (r *userResource) addViews(doc map[string]any, u db.User, v userView) {
 	if v.withGroups && len(v.groups) > 0 {
 		gs := make([]any, 0, len(v.groups))
 		for _, g := range v.groups {
@@ -232,7 +239,6 @@ func (r *userResource) render(u db.User, v userView) map[string]any {
 		ext["exception"] = false
 	}
 	doc[URNRoster] = ext
-	return doc
 }
 
 // views loads groups and expected types for a page of users (two queries).
@@ -312,6 +318,10 @@ func (r *userResource) getDoc(ctx context.Context, id string, p projection) (map
 		}
 		v.groups = groups[u.ID]
 	}
+	if p.empty() {
+		doc, err := r.encodedFull(u, v)
+		return doc, version(u.Version), err
+	}
 	return r.full(u, v), version(u.Version), nil
 }
 
@@ -331,6 +341,14 @@ func (r *userResource) search(ctx context.Context, q db.Query, p projection) ([]
 		return nil, 0, "", err
 	}
 	for _, u := range users {
+		if p.empty() {
+			doc, err := r.encodedFull(u, views[u.ID])
+			if err != nil {
+				return nil, 0, "", err
+			}
+			out = append(out, doc)
+			continue
+		}
 		out = append(out, r.full(u, views[u.ID]))
 	}
 	return out, total, users[len(users)-1].ID, nil
