@@ -137,3 +137,16 @@ func Analyze(ctx context.Context, s *Store) error {
 	}
 	return nil
 }
+
+// ReadBackView is the resource an event of (kind, id) gets when the writer
+// does not hand its view over: read from the row in a transaction, the way
+// writeAudits did for every event before issue 15.
+func (s *Store) ReadBackView(ctx context.Context, teamID, kind, id string) (any, error) {
+	var v any
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		views, err := s.resourceViews(tx, []auditRow{{TeamID: teamID, TargetKind: kind, TargetID: id}})
+		v = views[resourceKey{teamID, kind, id}]
+		return err
+	})
+	return v, err
+}
