@@ -142,16 +142,17 @@ func (b *bench) scale(ctx context.Context, levels []int, d time.Duration) ([]res
 
 // cursorWalk follows nextCursor through the whole user list in pages of
 // 1,000 (timed: the walk is a workload too) and keeps the cursors that start
-// the first page, the page in the middle and the last page of 100.
+// the first page, the page in the middle and the last full page of 100.
 func (b *bench) cursorWalk(ctx context.Context) (map[string]string, result, error) {
 	var r rec
 	var total, seen int
 	cur := ""
 	curs := map[string]string{"first": ""}
 	start := time.Now()
+	count := 1000
 	for {
 		t := time.Now()
-		code, data, err := b.do(ctx, "GET", "/Users?count=1000&cursor="+url.QueryEscape(cur), nil)
+		code, data, err := b.do(ctx, "GET", "/Users?count="+strconv.Itoa(count)+"&cursor="+url.QueryEscape(cur), nil)
 		r.add(time.Since(t), code, 200, data, err)
 		if err != nil || code != 200 {
 			return nil, result{}, fmt.Errorf("cursor walk: %d %v %.200s", code, err, data)
@@ -173,10 +174,15 @@ func (b *bench) cursorWalk(ctx context.Context) (map[string]string, result, erro
 		if page.Next == "" {
 			break
 		}
-		// The last page of 100 starts within the last page of 1,000: keep
-		// each page's cursor, the one before the end is the last full one.
-		if total-seen <= 1000 {
+		// Land exactly on the last page of 100 (count may change between
+		// cursor pages): the next page stops 100 users short of the end.
+		rest := total - seen
+		if rest == 100 {
 			curs["last"] = page.Next
+		}
+		count = 1000
+		if rest > 100 && rest-1000 < 100 {
+			count = rest - 100
 		}
 		cur = page.Next
 	}
