@@ -29,7 +29,7 @@ trap cleanup EXIT
 go build -o "$tmp/roster" ./cmd/roster
 go build -o "$tmp/scimbench" ./cmd/scimbench
 results=${OUT:-$tmp/scale.json}
-rm -f "$results"
+[ -z "$OUT" ] && rm -f "$results"  # BENCH_OUT accumulates runs across invocations
 for d in $DBS; do
   for n in $SCALE; do
     case $d in
