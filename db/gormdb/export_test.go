@@ -113,3 +113,8 @@ func Analyze(ctx context.Context, s *Store) error {
 	}
 	return nil
 }
+
+// FoldUserCount folds a team's user_count_deltas rows (see userCount).
+func FoldUserCount(ctx context.Context, s *Store, teamID string) error {
+	return s.foldUserCount(ctx, teamID)
+}
