@@ -6,13 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 )
@@ -94,26 +92,7 @@ func (b *bench) scale(ctx context.Context, levels []int, d time.Duration) ([]res
 	if len(b.users) == 0 {
 		return nil, fmt.Errorf("no users in the sample")
 	}
-	pick := func() user { return b.users[rand.IntN(len(b.users))] }
-	var flip atomic.Bool
-	workloads := []struct {
-		name string
-		req  func() (string, string, any, int)
-	}{
-		{"GET /Users/{id}", func() (string, string, any, int) { return "GET", "/Users/" + pick().id, nil, 200 }},
-		{"filter userName eq", func() (string, string, any, int) {
-			return "GET", "/Users?filter=" + url.QueryEscape(`userName eq "`+pick().userName+`"`), nil, 200
-		}},
-		{"PATCH active (Entra)", func() (string, string, any, int) {
-			v := "False"
-			if flip.Load() {
-				v = "True"
-			}
-			flip.Store(!flip.Load())
-			return "PATCH", "/Users/" + pick().id, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
-				"Operations": []any{map[string]any{"op": "Replace", "path": "active", "value": v}}}, 200
-		}},
-	}
+	workloads := b.userWorkloads(false)
 	var results []result
 	for _, w := range workloads {
 		for _, c := range levels {
