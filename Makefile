@@ -10,7 +10,7 @@ PG_DSN        ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 MYSQL_DSN     ?= mysql://root@127.0.0.1:3306/test
 INTEGRATION_ENV = ROSTER_TEST_POSTGRES='$(PG_DSN)' ROSTER_TEST_MYSQL='$(MYSQL_DSN)' ROSTER_REQUIRE_INTEGRATION=1 ROSTER_AD_TESTS=1
 
-.PHONY: fuzz fuzz-ci run build test deps-integration test-integration test-all bench bench-store lint fmt docker-build tidy-check bench-policy bench-scim
+.PHONY: fuzz fuzz-ci run build test deps-integration test-integration test-all bench bench-store lint fmt docker-build tidy-check bench-policy bench-scim bench-scale
 
 ## run: start the server on the embedded default (SQLite file roster.db, :8080)
 run:
@@ -67,6 +67,12 @@ bench-policy:
 ## default; BENCH_DB=postgres://... for PostgreSQL; BENCH_N users, default 10000)
 bench-scim:
 	./cmd/scimbench/run.sh
+
+## bench-scale: the SCIM workloads at BENCH_SCALE users in one team (default
+## "10000 100000"; issue 15 asks up to 1000000) on BENCH_DBS (sqlite postgres),
+## users seeded by `scimbench seed`; prints the largest ÷ smallest p50 ratios
+bench-scale:
+	./cmd/scimbench/scale.sh
 
 ## lint: gofmt, go vet, staticcheck, go mod tidy check
 lint: tidy-check

@@ -24,6 +24,14 @@ type jsonResult struct {
 }
 
 func writeResults(path string, rs []result) error {
+	b, err := json.MarshalIndent(toJSON(rs), "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+func toJSON(rs []result) []jsonResult {
 	out := make([]jsonResult, 0, len(rs))
 	for _, r := range rs {
 		sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
@@ -34,11 +42,7 @@ func writeResults(path string, rs []result) error {
 		}
 		out = append(out, j)
 	}
-	b, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
+	return out
 }
 
 func readResults(path string) ([]jsonResult, error) {

@@ -37,6 +37,12 @@ func main() {
 		run, args = runCeiling, args[1:]
 	} else if len(args) > 0 && args[0] == "compare" {
 		run, args = runCompare, args[1:]
+	} else if len(args) > 0 && args[0] == "seed" {
+		run, args = runSeed, args[1:]
+	} else if len(args) > 0 && args[0] == "scale" {
+		run, args = runScale, args[1:]
+	} else if len(args) > 0 && args[0] == "scalereport" {
+		run, args = runScaleReport, args[1:]
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -84,16 +90,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if *token == "" {
 		return fmt.Errorf("--token is required")
 	}
-	var levels []int
-	for _, s := range strings.Split(*concs, ",") {
-		c, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || c < 1 {
-			return fmt.Errorf("bad --concurrency %q", *concs)
-		}
-		levels = append(levels, c)
+	levels, err := parseLevels(*concs)
+	if err != nil {
+		return err
 	}
-	b := &bench{base: strings.TrimRight(*base, "/"), token: *token, run: strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
-		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}}
+	b := newBench(*base, *token)
 	if code, body, err := b.do(ctx, "GET", "/ServiceProviderConfig", nil); err != nil || code != 200 {
 		return fmt.Errorf("server not reachable or token refused: %d %v %s", code, err, body)
 	}
@@ -111,29 +112,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(b.users) == 0 {
 		return fmt.Errorf("no users were created: %s", results[0].firstErr)
 	}
-	pick := func() user { return b.users[rand.IntN(len(b.users))] }
-	active := atomic.Bool{}
-	workloads := []struct {
-		name string
-		req  func() (method, path string, body any, want int)
-	}{
-		{"GET /Users/{id}", func() (string, string, any, int) { return "GET", "/Users/" + pick().id, nil, 200 }},
-		{"filter userName eq", func() (string, string, any, int) {
-			return "GET", "/Users?filter=" + url.QueryEscape(`userName eq "`+pick().userName+`"`), nil, 200
-		}},
-		{"filter emails[type eq work].value eq", func() (string, string, any, int) {
-			return "GET", "/Users?filter=" + url.QueryEscape(`emails[type eq "work"].value eq "`+pick().email+`"`), nil, 200
-		}},
-		{"PATCH active (Entra)", func() (string, string, any, int) {
-			v := "False"
-			if active.Load() {
-				v = "True"
-			}
-			active.Store(!active.Load())
-			return "PATCH", "/Users/" + pick().id, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
-				"Operations": []any{map[string]any{"op": "Replace", "path": "active", "value": v}}}, 200
-		}},
-	}
+	workloads := b.userWorkloads(true)
 	for _, w := range workloads {
 		for _, c := range levels {
 			r := b.timed(ctx, w.name, c, *dur, w.req)
@@ -151,14 +130,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		results = append(results, grow, remove)
 	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "workload\tconc\trequests\treq/s\tp50\tp99\terrors\t\n")
-	for _, r := range results {
-		sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
-		rate := float64(r.n) / r.elapsed.Seconds()
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%d\t\n", r.name, r.conc, r.n, rate, pct(r.lat, 0.50), pct(r.lat, 0.99), r.errors)
-	}
-	tw.Flush()
+	printResults(out, results)
 	if *jsonOut != "" {
 		if err := writeResults(*jsonOut, results); err != nil {
 			return err
@@ -170,6 +142,34 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+func parseLevels(concs string) ([]int, error) {
+	var levels []int
+	for _, s := range strings.Split(concs, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || c < 1 {
+			return nil, fmt.Errorf("bad --concurrency %q", concs)
+		}
+		levels = append(levels, c)
+	}
+	return levels, nil
+}
+
+func newBench(base, token string) *bench {
+	return &bench{base: strings.TrimRight(base, "/"), token: token, run: strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
+		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}}
+}
+
+func printResults(out io.Writer, results []result) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "workload\tconc\trequests\treq/s\tp50\tp99\terrors\t\n")
+	for _, r := range results {
+		sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
+		rate := float64(r.n) / r.elapsed.Seconds()
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%d\t\n", r.name, r.conc, r.n, rate, pct(r.lat, 0.50), pct(r.lat, 0.99), r.errors)
+	}
+	tw.Flush()
 }
 
 func pct(l []time.Duration, p float64) string {
@@ -210,6 +210,58 @@ func (b *bench) do(ctx context.Context, method, path string, body any) (int, []b
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, data, err
+}
+
+// workload is one kind of request a timed run repeats.
+type workload struct {
+	name string
+	req  func() (method, path string, body any, want int)
+}
+
+// userWorkloads are the per-user reads and PATCH of the bench and of
+// scimbench scale, on users drawn at random from b.users; withEmail adds
+// the Entra email value-path filter.
+func (b *bench) userWorkloads(withEmail bool) []workload {
+	pick := func() user { return b.users[rand.IntN(len(b.users))] }
+	var active atomic.Bool
+	ws := []workload{
+		{"GET /Users/{id}", func() (string, string, any, int) { return "GET", "/Users/" + pick().id, nil, 200 }},
+		{"filter userName eq", func() (string, string, any, int) {
+			return "GET", "/Users?filter=" + url.QueryEscape(`userName eq "`+pick().userName+`"`), nil, 200
+		}},
+	}
+	if withEmail {
+		ws = append(ws, workload{"filter emails[type eq work].value eq", func() (string, string, any, int) {
+			return "GET", "/Users?filter=" + url.QueryEscape(`emails[type eq "work"].value eq "`+pick().email+`"`), nil, 200
+		}})
+	}
+	return append(ws, workload{"PATCH active (Entra)", func() (string, string, any, int) {
+		v := "False"
+		if active.Load() {
+			v = "True"
+		}
+		active.Store(!active.Load())
+		return "PATCH", "/Users/" + pick().id, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+			"Operations": []any{map[string]any{"op": "Replace", "path": "active", "value": v}}}, 200
+	}})
+}
+
+// userBody is the SCIM body of bench user i: the create workload posts it,
+// and the seeder (scimbench seed) writes the user it makes. label tells
+// apart users created at one concurrency, or seeded ("s").
+func userBody(run, label string, i int) (userName, email string, body map[string]any) {
+	userName = fmt.Sprintf("bench-%s-%s-%d@example.com", run, label, i)
+	email = fmt.Sprintf("work-%s-%s-%d@example.com", run, label, i)
+	body = map[string]any{
+		"schemas":    []string{"urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"},
+		"userName":   userName,
+		"externalId": fmt.Sprintf("ext-%s-%s-%d", run, label, i),
+		"active":     true,
+		"name":       map[string]any{"givenName": "Bench", "familyName": fmt.Sprint("User", i)},
+		"emails":     []any{map[string]any{"value": email, "type": "work", "primary": true}},
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": map[string]any{"employeeNumber": fmt.Sprint(i)},
+	}
+	return userName, email, body
 }
 
 // rec collects latencies of one workload from many goroutines.
@@ -255,17 +307,7 @@ func (b *bench) create(ctx context.Context, c, count int) result {
 				if int(i) > count {
 					return
 				}
-				name := fmt.Sprintf("bench-%s-c%d-%d@example.com", b.run, c, i)
-				email := fmt.Sprintf("work-%s-c%d-%d@example.com", b.run, c, i)
-				body := map[string]any{
-					"schemas":    []string{"urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"},
-					"userName":   name,
-					"externalId": fmt.Sprintf("ext-%s-%d-%d", b.run, c, i),
-					"active":     true,
-					"name":       map[string]any{"givenName": "Bench", "familyName": fmt.Sprint("User", i)},
-					"emails":     []any{map[string]any{"value": email, "type": "work", "primary": true}},
-					"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": map[string]any{"employeeNumber": fmt.Sprint(i)},
-				}
+				name, email, body := userBody(b.run, fmt.Sprint("c", c), int(i))
 				t := time.Now()
 				code, data, err := b.do(ctx, "POST", "/Users", body)
 				r.add(time.Since(t), code, 201, data, err)

@@ -150,3 +150,8 @@ func (s *Store) ReadBackView(ctx context.Context, teamID, kind, id string) (any,
 	})
 	return v, err
 }
+
+// FoldUserCount folds a team's user_count_deltas rows (see userCount).
+func FoldUserCount(ctx context.Context, s *Store, teamID string) error {
+	return s.foldUserCount(ctx, teamID)
+}

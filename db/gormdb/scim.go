@@ -160,7 +160,15 @@ func (s *Store) SearchUsers(ctx context.Context, teamID string, q db.Query) ([]d
 		return nil, 0, err
 	}
 	total := -1
-	if !q.SkipTotal {
+	if !q.SkipTotal && q.Filter == nil {
+		// The whole team: its count, kept by the database (userCount), not
+		// a COUNT(*) over every user on each page.
+		n, err := s.userCount(ctx, teamID)
+		if err != nil {
+			return nil, 0, fmt.Errorf("search users: %w", translate(err))
+		}
+		total = int(n)
+	} else if !q.SkipTotal {
 		cwhere, cargs, err := countWhere(b, where, args, teamID, q)
 		if err != nil {
 			return nil, 0, err

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -72,8 +73,11 @@ func CheckPassword(encoded, pw string) bool {
 	return subtle.ConstantTimeCompare(got, key) == 1
 }
 
-// dummyHash is checked for unknown accounts, so they take as long as known ones.
-var dummyHash = HashPassword("roster-unknown-account")
+// dummyHash is checked for unknown accounts, so they take as long as known
+// ones. It is made on the first sign-in, not at start: one argon2id hash
+// allocates 64 MiB, which at package init set every `roster serve`'s peak
+// RSS to ~100 MB before it served anything (issue 15's RSS bound).
+var dummyHash = sync.OnceValue(func() string { return HashPassword("roster-unknown-account") })
 
 // throttle counts failed sign-ins per key in a sliding window, in the
 // database (db.ThrottleStore), so every replica enforces one limit. A key
@@ -165,7 +169,8 @@ func (c *Console) passwordSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := c.Store.FindUser(r.Context(), teamID, db.UserKey{Email: email})
-	hash := dummyHash
+	dummy := dummyHash()
+	hash := dummy
 	if err == nil {
 		if h, herr := c.Store.ConsolePassword(r.Context(), u.TeamID, u.ID); herr == nil {
 			hash = h
@@ -177,7 +182,7 @@ func (c *Console) passwordSignIn(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, session{}, err)
 		return
 	}
-	ok := CheckPassword(hash, pw) && err == nil && hash != dummyHash && u.Status == db.StatusActive
+	ok := CheckPassword(hash, pw) && err == nil && hash != dummy && u.Status == db.StatusActive
 	if !ok {
 		c.addresses.fail(r.Context(), ip, now)
 		if c.accounts.fail(r.Context(), account, now) && err == nil {
