@@ -533,6 +533,11 @@ func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID 
 			return s.audit(tx, teamID, by, "project.access.set", "user", userID, map[string]any{"project": p.ID, "products": keys})
 		}
 		if db.ProjectLevel(pm.Level) == db.ProjectAdminLevel {
+			// The project row lock orders this against SetProjectLevel's demotions.
+			var locked projectRow
+			if err := s.lockable(tx).Take(&locked, "id = ?", p.ID).Error; err != nil {
+				return err
+			}
 			var admins int64
 			if err := tx.Model(&projectMemberRow{}).Where("project_id = ? AND level = ?", p.ID, string(db.ProjectAdminLevel)).Count(&admins).Error; err != nil {
 				return err
@@ -554,6 +559,67 @@ func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID 
 		return db.ProjectMember{}, false, fmt.Errorf("set project access: %w", err)
 	}
 	return out, removed, nil
+}
+
+// SetProjectLevel implements db.ProjectStore: a project member's level
+// (seed 002). Demoting the project's last admin is refused
+// (last_project_admin), the rule SetProjectAccess keeps for removal; the
+// project row is locked first so two concurrent demotions cannot both pass.
+func (s *Store) SetProjectLevel(ctx context.Context, teamID, projectID, userID string, level db.ProjectLevel, by db.Actor) (db.ProjectMember, error) {
+	if level != db.ProjectMemberLevel && level != db.ProjectAdminLevel {
+		return db.ProjectMember{}, db.Errorf(db.ErrInvalid, "project_level_invalid", "project level %q is not member or admin", level)
+	}
+	var out db.ProjectMember
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		p, err := findProject(tx, teamID, projectID)
+		if err != nil {
+			return err
+		}
+		var locked projectRow
+		if err := s.lockable(tx).Take(&locked, "id = ?", p.ID).Error; err != nil {
+			return err
+		}
+		var pm projectMemberRow
+		if err := tx.Take(&pm, "project_id = ? AND user_id = ?", p.ID, userID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return db.Errorf(db.ErrNotFound, "not_on_project", "the user is not on project %q", p.Name)
+			}
+			return err
+		}
+		var ur userRow
+		if err := tx.Take(&ur, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
+			return err
+		}
+		var keys []string
+		if err := tx.Model(&projectAccessRow{}).Where("project_id = ? AND user_id = ?", p.ID, userID).Order("product_key").Pluck("product_key", &keys).Error; err != nil {
+			return err
+		}
+		if keys == nil {
+			keys = []string{}
+		}
+		out = db.ProjectMember{ProjectID: p.ID, User: ur.toDomain(), Level: level, Products: keys}
+		from := db.ProjectLevel(pm.Level)
+		if from == level {
+			return nil // nothing changes: no audit row, no event
+		}
+		if from == db.ProjectAdminLevel {
+			var admins int64
+			if err := tx.Model(&projectMemberRow{}).Where("project_id = ? AND level = ?", p.ID, string(db.ProjectAdminLevel)).Count(&admins).Error; err != nil {
+				return err
+			}
+			if admins <= 1 {
+				return db.Errorf(db.ErrRule, "last_project_admin", "%s is the last admin of project %q; make another member admin first", ur.Email, p.Name)
+			}
+		}
+		if err := tx.Model(&projectMemberRow{}).Where("project_id = ? AND user_id = ?", p.ID, userID).Update("level", string(level)).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, teamID, by, "project.member.level.set", "user", userID, map[string]any{"project": p.ID, "from": from, "level": level})
+	})
+	if err != nil {
+		return db.ProjectMember{}, fmt.Errorf("set project level: %w", err)
+	}
+	return out, nil
 }
 
 // ListProjectMembers implements db.ProjectStore.

@@ -100,6 +100,10 @@ type AddProjectMemberRequest struct {
 	Products  []string `json:"products"`
 }
 
+type setLevelRequest struct {
+	Level string `json:"level"`
+}
+
 type setAccessRequest struct {
 	Products []string `json:"products"`
 }
@@ -189,6 +193,13 @@ func (a *api) mountProjects() {
 			return err
 		}
 		return writeView(w, http.StatusCreated)(x.AddProjectMember(r.Context(), c, r.PathValue("project"), req))
+	})
+	a.route("PATCH", "/teams/{team}/projects/{project}/members/{user}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		var req setLevelRequest
+		if err := decodeJSON(r, &req); err != nil {
+			return err
+		}
+		return writeView(w, http.StatusOK)(x.SetProjectLevel(r.Context(), c, r.PathValue("project"), r.PathValue("user"), req.Level))
 	})
 	a.route("PUT", "/teams/{team}/projects/{project}/members/{user}/access", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req setAccessRequest
