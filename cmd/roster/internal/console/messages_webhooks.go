@@ -78,7 +78,7 @@ var webhookMessages = map[string]map[string]string{
 		"project.level_for":        "Level of %s",
 		"project.save_level":       "Save level",
 		"project.save_level_for":   "Save the level of %s",
-		"project.level_saved":      "%s is now %s of the project.",
+		"project.level_saved":      "Project level of %s saved: %s.",
 	},
 	"nl": {
 		"nav.webhooks":             "Webhooks",
