@@ -82,8 +82,8 @@ type Deps struct {
 type Console struct {
 	Deps
 	tmpl      map[string]*template.Template
-	accounts  *throttle // failed password sign-ins per team and email
-	addresses *throttle // failed sign-ins and reset requests per client address
+	accounts  *throttle      // failed password sign-ins per team and email
+	addresses *throttle      // failed sign-ins and reset requests per client address
 	pages     *http.ServeMux // the console's own routes (Register)
 }
 
