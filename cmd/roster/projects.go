@@ -186,29 +186,21 @@ func cmdProjectsSetAccess(fs *pflag.FlagSet) runFunc {
 // cmdProjectsSetLevel changes a member's project level; the project's last
 // admin cannot be demoted (last_project_admin).
 func cmdProjectsSetLevel(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	project := fs.String("project", "", "the project: its id or name")
 	email := fs.String("email", "", "the member's address")
 	level := fs.String("level", "", "the new level: member or admin")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "project", "email", "level"); err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
+	return teamCommand(fs, []string{"project", "email", "level"}, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		u, err := s.FindUser(ctx, team, db.UserKey{Email: *email})
 		if err != nil {
 			return err
 		}
-		u, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
-		if err != nil {
-			return err
-		}
-		m, err := s.SetProjectLevel(ctx, *team, *project, u.ID, db.ProjectLevel(*level), e.operator())
+		m, err := s.SetProjectLevel(ctx, team, *project, u.ID, db.ProjectLevel(*level), e.operator())
 		if err != nil {
 			return err
 		}
 		v := adminapi.ProjectMemberViewOf(m)
 		return e.confirm(v, "%s is now %s of the project", v.Email, v.Level)
-	}
+	})
 }
 
 func cmdProjectsMembers(fs *pflag.FlagSet) runFunc {
