@@ -47,7 +47,7 @@ var EventTypes = []string{
 	"member.added", "member.edited", "member.removed",
 	"notice.invoice", "notice.release", "notice.renewal",
 	"policy.changed", "policy.domains_changed",
-	"product.added", "product.mapping.added", "product.mapping.removed", "product.removed", "product.updated", "project.access.changed", "project.created", "project.member.added", "project.member.removed",
+	"product.added", "product.mapping.added", "product.mapping.removed", "product.removed", "product.updated", "project.access.changed", "project.created", "project.member.added", "project.member.level.changed", "project.member.removed",
 	"role.changed", "setting.changed",
 	"sso.created", "sso.deleted", "sso.domain.verified", "sso.key.added", "sso.key.retired", "sso.metadata.refreshed", "sso.updated",
 	"subscription.added", "subscription.external_changed", "subscription.internal_seat_changed",

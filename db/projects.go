@@ -98,6 +98,10 @@ type ProjectStore interface {
 	// base product the member is removed from the project (R-MEM-4) and
 	// removed is true. The project's last admin cannot be removed so.
 	SetProjectAccess(ctx context.Context, teamID, projectID, userID string, products []string, by Actor) (m ProjectMember, removed bool, err error)
+	// SetProjectLevel changes a project member's level (member or admin);
+	// demoting the project's last admin is refused (ErrRule
+	// last_project_admin). Setting the level a member has is a no-op.
+	SetProjectLevel(ctx context.Context, teamID, projectID, userID string, level ProjectLevel, by Actor) (ProjectMember, error)
 	ListProjectMembers(ctx context.Context, teamID, projectID string) ([]ProjectMember, error)
 	// QueryProjectMembers searches, filters, sorts and pages a project's
 	// members in SQL (R-MEM-6).

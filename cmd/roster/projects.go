@@ -183,6 +183,26 @@ func cmdProjectsSetAccess(fs *pflag.FlagSet) runFunc {
 	})
 }
 
+// cmdProjectsSetLevel changes a member's project level; the project's last
+// admin cannot be demoted (last_project_admin).
+func cmdProjectsSetLevel(fs *pflag.FlagSet) runFunc {
+	project := fs.String("project", "", "the project: its id or name")
+	email := fs.String("email", "", "the member's address")
+	level := fs.String("level", "", "the new level: member or admin")
+	return teamCommand(fs, []string{"project", "email", "level"}, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		u, err := s.FindUser(ctx, team, db.UserKey{Email: *email})
+		if err != nil {
+			return err
+		}
+		m, err := s.SetProjectLevel(ctx, team, *project, u.ID, db.ProjectLevel(*level), e.operator())
+		if err != nil {
+			return err
+		}
+		v := adminapi.ProjectMemberViewOf(m)
+		return e.confirm(v, "%s is now %s of the project", v.Email, v.Level)
+	})
+}
+
 func cmdProjectsMembers(fs *pflag.FlagSet) runFunc {
 	project := fs.String("project", "", "the project: its id or name")
 	status := fs.String("status", "", "only members with this status: active, inactive or pending")

@@ -235,3 +235,60 @@ func TestProjectMembersAndInvitationsPaged(t *testing.T) {
 		t.Fatalf("bad cursor: %d %v", r.status, r.body)
 	}
 }
+
+// TestAdminAPIProjectLevel is the project member level change through the
+// admin API (seed 002): promote, demote, the last admin refused with 422
+// last_project_admin and nothing changed, a bad level 400, another team's
+// admin 404, and the change audited as project.member.level.set.
+func TestAdminAPIProjectLevel(t *testing.T) {
+	c := newCLI(t)
+	team := c.team("A", "pat@a.test")
+	other := c.team("B", "bea@b.test")
+	s := startServer(t, c)
+	api := s.url + "/api/v1/teams/" + team
+	tok := adminToken(t, c, team, "pat@a.test")
+	tokB := adminToken(t, c, other, "bea@b.test")
+	r := call(t, "POST", api+"/projects", tok, `{"name":"Tower"}`)
+	pid, _ := r.body["id"].(string)
+	r = call(t, "POST", api+"/projects/"+pid+"/members", tok, `{"email":"ann@a.test","level":"admin","products":["docs"]}`)
+	ann, _ := r.body["user_id"].(string)
+	r = call(t, "POST", api+"/projects/"+pid+"/members", tok, `{"email":"bob@a.test","products":["docs"]}`)
+	bob, _ := r.body["user_id"].(string)
+	if ann == "" || bob == "" {
+		t.Fatalf("setup: %v", r.body)
+	}
+	if r := call(t, "PATCH", api+"/projects/"+pid+"/members/"+ann, tok, `{"level":"member"}`); r.status != 422 || r.code() != "last_project_admin" {
+		t.Fatalf("demote the last admin: %d %v", r.status, r.body)
+	}
+	if r := call(t, "PATCH", api+"/projects/"+pid+"/members/"+bob, tok, `{"level":"owner"}`); r.status != 400 || r.code() != "project_level_invalid" {
+		t.Fatalf("bad level: %d %v", r.status, r.body)
+	}
+	if r := call(t, "PATCH", s.url+"/api/v1/teams/"+other+"/projects/"+pid+"/members/"+bob, tokB, `{"level":"admin"}`); r.status != 404 {
+		t.Fatalf("B changing A's project: %d %v", r.status, r.body)
+	}
+	if r := call(t, "PATCH", api+"/projects/"+pid+"/members/"+bob, tok, `{"level":"admin"}`); r.status != 200 || r.body["level"] != "admin" || r.body["email"] != "bob@a.test" {
+		t.Fatalf("promote bob: %d %v", r.status, r.body)
+	}
+	if r := call(t, "PATCH", api+"/projects/"+pid+"/members/"+ann, tok, `{"level":"member"}`); r.status != 200 || r.body["level"] != "member" {
+		t.Fatalf("demote ann with bob admin: %d %v", r.status, r.body)
+	}
+	r = call(t, "GET", api+"/projects/"+pid+"/members", tok, "")
+	levels := map[string]any{}
+	for _, m := range r.list {
+		levels[m["email"].(string)] = m["level"]
+	}
+	if levels["ann@a.test"] != "member" || levels["bob@a.test"] != "admin" {
+		t.Fatalf("levels after the changes: %v", levels)
+	}
+	var audit []map[string]any
+	c.ok(&audit, "audit", "--team", team, "-o", "json")
+	n := 0
+	for _, e := range audit {
+		if e["action"] == "project.member.level.set" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("project.member.level.set audit rows = %d, want 2 (the refusals change nothing)", n)
+	}
+}

@@ -127,6 +127,7 @@ func newRootCmd(e *env) *cobra.Command {
 			leaf("list", "list the team's projects", cmdProjectsList),
 			leaf("add-member", "put a person on a project with a level and products (new people join the team as source product)", cmdProjectsAddMember),
 			leaf("set-access", "replace a project member's products (without the base product: removed from the project)", cmdProjectsSetAccess),
+			leaf("set-level", "change a project member's level: member or admin (the last admin cannot be demoted)", cmdProjectsSetLevel),
 			leaf("members", "list a project's members and their products", cmdProjectsMembers),
 		),
 		group("admin", "a team's admins",

@@ -120,6 +120,7 @@ func TestCLIEveryCommandTakesOutputJSON(t *testing.T) {
 		"projects list":                   {"--team", team},
 		"projects members":                {"--team", team, "--project", "P1"},
 		"projects set-access":             {"--team", team, "--project", "P1", "--email", "prj@acme.test", "--products", "docs"},
+		"projects set-level":              {"--team", team, "--project", "P1", "--email", "prj@acme.test", "--level", "member"},
 		"events list":                     {"--team", team},
 		"events tail":                     {"--team", team, "--after", "0", "--count", "1", "--interval", "10ms"},
 		"webhooks add":                    {"--team", team, "--url", "https://hooks3.acme.test/x", "--events", "user.*,group.created"},

@@ -93,6 +93,9 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	c.ok(nil, "products", "add", "--team", team, "--key", "plans", "--name", "Plans")
 	c.ok(nil, "projects", "create", "--team", team, "--name", "Tower")
 	c.ok(nil, "projects", "add-member", "--team", team, "--project", "Tower", "--email", "ext@example.org", "--products", "docs,build")
+	c.ok(nil, "projects", "add-member", "--team", team, "--project", "Tower", "--email", "sam@example.org", "--products", "docs", "--level", "admin")
+	c.ok(nil, "projects", "set-level", "--team", team, "--project", "Tower", "--email", "ext@example.org", "--level", "admin")
+	c.ok(nil, "projects", "set-level", "--team", team, "--project", "Tower", "--email", "ext@example.org", "--level", "member")
 	c.ok(nil, "projects", "set-access", "--team", team, "--project", "Tower", "--email", "ext@example.org", "--products", "docs,cost")
 	c.ok(nil, "projects", "set-access", "--team", team, "--project", "Tower", "--email", "ext@example.org", "--products", "build") // no base product: leaves
 	c.ok(nil, "subscriptions", "add", "--team", team, "--product", "takeoff", "--seats", "5")

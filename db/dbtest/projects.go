@@ -103,6 +103,37 @@ func testBaseProductOff(t *testing.T, s db.Store, ps db.ProjectStore, ms db.Memb
 	// Last admin: turning off the base product is refused, nothing changes.
 	_, _, err = ps.SetProjectAccess(ctx, team.ID, pr.ID, kai.ID, []string{"build"}, Operator)
 	WantErr(t, err, db.ErrRule, "last_project_admin")
+	// Levels (seed 002): the last admin cannot be demoted either; with a
+	// second admin the first can; a bad level or a non-member is refused.
+	_, err = ps.SetProjectLevel(ctx, team.ID, pr.ID, kai.ID, db.ProjectMemberLevel, Operator)
+	WantErr(t, err, db.ErrRule, "last_project_admin")
+	_, err = ps.SetProjectLevel(ctx, team.ID, pr.ID, lea.ID, "owner", Operator)
+	WantErr(t, err, db.ErrInvalid, "project_level_invalid")
+	if m, err := ps.SetProjectLevel(ctx, team.ID, "TOWER", lea.ID, db.ProjectAdminLevel, Operator); err != nil || m.Level != db.ProjectAdminLevel || !cmp.Equal(m.Products, []string{"cost", "docs"}) {
+		t.Fatalf("promote lea = %+v, %v", m, err)
+	}
+	if m, err := ps.SetProjectLevel(ctx, team.ID, pr.ID, kai.ID, db.ProjectMemberLevel, Operator); err != nil || m.Level != db.ProjectMemberLevel {
+		t.Fatalf("demote kai with lea admin = %+v, %v", m, err)
+	}
+	_, err = ps.SetProjectLevel(ctx, team.ID, pr.ID, lea.ID, db.ProjectMemberLevel, Operator)
+	WantErr(t, err, db.ErrRule, "last_project_admin")
+	if _, err := ps.SetProjectLevel(ctx, team.ID, pr.ID, kai.ID, db.ProjectAdminLevel, Operator); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ps.SetProjectLevel(ctx, team.ID, pr.ID, lea.ID, db.ProjectMemberLevel, Operator); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ps.ListProjectMembers(ctx, team.ID, pr.ID); err != nil || len(got) != 2 {
+		t.Fatalf("members after level changes = %+v, %v", got, err)
+	} else {
+		for _, m := range got {
+			if want := map[string]db.ProjectLevel{kai.ID: db.ProjectAdminLevel, lea.ID: db.ProjectMemberLevel}[m.User.ID]; m.Level != want {
+				t.Errorf("%s level %q, want %q", m.User.Email, m.Level, want)
+			}
+		}
+	}
+	_, err = ps.SetProjectLevel(ctx, team.ID, pr.ID, team.ID, db.ProjectAdminLevel, Operator)
+	WantErr(t, err, db.ErrNotFound, "not_on_project")
 	// Changing products keeps the member; dropping docs removes them.
 	if m, removed, err := ps.SetProjectAccess(ctx, team.ID, pr.ID, lea.ID, []string{"docs", "insight"}, Operator); err != nil || removed || !cmp.Equal(m.Products, []string{"docs", "insight"}) {
 		t.Fatalf("set lea docs+insight = %+v %v %v", m, removed, err)

@@ -487,6 +487,37 @@ func groupGrants(tx *gorm.DB, projectID, userID string) (map[string]bool, error)
 	return out, nil
 }
 
+// takeProjectMember reads a project member's row (404 not_on_project).
+func takeProjectMember(tx *gorm.DB, p db.Project, userID string) (projectMemberRow, error) {
+	var pm projectMemberRow
+	if err := tx.Take(&pm, "project_id = ? AND user_id = ?", p.ID, userID).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return pm, db.Errorf(db.ErrNotFound, "not_on_project", "the user is not on project %q", p.Name)
+		}
+		return pm, err
+	}
+	return pm, nil
+}
+
+// refuseLastAdmin refuses (last_project_admin) to take the admin level from
+// email when they are the project's only admin. It locks the project row
+// first, so a removal (SetProjectAccess) and a demotion (SetProjectLevel)
+// of the project's two admins cannot both pass.
+func (s *Store) refuseLastAdmin(tx *gorm.DB, p db.Project, email, why string) error {
+	var locked projectRow
+	if err := s.lockable(tx).Take(&locked, "id = ?", p.ID).Error; err != nil {
+		return err
+	}
+	var admins int64
+	if err := tx.Model(&projectMemberRow{}).Where("project_id = ? AND level = ?", p.ID, string(db.ProjectAdminLevel)).Count(&admins).Error; err != nil {
+		return err
+	}
+	if admins <= 1 {
+		return db.Errorf(db.ErrRule, "last_project_admin", "%s is the last admin of project %q; %s; make another member admin first", email, p.Name, why)
+	}
+	return nil
+}
+
 // SetProjectAccess implements db.ProjectStore (R-MEM-4).
 func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID string, products []string, by db.Actor) (db.ProjectMember, bool, error) {
 	var out db.ProjectMember
@@ -496,11 +527,8 @@ func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID 
 		if err != nil {
 			return err
 		}
-		var pm projectMemberRow
-		if err := tx.Take(&pm, "project_id = ? AND user_id = ?", p.ID, userID).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return db.Errorf(db.ErrNotFound, "not_on_project", "the user is not on project %q", p.Name)
-			}
+		pm, err := takeProjectMember(tx, p, userID)
+		if err != nil {
 			return err
 		}
 		keys, hasBase, err := s.projectProducts(tx, teamID, products)
@@ -533,12 +561,8 @@ func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID 
 			return s.audit(tx, teamID, by, "project.access.set", "user", userID, map[string]any{"project": p.ID, "products": keys})
 		}
 		if db.ProjectLevel(pm.Level) == db.ProjectAdminLevel {
-			var admins int64
-			if err := tx.Model(&projectMemberRow{}).Where("project_id = ? AND level = ?", p.ID, string(db.ProjectAdminLevel)).Count(&admins).Error; err != nil {
+			if err := s.refuseLastAdmin(tx, p, ur.Email, "turning off the base product would remove them"); err != nil {
 				return err
-			}
-			if admins <= 1 {
-				return db.Errorf(db.ErrRule, "last_project_admin", "%s is the last admin of project %q; turning off the base product would remove them; make another member admin first", ur.Email, p.Name)
 			}
 		}
 		if err := writeAccess(tx, teamID, p.ID, userID, nil, nil); err != nil {
@@ -554,6 +578,57 @@ func (s *Store) SetProjectAccess(ctx context.Context, teamID, projectID, userID 
 		return db.ProjectMember{}, false, fmt.Errorf("set project access: %w", err)
 	}
 	return out, removed, nil
+}
+
+// SetProjectLevel implements db.ProjectStore: a project member's level
+// (seed 002). Demoting the project's last admin is refused
+// (last_project_admin), the rule SetProjectAccess keeps for removal
+// (refuseLastAdmin locks the project row, so concurrent demotions and
+// removals of its admins cannot all pass).
+func (s *Store) SetProjectLevel(ctx context.Context, teamID, projectID, userID string, level db.ProjectLevel, by db.Actor) (db.ProjectMember, error) {
+	if level != db.ProjectMemberLevel && level != db.ProjectAdminLevel {
+		return db.ProjectMember{}, db.Errorf(db.ErrInvalid, "project_level_invalid", "project level %q is not member or admin", level)
+	}
+	var out db.ProjectMember
+	err := s.seatTx(ctx, func(tx *gorm.DB) error { // read committed on MariaDB: the admin count after the lock sees committed demotions
+		p, err := findProject(tx, teamID, projectID)
+		if err != nil {
+			return err
+		}
+		pm, err := takeProjectMember(tx, p, userID)
+		if err != nil {
+			return err
+		}
+		var ur userRow
+		if err := tx.Take(&ur, "team_id = ? AND id = ?", teamID, userID).Error; err != nil {
+			return err
+		}
+		var keys []string
+		if err := tx.Model(&projectAccessRow{}).Where("project_id = ? AND user_id = ?", p.ID, userID).Order("product_key").Pluck("product_key", &keys).Error; err != nil {
+			return err
+		}
+		if keys == nil {
+			keys = []string{}
+		}
+		out = db.ProjectMember{ProjectID: p.ID, User: ur.toDomain(), Level: level, Products: keys}
+		from := db.ProjectLevel(pm.Level)
+		if from == level {
+			return nil // nothing changes: no audit row, no event
+		}
+		if from == db.ProjectAdminLevel {
+			if err := s.refuseLastAdmin(tx, p, ur.Email, "demoting them would leave it without one"); err != nil {
+				return err
+			}
+		}
+		if err := tx.Model(&projectMemberRow{}).Where("project_id = ? AND user_id = ?", p.ID, userID).Update("level", string(level)).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, teamID, by, "project.member.level.set", "user", userID, map[string]any{"project": p.ID, "from": from, "level": level})
+	})
+	if err != nil {
+		return db.ProjectMember{}, fmt.Errorf("set project level: %w", err)
+	}
+	return out, nil
 }
 
 // ListProjectMembers implements db.ProjectStore.

@@ -199,6 +199,16 @@ func (x *API) SetProjectAccess(ctx context.Context, c Caller, projectID, userID 
 	return v, nil
 }
 
+// SetProjectLevel changes a project member's level (member or admin); the
+// project's last admin cannot be demoted (422 last_project_admin).
+func (x *API) SetProjectLevel(ctx context.Context, c Caller, projectID, userID, level string) (ProjectMemberView, error) {
+	m, err := x.a.Store.SetProjectLevel(ctx, c.Team.ID, projectID, userID, db.ProjectLevel(level), c.Actor)
+	if err != nil {
+		return ProjectMemberView{}, err
+	}
+	return ProjectMemberViewOf(m), nil
+}
+
 // Seats is the seat usage per catalogue product (R-MEM-5).
 func (x *API) Seats(ctx context.Context, c Caller) ([]SeatView, error) {
 	us, err := x.a.Store.Seats(ctx, c.Team.ID)

@@ -42,27 +42,19 @@ func ProductMappingViews(ms []db.ProductMapping) []ProductMappingView {
 
 // mountProductMappings registers the group-to-product mapping routes (issue 11).
 func (a *api) mountProductMappings() {
+	x := &API{a: a}
 	a.route("GET", "/teams/{team}/product-mappings", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		ms, err := a.Store.ProductMappings(r.Context(), c.Team.ID)
-		return writeView(w, http.StatusOK)(ProductMappingViews(ms), err)
+		return writeView(w, http.StatusOK)(x.ListProductMappings(r.Context(), c))
 	})
 	a.route("POST", "/teams/{team}/product-mappings", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req ProductMappingRequest
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		if req.Group == "" || req.Project == "" || req.Product == "" {
-			return db.Errorf(db.ErrInvalid, "mapping_invalid", "group, project and product are required")
-		}
-		m, err := a.Store.MapGroup(r.Context(), c.Team.ID, req.Group, req.Project, req.Product, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, ProductMappingViews([]db.ProductMapping{m})[0])
-		return nil
+		return writeView(w, http.StatusOK)(x.MapGroup(r.Context(), c, req))
 	})
 	a.route("DELETE", "/teams/{team}/product-mappings/{id}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		if err := a.Store.UnmapGroup(r.Context(), c.Team.ID, r.PathValue("id"), c.Actor); err != nil {
+		if err := x.UnmapGroup(r.Context(), c, r.PathValue("id")); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)

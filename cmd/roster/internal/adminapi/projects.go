@@ -100,6 +100,10 @@ type AddProjectMemberRequest struct {
 	Products  []string `json:"products"`
 }
 
+type setLevelRequest struct {
+	Level string `json:"level"`
+}
+
 type setAccessRequest struct {
 	Products []string `json:"products"`
 }
@@ -122,24 +126,10 @@ func (a *api) mountProjects() {
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		p, err := a.Store.UpdateProduct(r.Context(), c.Team.ID, r.PathValue("product"), req.Name, req.Base, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, ProductViews([]db.Product{p})[0])
-		return nil
+		return writeView(w, http.StatusOK)(x.UpdateProduct(r.Context(), c, r.PathValue("product"), req.Name, req.Base))
 	})
 	a.route("DELETE", "/teams/{team}/products/{product}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		p, err := a.Store.FindProduct(r.Context(), c.Team.ID, r.PathValue("product"))
-		if err != nil {
-			return err
-		}
-		n, err := a.Store.RemoveProduct(r.Context(), c.Team.ID, p.Key, c.Actor)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, ProductRemoval{Product: p.Key, Revoked: n})
-		return nil
+		return writeView(w, http.StatusOK)(x.RemoveProduct(r.Context(), c, r.PathValue("product")))
 	})
 	a.route("GET", "/teams/{team}/projects", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		return writeView(w, http.StatusOK)(x.ListProjects(r.Context(), c))
@@ -189,6 +179,13 @@ func (a *api) mountProjects() {
 			return err
 		}
 		return writeView(w, http.StatusCreated)(x.AddProjectMember(r.Context(), c, r.PathValue("project"), req))
+	})
+	a.route("PATCH", "/teams/{team}/projects/{project}/members/{user}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
+		var req setLevelRequest
+		if err := decodeJSON(r, &req); err != nil {
+			return err
+		}
+		return writeView(w, http.StatusOK)(x.SetProjectLevel(r.Context(), c, r.PathValue("project"), r.PathValue("user"), req.Level))
 	})
 	a.route("PUT", "/teams/{team}/projects/{project}/members/{user}/access", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req setAccessRequest

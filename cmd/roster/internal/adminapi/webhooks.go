@@ -105,14 +105,11 @@ func ListDeliveryViews(ctx context.Context, s db.WebhookStore, teamID string, q 
 // mountWebhooks registers the webhook routes (issue 14 #4); every admin
 // role manages them (R-ADM-6), and every change is audited (an event).
 func (a *api) mountWebhooks() {
+	x := &API{a: a}
 	a.route("GET", "/teams/{team}/webhooks", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		es, err := a.Store.ListWebhooks(r.Context(), c.Team.ID)
+		vs, err := x.ListWebhooks(r.Context(), c)
 		if err != nil {
 			return err
-		}
-		vs := make([]WebhookView, len(es))
-		for i, e := range es {
-			vs[i] = db.WebhookViewOf(e)
 		}
 		WriteJSON(w, http.StatusOK, map[string]any{"webhooks": vs})
 		return nil
@@ -125,15 +122,13 @@ func (a *api) mountWebhooks() {
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		return writeView(w, http.StatusCreated)(AddWebhook(r.Context(), a.Store, a.WebhookKey, c.Team.ID, req.URL, req.Events, c.Actor))
+		return writeView(w, http.StatusCreated)(x.CreateWebhook(r.Context(), c, req.URL, req.Events))
 	})
 	a.route("DELETE", "/teams/{team}/webhooks/{webhook}", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		e, err := a.Store.DeleteWebhook(r.Context(), c.Team.ID, r.PathValue("webhook"), c.Actor)
-		return writeView(w, http.StatusOK)(db.WebhookViewOf(e), err)
+		return writeView(w, http.StatusOK)(x.DeleteWebhook(r.Context(), c, r.PathValue("webhook")))
 	})
 	a.route("POST", "/teams/{team}/webhooks/{webhook}/enable", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		e, err := a.Store.EnableWebhook(r.Context(), c.Team.ID, r.PathValue("webhook"), c.Actor)
-		return writeView(w, http.StatusOK)(db.WebhookViewOf(e), err)
+		return writeView(w, http.StatusOK)(x.EnableWebhook(r.Context(), c, r.PathValue("webhook")))
 	})
 	a.route("POST", "/teams/{team}/webhooks/{webhook}/replay", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		var req struct {
@@ -142,18 +137,14 @@ func (a *api) mountWebhooks() {
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		if req.EventID < 1 {
-			return db.Errorf(db.ErrInvalid, "event_id_invalid", "event_id must be a positive event id")
-		}
-		d, err := a.Store.ReplayEvent(r.Context(), c.Team.ID, r.PathValue("webhook"), req.EventID, c.Actor)
-		return writeView(w, http.StatusCreated)(DeliveryViewOf(d, nil), err)
+		return writeView(w, http.StatusCreated)(x.ReplayEvent(r.Context(), c, r.PathValue("webhook"), req.EventID))
 	})
 	a.route("GET", "/teams/{team}/webhooks/deliveries", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
 		q, err := DeliveryQueryOf(r.URL.Query().Get("webhook"), r.URL.Query().Get("event"), r.URL.Query().Get("limit"))
 		if err != nil {
 			return err
 		}
-		vs, err := ListDeliveryViews(r.Context(), a.Store, c.Team.ID, q)
+		vs, err := x.ListDeliveries(r.Context(), c, q)
 		if err != nil {
 			return err
 		}
@@ -161,8 +152,7 @@ func (a *api) mountWebhooks() {
 		return nil
 	})
 	a.route("POST", "/teams/{team}/webhooks/deliveries/{delivery}/replay", AllAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		d, err := a.Store.ReplayDelivery(r.Context(), c.Team.ID, r.PathValue("delivery"), c.Actor)
-		return writeView(w, http.StatusCreated)(DeliveryViewOf(d, nil), err)
+		return writeView(w, http.StatusCreated)(x.ReplayDelivery(r.Context(), c, r.PathValue("delivery")))
 	})
 }
 

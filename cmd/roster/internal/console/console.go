@@ -82,8 +82,9 @@ type Deps struct {
 type Console struct {
 	Deps
 	tmpl      map[string]*template.Template
-	accounts  *throttle // failed password sign-ins per team and email
-	addresses *throttle // failed sign-ins and reset requests per client address
+	accounts  *throttle      // failed password sign-ins per team and email
+	addresses *throttle      // failed sign-ins and reset requests per client address
+	pages     *http.ServeMux // the console's own routes (Register)
 }
 
 // New builds the console.
@@ -143,6 +144,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusForbidden, "error", page{Title: "error.title", Message: tr(lang(r), "error.cross_origin")})
 	}))
+	c.pages = m
 	h := securityHeaders(cop.Handler(m))
 	mux.Handle("/console/", h)
 	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusFound))

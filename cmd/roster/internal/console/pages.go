@@ -46,6 +46,7 @@ func (c *Console) mountPages(m *http.ServeMux) {
 	m.HandleFunc("GET /console/audit", c.signedIn(adminapi.AllAdmins, c.auditPage))
 	m.HandleFunc("GET /console/audit.csv", c.signedIn(adminapi.AllAdmins, c.auditCSV))
 	c.mountAccountAdminPages(m)
+	c.mountWebhookPages(m) // pages_webhooks.go
 }
 
 // form parses a posted form (bounded) and rejects text no database holds.

@@ -173,6 +173,8 @@ type catalogueView struct {
 	Products  []adminapi.ProductView
 	Key, Name string
 	Base      bool
+	// ConfirmRemove is the product whose removal the page asks to confirm.
+	ConfirmRemove string
 }
 
 func (c *Console) renderCatalogue(w http.ResponseWriter, r *http.Request, s session, status int, v catalogueView, notice, msg string) error {
