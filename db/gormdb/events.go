@@ -55,13 +55,20 @@ func eventOf(a *auditRow, resource any) (eventRow, error) {
 // (the audit helper, the writer's batches and Store.Audit all call it), so
 // no audited change lacks its event, and no event its deliveries.
 func (s *Store) writeAudits(tx *gorm.DB, rows []auditRow) error {
+	return s.writeBatchAudits(tx, rows, nil)
+}
+
+// writeBatchAudits is writeAudits for a batch whose writer already holds
+// some resources' views as they are in tx (known: the users it just
+// inserted, see batchUserViews), so only the others are read back.
+func (s *Store) writeBatchAudits(tx *gorm.DB, rows []auditRow, known map[resourceKey]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	if err := tx.CreateInBatches(rows, 200).Error; err != nil {
 		return err
 	}
-	views, err := s.resourceViews(tx, rows)
+	views, err := s.resourceViews(tx, rows, known)
 	if err != nil {
 		return err
 	}
@@ -90,12 +97,16 @@ type resourceKey struct{ team, kind, id string }
 // carries the policy), token, webhook and directory_run. A target that no longer exists
 // gets db.DeletedView. Other kinds (sso, directory, account, contract, ...)
 // get no resource yet. One query per kind and team, whatever the count.
-func (s *Store) resourceViews(tx *gorm.DB, rows []auditRow) (map[resourceKey]any, error) {
+func (s *Store) resourceViews(tx *gorm.DB, rows []auditRow, known map[resourceKey]any) (map[resourceKey]any, error) {
 	out := map[resourceKey]any{}
 	want := map[resourceKey]bool{}
 	ids := map[[2]string][]string{} // (team, kind) -> ids
 	for _, r := range rows {
 		k := resourceKey{r.TeamID, r.TargetKind, r.TargetID}
+		if v, ok := known[k]; ok {
+			out[k] = v
+			continue
+		}
 		switch r.TargetKind {
 		case "user", "group", "team", "policy", "token", "webhook", "directory_run":
 		default:
@@ -122,6 +133,35 @@ func (s *Store) resourceViews(tx *gorm.DB, rows []auditRow) (map[resourceKey]any
 	return out, nil
 }
 
+// userViews puts the view of each of team's user rows us, as read in tx:
+// with the type its team's policy expects (none for an admin).
+func (s *Store) userViews(tx *gorm.DB, team string, us []userRow, put func(id string, v any)) error {
+	if len(us) == 0 {
+		return nil
+	}
+	_, mode, err := teamMode(tx, team)
+	if err != nil {
+		return err
+	}
+	emails := make([]string, len(us))
+	for i := range us {
+		emails[i] = us[i].Email
+	}
+	cl, err := s.classifierFor(tx, team, mode, emails)
+	if err != nil {
+		return err
+	}
+	for i := range us {
+		u := us[i].toDomain()
+		var exp db.UserType
+		if !u.AdminRole.IsAdmin() {
+			exp = s.classifyWith(cl, u.Email, u.Source)
+		}
+		put(u.ID, db.UserViewOf(u, exp))
+	}
+	return nil
+}
+
 func (s *Store) loadViews(tx *gorm.DB, team, kind string, ids []string, out map[resourceKey]any) error {
 	put := func(id string, v any) { out[resourceKey{team, kind, id}] = v }
 	switch kind {
@@ -130,29 +170,7 @@ func (s *Store) loadViews(tx *gorm.DB, team, kind string, ids []string, out map[
 		if err := tx.Where("team_id = ? AND id IN ?", team, ids).Find(&us).Error; err != nil {
 			return err
 		}
-		if len(us) == 0 {
-			return nil
-		}
-		_, mode, err := teamMode(tx, team)
-		if err != nil {
-			return err
-		}
-		emails := make([]string, len(us))
-		for i := range us {
-			emails[i] = us[i].Email
-		}
-		cl, err := s.classifierFor(tx, team, mode, emails)
-		if err != nil {
-			return err
-		}
-		for i := range us {
-			u := us[i].toDomain()
-			var exp db.UserType
-			if !u.AdminRole.IsAdmin() {
-				exp = s.classifyWith(cl, u.Email, u.Source)
-			}
-			put(u.ID, db.UserViewOf(u, exp))
-		}
+		return s.userViews(tx, team, us, put)
 	case "group":
 		var gs []groupRow
 		if err := tx.Where("team_id = ? AND id IN ?", team, ids).Find(&gs).Error; err != nil {

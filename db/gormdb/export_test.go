@@ -113,3 +113,11 @@ func Analyze(ctx context.Context, s *Store) error {
 	}
 	return nil
 }
+
+// ReadBackView is the view of a resource as resourceViews reads it from the
+// database now (what an event of that resource would carry without the
+// writer's batchUserViews).
+func ReadBackView(ctx context.Context, s *Store, teamID, kind, id string) (any, error) {
+	views, err := s.resourceViews(s.conn(ctx), []auditRow{{TeamID: teamID, TargetKind: kind, TargetID: id}}, nil)
+	return views[resourceKey{teamID, kind, id}], err
+}

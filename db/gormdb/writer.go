@@ -209,7 +209,11 @@ func (w *writer) flush() error {
 				return err
 			}
 		}
-		if err := w.s.writeAudits(w.tx, w.newAudits); err != nil {
+		views, err := w.batchUserViews()
+		if err != nil {
+			return err
+		}
+		if err := w.s.writeBatchAudits(w.tx, w.newAudits, views); err != nil {
 			return err
 		}
 	}
