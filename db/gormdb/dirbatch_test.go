@@ -22,20 +22,11 @@ func TestDirectoryBatchEventsCarryTheStoredView(t *testing.T) {
 		t.Run(gormdbtest.Name(d), func(t *testing.T) {
 			s := gormdbtest.Open(t, d, gormdb.Config{PlanDirectory: directory.Plan})
 			ctx := context.Background()
-			op := db.Actor{Kind: db.ActorOperator}
-			team, _, err := s.CreateTeam(ctx, db.NewTeam{Name: "views", PrimaryEmail: "owner@corp.test", PrimaryFirstName: "O", PrimaryLastName: "W"}, op)
-			if err != nil {
+			c := directoryTeam(t, s, "corp.test")
+			if _, err := s.SetPolicy(ctx, c.TeamID, db.Policy{Mode: db.PolicyDomain, Domains: []string{"corp.test"}}, db.Actor{Kind: db.ActorOperator}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.SetPolicy(ctx, team.ID, db.Policy{Mode: db.PolicyDomain, Domains: []string{"corp.test"}}, op); err != nil {
-				t.Fatal(err)
-			}
-			c, err := s.CreateDirectoryConnection(ctx, db.DirectoryConnection{TeamID: team.ID, Kind: db.DirectoryOpenLDAP, URL: "ldaps://x",
-				BindDN: "x", PasswordRef: "env:X", BaseDN: "dc=x"}, op)
-			if err != nil {
-				t.Fatal(err)
-			}
-			evs, err := s.ListEvents(ctx, team.ID, 0, 1000)
+			evs, err := s.ListEvents(ctx, c.TeamID, 0, 1000)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,7 +41,7 @@ func TestDirectoryBatchEventsCarryTheStoredView(t *testing.T) {
 			if err != nil || res.Counts.Created != 4 {
 				t.Fatalf("apply: %+v %v", res.Counts, err)
 			}
-			evs, err = s.ListEvents(ctx, team.ID, after, 1000)
+			evs, err = s.ListEvents(ctx, c.TeamID, after, 1000)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +55,7 @@ func TestDirectoryBatchEventsCarryTheStoredView(t *testing.T) {
 				if err := json.Unmarshal([]byte(e.Payload), &p); err != nil {
 					t.Fatal(err)
 				}
-				v, err := gormdb.ReadBackView(ctx, s, team.ID, "user", e.TargetID)
+				v, err := gormdb.ReadBackView(ctx, s, c.TeamID, "user", e.TargetID)
 				if err != nil {
 					t.Fatal(err)
 				}

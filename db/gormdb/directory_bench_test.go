@@ -20,15 +20,7 @@ func BenchmarkApplyDirectoryBatch(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/batch=%d", gormdbtest.Name(d), size), func(b *testing.B) {
 				s := gormdbtest.Open(b, d, gormdb.Config{PlanDirectory: directory.Plan})
 				ctx := context.Background()
-				team, _, err := s.CreateTeam(ctx, db.NewTeam{Name: "bench", PrimaryEmail: "owner@bench.test", PrimaryFirstName: "O", PrimaryLastName: "W"}, db.Actor{Kind: db.ActorOperator})
-				if err != nil {
-					b.Fatal(err)
-				}
-				c, err := s.CreateDirectoryConnection(ctx, db.DirectoryConnection{TeamID: team.ID, Kind: db.DirectoryOpenLDAP, URL: "ldaps://x",
-					BindDN: "x", PasswordRef: "env:X", BaseDN: "dc=x"}, db.Actor{Kind: db.ActorOperator})
-				if err != nil {
-					b.Fatal(err)
-				}
+				c := directoryTeam(b, s, "bench.test")
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					batch := db.DirectoryBatch{}
@@ -45,4 +37,21 @@ func BenchmarkApplyDirectoryBatch(b *testing.B) {
 			})
 		}
 	}
+}
+
+// directoryTeam is a new team of s (primary admin at domain) with an
+// OpenLDAP connection.
+func directoryTeam(t testing.TB, s *gormdb.Store, domain string) db.DirectoryConnection {
+	t.Helper()
+	ctx, op := context.Background(), db.Actor{Kind: db.ActorOperator}
+	team, _, err := s.CreateTeam(ctx, db.NewTeam{Name: "dir " + domain, PrimaryEmail: "owner@" + domain, PrimaryFirstName: "O", PrimaryLastName: "W"}, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.CreateDirectoryConnection(ctx, db.DirectoryConnection{TeamID: team.ID, Kind: db.DirectoryOpenLDAP, URL: "ldaps://x",
+		BindDN: "x", PasswordRef: "env:X", BaseDN: "dc=x"}, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
