@@ -13,6 +13,9 @@ type SCIMStore interface {
 	UpdateSCIMUser(ctx context.Context, teamID, userID string, ifVersion int64, by Actor, change func(u *User, emails *[]UserEmail) error) (User, error)
 	// GetSCIMUser is Store.GetUser for the SCIM read path (same result and errors).
 	GetSCIMUser(ctx context.Context, teamID, userID string) (User, error)
+	// GetSCIMUserExpected is GetSCIMUser and the user's ExpectedTypesOf
+	// entry ("" for an admin) read together, in one round trip.
+	GetSCIMUserExpected(ctx context.Context, teamID, userID string) (User, UserType, error)
 	// ExpectedTypesOf is Store.ExpectedTypes for users already read (it does
 	// not read them again); admins are left out (never exceptions).
 	ExpectedTypesOf(ctx context.Context, teamID string, users []User) (map[string]UserType, error)

@@ -16,6 +16,8 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return append(dst, "null"...), nil
+	case encodedJSON:
+		return append(dst, x...), nil
 	case string:
 		return appendJSONString(dst, x), nil
 	case bool:

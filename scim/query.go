@@ -67,6 +67,10 @@ func (p projection) wants(name string) bool {
 	return false
 }
 
+// empty reports whether p returns documents whole (no attributes or
+// excludedAttributes).
+func (p projection) empty() bool { return len(p.include) == 0 && len(p.exclude) == 0 }
+
 // apply projects a full document; id and schemas are always returned.
 func (p projection) apply(doc map[string]any) map[string]any {
 	if len(p.include) == 0 && len(p.exclude) == 0 {

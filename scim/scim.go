@@ -103,6 +103,7 @@ type handler struct {
 	// when the resource handler rendered it (tests compare the two).
 	libWrites bool
 	cursorKey []byte // signs cursors; see Options.CursorKey
+	renders   renderCache
 }
 
 type tokenEntry struct {

@@ -217,6 +217,13 @@ type userView struct {
 
 func (r *userResource) render(u db.User, v userView) map[string]any {
 	doc := storedDoc(u)
+	r.addViews(doc, u, v)
+	return doc
+}
+
+// addViews adds to a user's document what does not come from its row: its
+// groups and the Roster extension (type and exception).
+func (r *userResource) addViews(doc map[string]any, u db.User, v userView) {
 	if v.withGroups && len(v.groups) > 0 {
 		gs := make([]any, 0, len(v.groups))
 		for _, g := range v.groups {
@@ -232,7 +239,6 @@ func (r *userResource) render(u db.User, v userView) map[string]any {
 		ext["exception"] = false
 	}
 	doc[URNRoster] = ext
-	return doc
 }
 
 // views loads groups and expected types for a page of users (two queries).
@@ -298,15 +304,25 @@ func (r *userResource) complete(u db.User, doc map[string]any) map[string]any {
 // getDoc serves GET /Users/{id}.
 func (r *userResource) getDoc(ctx context.Context, id string, p projection) (map[string]any, string, error) {
 	teamID := teamOf(ctx)
-	u, err := r.h.store.GetSCIMUser(ctx, teamID, id)
+	// The user and its expected type in one query; its groups in a second
+	// only when the response shows them.
+	u, exp, err := r.h.store.GetSCIMUserExpected(ctx, teamID, id)
 	if err != nil {
 		return nil, "", err
 	}
-	views, err := r.views(ctx, teamID, []db.User{u}, p.wants("groups"))
-	if err != nil {
-		return nil, "", err
+	v := userView{withGroups: p.wants("groups"), expected: exp, hasExpected: exp != ""}
+	if v.withGroups {
+		groups, err := r.h.store.GroupsOfUsers(ctx, teamID, []string{u.ID})
+		if err != nil {
+			return nil, "", err
+		}
+		v.groups = groups[u.ID]
 	}
-	return r.full(u, views[u.ID]), version(u.Version), nil
+	if p.empty() {
+		doc, err := r.encodedFull(u, v)
+		return doc, version(u.Version), err
+	}
+	return r.full(u, v), version(u.Version), nil
 }
 
 // search serves list and .search for users.
@@ -325,6 +341,14 @@ func (r *userResource) search(ctx context.Context, q db.Query, p projection) ([]
 		return nil, 0, "", err
 	}
 	for _, u := range users {
+		if p.empty() {
+			doc, err := r.encodedFull(u, views[u.ID])
+			if err != nil {
+				return nil, 0, "", err
+			}
+			out = append(out, doc)
+			continue
+		}
 		out = append(out, r.full(u, views[u.ID]))
 	}
 	return out, total, users[len(users)-1].ID, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
 )
 
 func cmdTeamCreate(fs *pflag.FlagSet) runFunc {
@@ -66,16 +67,8 @@ func cmdTeamList(fs *pflag.FlagSet) runFunc {
 }
 
 func cmdTeamShow(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team"); err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		t, err := s.GetTeam(ctx, *team)
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		t, err := s.GetTeam(ctx, team)
 		if err != nil {
 			return err
 		}
@@ -83,32 +76,28 @@ func cmdTeamShow(fs *pflag.FlagSet) runFunc {
 		return e.output(e.format, v, func(w *tabwriter.Writer) {
 			fmt.Fprintf(w, "ID\t%s\nNAME\t%s\nACCOUNT\t%s\nPRIMARY ADMIN\t%s\nPOLICY\t%s %s\n", v.ID, v.Name, v.AccountID, v.PrimaryAdmin, v.PolicyMode, strings.Join(v.Domains, ","))
 		})
-	}
+	})
 }
 
 func cmdUsersAdd(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	email := fs.String("email", "", "email (the login identity)")
 	first := fs.String("first-name", "", "first name")
 	last := fs.String("last-name", "", "last name")
 	source := fs.String("source", "admin", "who adds the user: admin, or product (a collaboration product)")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "email", "first-name", "last-name"); err != nil {
-			return err
-		}
-		src := db.Source(*source)
+	// set by the check, read by the body:
+	var src db.Source
+	return teamCommand(fs, []string{"email", "first-name", "last-name"}, func(e *env, args []string) error {
+		src = db.Source(*source)
 		if src != db.SourceAdmin && src != db.SourceProduct {
 			return usagef("--source must be admin or product")
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
 		by := e.operator()
 		if src == db.SourceProduct {
 			by = db.Actor{Kind: db.ActorProduct, ID: "cli", Name: by.Name}
 		}
-		u, err := s.CreateUser(ctx, *team, db.NewUser{Email: *email, FirstName: *first, LastName: *last, Source: src}, by)
+		u, err := s.CreateUser(ctx, team, db.NewUser{Email: *email, FirstName: *first, LastName: *last, Source: src}, by)
 		if err != nil {
 			return err
 		}
@@ -117,7 +106,7 @@ func cmdUsersAdd(fs *pflag.FlagSet) runFunc {
 			return err
 		}
 		return e.output(e.format, v, func(w *tabwriter.Writer) { userTable(w, []adminapi.UserView{v}) })
-	}
+	})
 }
 
 func userTable(w *tabwriter.Writer, vs []adminapi.UserView) {
@@ -132,17 +121,14 @@ func userTable(w *tabwriter.Writer, vs []adminapi.UserView) {
 }
 
 func cmdUsersList(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	limit := fs.Int("limit", 0, "list at most this many users (1-1000), then print the next cursor on stderr; default: every user")
 	after := fs.String("after", "", "list users after this id (the cursor printed by --limit)")
-	return func(ctx context.Context, e *env, args []string) error {
+	return teamCommand(fs, nil, func(e *env, args []string) error {
 		if *limit < 0 || *limit > adminapi.UsersPageMax || (fs.Changed("limit") && *limit == 0) {
 			return usagef("--limit must be from 1 to %d", adminapi.UsersPageMax)
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
 		all := []adminapi.UserView{}
 		page := db.Page{After: *after, Limit: adminapi.UsersPageMax}
 		if *limit > 0 {
@@ -150,7 +136,7 @@ func cmdUsersList(fs *pflag.FlagSet) runFunc {
 		}
 		next := ""
 		for {
-			us, err := s.ListUsers(ctx, *team, page)
+			us, err := s.ListUsers(ctx, team, page)
 			if err != nil {
 				return err
 			}
@@ -158,7 +144,7 @@ func cmdUsersList(fs *pflag.FlagSet) runFunc {
 				us = us[:*limit]
 				next = us[len(us)-1].ID
 			}
-			vs, err := adminapi.UserViews(ctx, s, *team, us)
+			vs, err := adminapi.UserViews(ctx, s, team, us)
 			if err != nil {
 				return err
 			}
@@ -172,24 +158,16 @@ func cmdUsersList(fs *pflag.FlagSet) runFunc {
 			return err
 		}
 		if next != "" {
-			fmt.Fprintf(e.Stderr, "more users: roster users list --team %s --limit %d --after %s\n", *team, *limit, next)
+			fmt.Fprintf(e.Stderr, "more users: roster users list --team %s --limit %d --after %s\n", team, *limit, next)
 		}
 		return nil
-	}
+	})
 }
 
 func cmdUsersRemove(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	email := fs.String("email", "", "the user's email")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "email"); err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		u, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
+	return teamCommand(fs, []string{"email"}, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		u, err := s.FindUser(ctx, team, db.UserKey{Email: *email})
 		if err != nil {
 			return err
 		}
@@ -197,11 +175,11 @@ func cmdUsersRemove(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		if err := s.DeleteUser(ctx, *team, u.ID, e.operator()); err != nil {
+		if err := s.DeleteUser(ctx, team, u.ID, e.operator()); err != nil {
 			return err
 		}
 		return e.confirm(v, "removed user %s (%s)", v.Email, v.ID)
-	}
+	})
 }
 
 // roleAssigners is R-ADM-4: any admin may assign roles (the store enforces
@@ -209,36 +187,33 @@ func cmdUsersRemove(fs *pflag.FlagSet) runFunc {
 var roleAssigners = adminapi.RolesFor(db.ActTeamAssignSecondary, "only admins assign roles (R-ADM-4)")
 
 func cmdAdminSet(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	email := fs.String("email", "", "the user whose role changes")
 	role := fs.String("role", "", "primary, secondary, sso or none")
 	as := fs.String("as", "", "the email of the admin making the change (R-ADM-4)")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "email", "role", "as"); err != nil {
-			return err
-		}
-		r, ok := db.ParseRole(*role)
+	// set by the check, read by the body:
+	var r db.Role
+	return teamCommand(fs, []string{"email", "role", "as"}, func(e *env, args []string) error {
+		var ok bool
+		r, ok = db.ParseRole(*role)
 		if !ok || strings.TrimSpace(*role) == "" {
 			return usagef("--role must be primary, secondary, sso or none")
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
 		// The one acting-admin rule (as for the admin API's tokens); the
 		// store checks R-ADM-4/5 again inside its transaction.
-		by, err := actingAdmin(ctx, e, s, *team, *as, roleAssigners)
+		by, err := actingAdmin(ctx, e, s, team, *as, roleAssigners)
 		if err != nil {
 			return err
 		}
-		target, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
+		target, err := s.FindUser(ctx, team, db.UserKey{Email: *email})
 		if err != nil {
 			return err
 		}
-		if err := s.SetAdminRole(ctx, *team, by.ID, target.ID, r, by); err != nil {
+		if err := s.SetAdminRole(ctx, team, by.ID, target.ID, r, by); err != nil {
 			return err
 		}
-		u, err := s.GetUser(ctx, *team, target.ID)
+		u, err := s.GetUser(ctx, team, target.ID)
 		if err != nil {
 			return err
 		}
@@ -247,55 +222,46 @@ func cmdAdminSet(fs *pflag.FlagSet) runFunc {
 			return err
 		}
 		return e.output(e.format, v, func(w *tabwriter.Writer) { userTable(w, []adminapi.UserView{v}) })
-	}
+	})
 }
 
 func cmdAdminList(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		s, err := e.teamStore(ctx, fs, team)
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		us, err := s.ListAdmins(ctx, team)
 		if err != nil {
 			return err
 		}
-		us, err := s.ListAdmins(ctx, *team)
-		if err != nil {
-			return err
-		}
-		vs, err := adminapi.UserViews(ctx, s, *team, us)
+		vs, err := adminapi.UserViews(ctx, s, team, us)
 		if err != nil {
 			return err
 		}
 		return e.output(e.format, vs, func(w *tabwriter.Writer) { userTable(w, vs) })
-	}
+	})
 }
 
 func cmdTokenCreate(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	kind := fs.String("kind", "scim", "scim (provisioning) or admin (admin API, with --admin)")
 	admin := fs.String("admin", "", "for admin tokens: the email of the admin the token acts as")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team"); err != nil {
-			return err
-		}
-		k := db.TokenKind(*kind)
+	// set by the check, read by the body:
+	var k db.TokenKind
+	return teamCommand(fs, nil, func(e *env, args []string) error {
+		k = db.TokenKind(*kind)
 		if k != db.TokenSCIM && k != db.TokenAdmin {
 			return usagef("--kind must be scim or admin")
 		}
 		if k == db.TokenAdmin && *admin == "" {
 			return usagef("--admin is required for admin tokens")
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
 		baseURL, err := e.BaseURL(ctx)
 		if err != nil {
 			return err
 		}
 		secret, hash := db.NewTokenSecret()
-		t := db.Token{TeamID: *team, Kind: k, Prefix: db.TokenPrefix(secret), Hash: hash}
+		t := db.Token{TeamID: team, Kind: k, Prefix: db.TokenPrefix(secret), Hash: hash}
 		if k == db.TokenAdmin {
-			u, err := s.FindUser(ctx, *team, db.UserKey{Email: *admin})
+			u, err := s.FindUser(ctx, team, db.UserKey{Email: *admin})
 			if err != nil {
 				return err
 			}
@@ -309,7 +275,7 @@ func cmdTokenCreate(fs *pflag.FlagSet) runFunc {
 		if k == db.TokenSCIM {
 			v["scim_base_url"] = baseURL + "/scim/v2"
 		} else {
-			v["api_base_url"] = baseURL + "/api/v1/teams/" + *team
+			v["api_base_url"] = baseURL + "/api/v1/teams/" + team
 		}
 		return e.output(e.format, v, func(w *tabwriter.Writer) {
 			fmt.Fprintf(w, "TOKEN\t%s\n", secret)
@@ -320,17 +286,12 @@ func cmdTokenCreate(fs *pflag.FlagSet) runFunc {
 			}
 			fmt.Fprintf(w, "\nThe token is shown only once; Roster keeps only its hash.\n")
 		})
-	}
+	})
 }
 
 func cmdTokenList(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		ts, err := s.ListTokens(ctx, *team)
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		ts, err := s.ListTokens(ctx, team)
 		if err != nil {
 			return err
 		}
@@ -344,13 +305,12 @@ func cmdTokenList(fs *pflag.FlagSet) runFunc {
 				fmt.Fprintf(w, "%s\t%s\t%s…\t%s\t%s\t%s\n", t.ID, t.Kind, t.Prefix, t.CreatedAt.Format("2006-01-02 15:04"), fmtTime(t.LastUsedAt), fmtTime(t.RevokedAt))
 			}
 		})
-	}
+	})
 }
 
 func cmdTokenRevoke(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	id := fs.String("id", "", "token id (or give it as the argument)")
-	return func(ctx context.Context, e *env, args []string) error {
+	return teamCommand(fs, nil, func(e *env, args []string) error {
 		switch {
 		case len(args) > 1:
 			return usagef("unexpected argument %q", args[1])
@@ -359,17 +319,12 @@ func cmdTokenRevoke(fs *pflag.FlagSet) runFunc {
 		case len(args) == 1:
 			*id = args[0]
 		}
-		if err := required(fs, "team", "id"); err != nil {
+		return required(fs, "id")
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		if err := s.RevokeToken(ctx, team, *id, e.operator()); err != nil {
 			return err
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		if err := s.RevokeToken(ctx, *team, *id, e.operator()); err != nil {
-			return err
-		}
-		ts, err := s.ListTokens(ctx, *team)
+		ts, err := s.ListTokens(ctx, team)
 		if err != nil {
 			return err
 		}
@@ -379,24 +334,19 @@ func cmdTokenRevoke(fs *pflag.FlagSet) runFunc {
 			}
 		}
 		return e.confirm(map[string]string{"id": *id}, "revoked token %s", *id)
-	}
+	})
 }
 
 func cmdAudit(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	limit := fs.Int("limit", 100, "entries to show")
 	before := fs.Int64("before", 0, "show entries older than this id")
-	return func(ctx context.Context, e *env, args []string) error {
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		es, err := s.ListAudit(ctx, *team, db.AuditQuery{Limit: *limit, BeforeID: *before})
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		es, err := s.ListAudit(ctx, team, db.AuditQuery{Limit: *limit, BeforeID: *before})
 		if err != nil {
 			return err
 		}
 		return e.auditOutput(es)
-	}
+	})
 }
 
 // auditOutput prints audit entries (a team's or an account's).

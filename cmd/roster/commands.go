@@ -286,25 +286,6 @@ func (e *env) confirm(v any, format string, args ...any) error {
 	return e.output(e.format, v, func(w *tabwriter.Writer) { fmt.Fprintf(w, format+"\n", args...) })
 }
 
-// teamStore is the common start of a team-scoped command: it requires
-// --team, opens the store and resolves the team, given by id or by unique
-// name, rewriting *team to the team's id (issue 10 #5).
-func (e *env) teamStore(ctx context.Context, fs *pflag.FlagSet, team *string) (*gormdb.Store, error) {
-	if err := required(fs, "team"); err != nil {
-		return nil, err
-	}
-	s, err := e.Store(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := resolveTeam(ctx, s, *team)
-	if err != nil {
-		return nil, err
-	}
-	*team = id
-	return s, nil
-}
-
 // resolveTeam returns the id of the team whose id or (exact, unique) name is
 // ref. A name several teams share is an error listing their ids.
 func resolveTeam(ctx context.Context, s db.Store, ref string) (string, error) {
@@ -337,4 +318,38 @@ func resolveTeam(ctx context.Context, s db.Store, ref string) (string, error) {
 // teamFlag adds --team, which takes a team's id or its unique name.
 func teamFlag(fs *pflag.FlagSet) *string {
 	return fs.String("team", "", "the team: its id, or its name when no other team has that name")
+}
+
+// teamBody is a team-scoped command's body: s is the store and team the
+// team's id (--team resolved from an id or a unique name).
+type teamBody func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error
+
+// teamCommand declares --team and builds a team-scoped command on the start
+// every such command shares: it requires --team and the flags named in need
+// (non-empty), runs check when given (the command's own checks of its flags
+// and arguments, made before any database is opened; what it computes for
+// the body it leaves in variables of the command's builder), opens the
+// store, resolves the team, given by id or by unique name (issue 10 #5),
+// and runs body with the team's id.
+func teamCommand(fs *pflag.FlagSet, need []string, check func(e *env, args []string) error, body teamBody) runFunc {
+	team := teamFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := required(fs, append([]string{"team"}, need...)...); err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(e, args); err != nil {
+				return err
+			}
+		}
+		s, err := e.Store(ctx)
+		if err != nil {
+			return err
+		}
+		id, err := resolveTeam(ctx, s, *team)
+		if err != nil {
+			return err
+		}
+		return body(ctx, e, s, id, args)
+	}
 }

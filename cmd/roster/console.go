@@ -55,16 +55,8 @@ func rootRedirect(mux *http.ServeMux) {
 // cmdConsoleLoginLink prints a single-use console sign-in link (15 minutes)
 // for an active admin: the bootstrap and break-glass way in.
 func cmdConsoleLoginLink(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	email := fs.String("email", "", "the admin's email")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "email"); err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
+	return teamCommand(fs, []string{"email"}, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
 		cfg, err := e.Config()
 		if err != nil {
 			return err
@@ -73,7 +65,7 @@ func cmdConsoleLoginLink(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		u, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
+		u, err := s.FindUser(ctx, team, db.UserKey{Email: *email})
 		if err != nil {
 			return err
 		}
@@ -92,5 +84,5 @@ func cmdConsoleLoginLink(fs *pflag.FlagSet) runFunc {
 			fmt.Fprintf(w, "URL\t%s\n", link)
 			fmt.Fprintf(w, "\nThe link signs %s in once, within %s.\n", u.Email, console.LinkTTL)
 		})
-	}
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/directory"
 )
 
@@ -75,7 +76,6 @@ func directoryViewOf(c db.DirectoryConnection) directoryView {
 }
 
 func cmdDirectoryAdd(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	kind := fs.String("kind", "", "ad or openldap")
 	u := fs.String("url", "", "ldaps://host:636, or ldap://host:389 with --start-tls")
 	bindDN := fs.String("bind-dn", "", "DN (or AD user principal name) to bind as")
@@ -89,10 +89,8 @@ func cmdDirectoryAdd(fs *pflag.FlagSet) runFunc {
 	pin := fs.String("tls-pin", "", "SHA-256 of the server's leaf certificate (hex, colons allowed)")
 	interval := fs.Duration("interval", 0, "time between syncs (default: directory.interval, 5m)")
 	deleteLimit := fs.Int("delete-limit", 0, "most users one run may remove without --allow-deletes (default: min(500, 20%))")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "kind", "url", "bind-dn", "base-dn"); err != nil {
-			return err
-		}
+	var c db.DirectoryConnection // made by the check, created by the body
+	return teamCommand(fs, []string{"kind", "url", "bind-dn", "base-dn"}, func(e *env, args []string) error {
 		k := db.DirectoryKind(*kind)
 		if !k.Valid() {
 			return usagef("--kind must be ad or openldap")
@@ -107,7 +105,7 @@ func cmdDirectoryAdd(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		c := db.DirectoryConnection{TeamID: *team, Kind: k, URL: strings.TrimSpace(*u), StartTLS: *startTLS, BindDN: *bindDN,
+		c = db.DirectoryConnection{Kind: k, URL: strings.TrimSpace(*u), StartTLS: *startTLS, BindDN: *bindDN,
 			BaseDN: *baseDN, UserFilter: *userFilter, GroupFilter: *groupFilter, Interval: *interval, DeleteLimit: *deleteLimit, Enabled: true}
 		if c.Interval == 0 {
 			c.Interval = cfg.Directory.Interval
@@ -158,18 +156,16 @@ func cmdDirectoryAdd(fs *pflag.FlagSet) runFunc {
 			}
 			c.PasswordRef = "file:" + abs
 		}
-		s, err := e.teamStore(ctx, fs, team)
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		c.TeamID = team // the id, when --team named the team
+		created, err := s.CreateDirectoryConnection(ctx, c, e.operator())
 		if err != nil {
 			return err
 		}
-		c.TeamID = *team // the id, when --team named the team
-		c, err = s.CreateDirectoryConnection(ctx, c, e.operator())
-		if err != nil {
-			return err
-		}
-		v := directoryViewOf(c)
+		v := directoryViewOf(created)
 		return e.output(e.format, v, func(w *tabwriter.Writer) { directoryTable(w, []directoryView{v}) })
-	}
+	})
 }
 
 func directoryTable(w *tabwriter.Writer, vs []directoryView) {
@@ -180,13 +176,8 @@ func directoryTable(w *tabwriter.Writer, vs []directoryView) {
 }
 
 func cmdDirectoryList(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		cs, err := s.ListDirectoryConnections(ctx, *team)
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		cs, err := s.ListDirectoryConnections(ctx, team)
 		if err != nil {
 			return err
 		}
@@ -195,30 +186,22 @@ func cmdDirectoryList(fs *pflag.FlagSet) runFunc {
 			vs = append(vs, directoryViewOf(c))
 		}
 		return e.output(e.format, vs, func(w *tabwriter.Writer) { directoryTable(w, vs) })
-	}
+	})
 }
 
 func cmdDirectoryRemove(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	id := fs.String("directory", "", "directory connection id")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "directory"); err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
+	return teamCommand(fs, []string{"directory"}, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		c, err := s.GetDirectoryConnection(ctx, team, *id)
 		if err != nil {
 			return err
 		}
-		c, err := s.GetDirectoryConnection(ctx, *team, *id)
-		if err != nil {
-			return err
-		}
-		if err := s.DeleteDirectoryConnection(ctx, *team, *id, e.operator()); err != nil {
+		if err := s.DeleteDirectoryConnection(ctx, team, *id, e.operator()); err != nil {
 			return err
 		}
 		v := directoryViewOf(c)
 		return e.confirm(v, "removed directory connection %s (%s); its synced users stay", v.ID, v.URL)
-	}
+	})
 }
 
 // runView is one run in `directory status`.
@@ -241,24 +224,19 @@ type statusView struct {
 }
 
 func cmdDirectoryStatus(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	only := fs.String("directory", "", "one directory connection id")
-	return func(ctx context.Context, e *env, args []string) error {
-		s, err := e.teamStore(ctx, fs, team)
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		cs, err := s.ListDirectoryConnections(ctx, team)
 		if err != nil {
 			return err
 		}
-		cs, err := s.ListDirectoryConnections(ctx, *team)
-		if err != nil {
-			return err
-		}
-		out := statusView{Team: *team, Directories: []runView{}}
+		out := statusView{Team: team, Directories: []runView{}}
 		for _, c := range cs {
 			if *only != "" && c.ID != *only {
 				continue
 			}
 			rv := runView{Directory: c.ID, Kind: string(c.Kind), URL: c.URL}
-			runs, err := s.ListDirectoryRuns(ctx, *team, c.ID, 1)
+			runs, err := s.ListDirectoryRuns(ctx, team, c.ID, 1)
 			if err != nil {
 				return err
 			}
@@ -282,7 +260,7 @@ func cmdDirectoryStatus(fs *pflag.FlagSet) runFunc {
 					r.Created, r.Updated, r.Deactivated, r.Deleted, r.Unchanged, r.Error)
 			}
 		})
-	}
+	})
 }
 
 // syncView is the output of `roster sync`: the totals, then each run.
@@ -297,38 +275,33 @@ type syncView struct {
 }
 
 func cmdSync(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	only := fs.String("directory", "", "sync only this directory connection")
 	dry := fs.Bool("dry-run", false, "report the planned changes, apply nothing")
 	allow := fs.Bool("allow-deletes", false, "confirm removals above the deletion threshold")
 	full := fs.Bool("full", false, "ignore the incremental cursor and read everything")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team"); err != nil {
-			return err
-		}
-		cfg, err := e.Config()
-		if err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
+	// set by the check, read by the body:
+	var cfg *Config
+	return teamCommand(fs, nil, func(e *env, args []string) error {
+		var err error
+		cfg, err = e.Config()
+		return err
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
 		var cs []db.DirectoryConnection
+		var err error
 		if *only != "" {
-			c, err := s.GetDirectoryConnection(ctx, *team, *only)
+			c, err := s.GetDirectoryConnection(ctx, team, *only)
 			if err != nil {
 				return err
 			}
 			cs = []db.DirectoryConnection{c}
-		} else if cs, err = s.ListDirectoryConnections(ctx, *team); err != nil {
+		} else if cs, err = s.ListDirectoryConnections(ctx, team); err != nil {
 			return err
 		}
 		if len(cs) == 0 {
-			return db.Errorf(db.ErrNotFound, "directory_not_found", "team %s has no directory connection (roster directory add)", *team)
+			return db.Errorf(db.ErrNotFound, "directory_not_found", "team %s has no directory connection (roster directory add)", team)
 		}
 		syncer := newSyncer(e, cfg, s)
-		out := syncView{Team: *team, DryRun: *dry, Runs: []directory.Report{}}
+		out := syncView{Team: team, DryRun: *dry, Runs: []directory.Report{}}
 		var errs []error
 		for _, c := range cs {
 			unlock, ok, err := s.TryLockDirectory(ctx, c.ID)
@@ -366,7 +339,7 @@ func cmdSync(fs *pflag.FlagSet) runFunc {
 			return perr
 		}
 		return runErr
-	}
+	})
 }
 
 type groupView struct {
@@ -380,22 +353,17 @@ type groupView struct {
 // cmdDirectoryGroups lists the team's groups and member emails, to check
 // what a sync produced (nested directory groups arrive flattened).
 func cmdDirectoryGroups(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
 		vs := []groupView{}
 		for after := ""; ; {
-			gs, err := s.ListGroups(ctx, *team, db.Page{After: after, Limit: 500})
+			gs, err := s.ListGroups(ctx, team, db.Page{After: after, Limit: 500})
 			if err != nil {
 				return err
 			}
 			for _, g := range gs {
 				v := groupView{ID: g.ID, DisplayName: g.DisplayName, Source: string(g.Source), MemberCount: g.MemberCount, Members: []string{}}
 				for mafter := ""; ; {
-					ms, err := s.ListMembers(ctx, *team, g.ID, db.Page{After: mafter, Limit: 5000})
+					ms, err := s.ListMembers(ctx, team, g.ID, db.Page{After: mafter, Limit: 5000})
 					if err != nil {
 						return err
 					}
@@ -420,5 +388,5 @@ func cmdDirectoryGroups(fs *pflag.FlagSet) runFunc {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", v.ID, v.DisplayName, v.Source, strings.Join(v.Members, ","))
 			}
 		})
-	}
+	})
 }

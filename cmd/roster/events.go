@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
+	"github.com/roster-dev/roster/db/gormdb"
 )
 
 func eventsTable(w *tabwriter.Writer, vs []adminapi.EventView, header bool) {
@@ -24,18 +25,15 @@ func eventsTable(w *tabwriter.Writer, vs []adminapi.EventView, header bool) {
 // cmdEventsList prints the team's events after an id, oldest first (the
 // admin API's GET /events).
 func cmdEventsList(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	after := fs.Int64("after", 0, "show events with an id above this one")
 	limit := fs.Int("limit", 100, fmt.Sprintf("events to show (at most %d)", adminapi.EventsPageMax))
-	return func(ctx context.Context, e *env, args []string) error {
+	return teamCommand(fs, nil, func(e *env, args []string) error {
 		if *limit < 1 || *limit > adminapi.EventsPageMax {
 			return fmt.Errorf("--limit must be from 1 to %d", adminapi.EventsPageMax)
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		es, err := s.ListEvents(ctx, *team, *after, *limit)
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		es, err := s.ListEvents(ctx, team, *after, *limit)
 		if err != nil {
 			return err
 		}
@@ -44,30 +42,27 @@ func cmdEventsList(fs *pflag.FlagSet) runFunc {
 			vs[i] = adminapi.EventViewOf(ev)
 		}
 		return e.output(e.format, vs, func(w *tabwriter.Writer) { eventsTable(w, vs, true) })
-	}
+	})
 }
 
 // cmdEventsTail follows the team's events: it polls every --interval and
 // prints each new event as it arrives (-o json: one JSON object per line),
 // until interrupted or --count events were printed.
 func cmdEventsTail(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	after := fs.Int64("after", -1, "start after this event id (default: only events from now on)")
 	interval := fs.Duration("interval", 2*time.Second, "how often to poll")
 	count := fs.Int("count", 0, "stop after this many events (0: follow until interrupted)")
-	return func(ctx context.Context, e *env, args []string) error {
+	return teamCommand(fs, nil, func(e *env, args []string) error {
 		if *interval <= 0 {
 			return fmt.Errorf("--interval must be positive")
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
 		cursor := *after
 		if cursor < 0 { // start at the newest event
 			cursor = 0
 			for {
-				es, err := s.ListEvents(ctx, *team, cursor, adminapi.EventsPageMax)
+				es, err := s.ListEvents(ctx, team, cursor, adminapi.EventsPageMax)
 				if err != nil {
 					return err
 				}
@@ -80,7 +75,7 @@ func cmdEventsTail(fs *pflag.FlagSet) runFunc {
 		printed := 0
 		enc := json.NewEncoder(e.Stdout)
 		for {
-			es, err := s.ListEvents(ctx, *team, cursor, adminapi.EventsPageMax)
+			es, err := s.ListEvents(ctx, team, cursor, adminapi.EventsPageMax)
 			if err != nil {
 				return err
 			}
@@ -107,5 +102,5 @@ func cmdEventsTail(fs *pflag.FlagSet) runFunc {
 			case <-time.After(*interval):
 			}
 		}
-	}
+	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
 )
 
 func invitationTable(w *tabwriter.Writer, vs []adminapi.InvitationView) {
@@ -22,18 +23,15 @@ func invitationTable(w *tabwriter.Writer, vs []adminapi.InvitationView) {
 
 // cmdInvitationsList lists a team's invitations, optionally in one state (R-MEM-3).
 func cmdInvitationsList(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	state := fs.String("state", "", "only invitations in this state: pending, expired or accepted")
 	lf := listFlags(fs, db.InvitationSortColumns)
-	return func(ctx context.Context, e *env, args []string) error {
+	return teamCommand(fs, nil, func(e *env, args []string) error {
 		if err := lf.check(); err != nil {
 			return err
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		p, err := s.QueryInvitations(ctx, *team, db.InvitationQuery{Q: *lf.q, State: db.InvitationState(*state), Company: *lf.company,
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		p, err := s.QueryInvitations(ctx, team, db.InvitationQuery{Q: *lf.q, State: db.InvitationState(*state), Company: *lf.company,
 			Sort: *lf.sort, Desc: *lf.order == "desc", After: *lf.after, Limit: *lf.limit})
 		if err != nil {
 			return err
@@ -44,7 +42,7 @@ func cmdInvitationsList(fs *pflag.FlagSet) runFunc {
 		}
 		lf.next(e, "invitations", p.Next)
 		return nil
-	}
+	})
 }
 
 // pageFlags are the R-MEM-6 flags a paged list shares (members list has
@@ -94,17 +92,9 @@ type resendView struct {
 // token and a new seven-day expiry; the old link stops working. With
 // mail.smtp_addr set it mails the link to the member; without, it prints it.
 func cmdInvitationsResend(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	email := fs.String("email", "", "the member's address")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "email"); err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		u, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
+	return teamCommand(fs, []string{"email"}, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		u, err := s.FindUser(ctx, team, db.UserKey{Email: *email})
 		if err != nil {
 			return err
 		}
@@ -116,7 +106,7 @@ func cmdInvitationsResend(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		inv, secret, err := s.SendInvitation(ctx, *team, u.ID, e.operator())
+		inv, secret, err := s.SendInvitation(ctx, team, u.ID, e.operator())
 		if err != nil {
 			return err
 		}
@@ -126,7 +116,7 @@ func cmdInvitationsResend(fs *pflag.FlagSet) runFunc {
 			v.AcceptURL = link
 			return e.confirm(v, "invitation for %s, valid until %s (no SMTP configured: hand this link over; shown once): %s", v.Email, v.ExpiresAt.Format(time.RFC3339), v.AcceptURL)
 		}
-		t, err := s.GetTeam(ctx, *team)
+		t, err := s.GetTeam(ctx, team)
 		if err != nil {
 			return err
 		}
@@ -135,5 +125,5 @@ func cmdInvitationsResend(fs *pflag.FlagSet) runFunc {
 			return fmt.Errorf("the invitation was renewed but mailing it failed (run resend again): %w", err)
 		}
 		return e.confirm(v, "sent %s a new invitation, valid until %s", v.Email, v.ExpiresAt.Format(time.RFC3339))
-	}
+	})
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
 )
 
 // memberTable prints members as a table.
@@ -31,17 +32,16 @@ func memberTable(w *tabwriter.Writer, vs []adminapi.MemberView) {
 // array; each row its own values). All or nothing: a refused row refuses
 // the whole request and every bad row is listed.
 func cmdMembersAdd(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	emails := fs.String("emails", "", "addresses separated by commas, semicolons, tabs, spaces or newlines (at most 100)")
 	file := fs.String("file", "", "a CSV (header: email,first_name,last_name,company,role,level) or JSON file of rows, each with its own values")
 	company := fs.String("company", "", "company for every address of --emails")
 	role := fs.String("role", "", "job role for every address of --emails")
 	level := fs.String("level", "member", "access level for every address of --emails: member, account-admin, executive or standards-admin")
-	return func(ctx context.Context, e *env, args []string) error {
+	var rows []db.NewMember
+	return teamCommand(fs, nil, func(e *env, args []string) error {
 		if (*emails == "") == (*file == "") {
 			return usagef("give --emails or --file (one of them)")
 		}
-		var rows []db.NewMember
 		var err error
 		if *emails != "" {
 			l, lerr := db.ParseAccessLevel(*level)
@@ -55,14 +55,9 @@ func cmdMembersAdd(fs *pflag.FlagSet) runFunc {
 			}
 			rows, err = readMemberFile(*file)
 		}
-		if err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		ms, err := s.AddMembers(ctx, *team, rows, e.operator())
+		return err
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		ms, err := s.AddMembers(ctx, team, rows, e.operator())
 		if err != nil {
 			return err
 		}
@@ -71,7 +66,7 @@ func cmdMembersAdd(fs *pflag.FlagSet) runFunc {
 			fmt.Fprintf(w, "added %d members (pending)\n", len(vs))
 			memberTable(w, vs)
 		})
-	}
+	})
 }
 
 // readMemberFile reads per-row members from a .json file (an array of
@@ -149,7 +144,6 @@ func readMemberFile(path string) ([]db.NewMember, error) {
 
 // cmdMembersList is R-MEM-6: search, filter, sort by any column, paged.
 func cmdMembersList(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	q := fs.String("q", "", "search name, email, company and role (case-insensitive substring)")
 	status := fs.String("status", "", "only members with this status: active, inactive or pending")
 	company := fs.String("company", "", "only members of this company (case-insensitive)")
@@ -160,14 +154,16 @@ func cmdMembersList(fs *pflag.FlagSet) runFunc {
 	order := fs.String("order", "asc", "asc or desc")
 	limit := fs.Int("limit", 100, "page size (1-1000); the next page's cursor is printed on stderr")
 	after := fs.String("after", "", "the cursor printed by the previous page")
-	return func(ctx context.Context, e *env, args []string) error {
+	// set by the check, read by the body:
+	var mq db.MemberQuery
+	return teamCommand(fs, nil, func(e *env, args []string) error {
 		if *order != "asc" && *order != "desc" {
 			return usagef("--order must be asc or desc")
 		}
 		if *limit < 1 || *limit > adminapi.UsersPageMax {
 			return usagef("--limit must be from 1 to %d", adminapi.UsersPageMax)
 		}
-		mq := db.MemberQuery{Q: *q, Status: db.Status(*status), Company: *company, Type: db.UserType(*typ),
+		mq = db.MemberQuery{Q: *q, Status: db.Status(*status), Company: *company, Type: db.UserType(*typ),
 			Source: db.Source(*source), Sort: *sort, Desc: *order == "desc", After: *after, Limit: *limit}
 		if *level != "" {
 			l, err := db.ParseAccessLevel(*level)
@@ -176,11 +172,9 @@ func cmdMembersList(fs *pflag.FlagSet) runFunc {
 			}
 			mq.Level = l
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		p, err := s.QueryMembers(ctx, *team, mq)
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		p, err := s.QueryMembers(ctx, team, mq)
 		if err != nil {
 			return err
 		}
@@ -192,22 +186,18 @@ func cmdMembersList(fs *pflag.FlagSet) runFunc {
 			fmt.Fprintf(e.Stderr, "more members: add --after %s\n", p.Next)
 		}
 		return nil
-	}
+	})
 }
 
 // cmdMembersEdit is R-MEM-2: one bulk edit of many members, all or nothing;
 // it lists every earlier value it overwrote.
 func cmdMembersEdit(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	emails := fs.String("emails", "", "the members' addresses (commas, semicolons, spaces, tabs or newlines)")
 	company := fs.String("company", "", "new company")
 	role := fs.String("role", "", "new job role")
 	level := fs.String("level", "", "new access level: member, account-admin, executive or standards-admin")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "emails"); err != nil {
-			return err
-		}
-		var edit db.MemberEdit
+	var edit db.MemberEdit
+	return teamCommand(fs, []string{"emails"}, func(e *env, args []string) error {
 		if fs.Changed("company") {
 			edit.Company = company
 		}
@@ -224,15 +214,13 @@ func cmdMembersEdit(fs *pflag.FlagSet) runFunc {
 		if edit.Company == nil && edit.JobRole == nil && edit.Level == nil {
 			return usagef("give at least one of --company, --role, --level")
 		}
-		s, err := e.teamStore(ctx, fs, team)
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		ids, err := adminapi.MemberIDs(ctx, s, team, db.SplitEmailList(*emails))
 		if err != nil {
 			return err
 		}
-		ids, err := adminapi.MemberIDs(ctx, s, *team, db.SplitEmailList(*emails))
-		if err != nil {
-			return err
-		}
-		ms, over, err := s.EditMembers(ctx, *team, ids, edit, e.operator())
+		ms, over, err := s.EditMembers(ctx, team, ids, edit, e.operator())
 		if err != nil {
 			return err
 		}
@@ -246,46 +234,33 @@ func cmdMembersEdit(fs *pflag.FlagSet) runFunc {
 				fmt.Fprintf(w, "  overwrote %s of %s: %q -> %q\n", o.Field, o.Email, o.From, o.To)
 			}
 		})
-	}
+	})
 }
 
 // cmdMembersRemove removes a member from the team (R-MEM-4).
 func cmdMembersRemove(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	email := fs.String("email", "", "the member's address")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "email"); err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
+	return teamCommand(fs, []string{"email"}, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		u, err := s.FindUser(ctx, team, db.UserKey{Email: *email})
 		if err != nil {
 			return err
 		}
-		u, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
+		m, err := s.GetMember(ctx, team, u.ID)
 		if err != nil {
 			return err
 		}
-		m, err := s.GetMember(ctx, *team, u.ID)
-		if err != nil {
-			return err
-		}
-		if err := s.RemoveMember(ctx, *team, u.ID, e.operator()); err != nil {
+		if err := s.RemoveMember(ctx, team, u.ID, e.operator()); err != nil {
 			return err
 		}
 		v := adminapi.MemberViewOf(m)
 		return e.confirm(v, "removed member %s (%s)", v.Email, v.ID)
-	}
+	})
 }
 
 // cmdMembersCompanies lists the team's companies.
 func cmdMembersCompanies(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		cs, err := s.ListCompanies(ctx, *team)
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		cs, err := s.ListCompanies(ctx, team)
 		if err != nil {
 			return err
 		}
@@ -294,5 +269,5 @@ func cmdMembersCompanies(fs *pflag.FlagSet) runFunc {
 				fmt.Fprintln(w, c)
 			}
 		})
-	}
+	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
 	"github.com/roster-dev/roster/rolepolicy"
 )
 
@@ -75,136 +76,118 @@ func splitList(args []string) []string {
 }
 
 func cmdPolicySet(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	mode := fs.String("mode", "", "default or domain (R-POL-1)")
 	domains := fs.String("domains", "", "the exact list of approved email domains, comma-separated")
 	dry := fs.Bool("dry-run", false, "show which users would become exceptions; change nothing")
 	limit := fs.Int("limit", 100, "with --dry-run: how many of the users that would become exceptions to list")
 	as := fs.String("as", "", "the email of the admin making the change (for the audit log)")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "mode"); err != nil {
-			return err
-		}
-		m, err := adminapi.ParseMode(*mode)
+	// set by the check, read by the body:
+	var m db.PolicyMode
+	var ds []string
+	return teamCommand(fs, []string{"mode"}, func(e *env, args []string) error {
+		var err error
+		m, err = adminapi.ParseMode(*mode)
 		if err != nil {
 			return usagef("--mode must be default or domain")
 		}
-		ds, err := parseDomains([]string{*domains})
-		if err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
+		ds, err = parseDomains([]string{*domains})
+		return err
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
 		p := db.Policy{Mode: m, Domains: ds}
 		if *dry {
-			pv, err := s.PreviewPolicy(ctx, *team, p, db.Page{Limit: *limit})
+			pv, err := s.PreviewPolicy(ctx, team, p, db.Page{Limit: *limit})
 			if err != nil {
 				return err
 			}
-			v := adminapi.PreviewViewOf(*team, pv, *limit)
+			v := adminapi.PreviewViewOf(team, pv, *limit)
 			return e.output(e.format, v, func(w *tabwriter.Writer) {
 				fmt.Fprintf(w, "DRY RUN\tnothing changed\nMODE\t%s\nDOMAINS\t%s\nEXCEPTIONS\t%d (%d new, %d cleared)\n\n",
 					v.Mode, strings.Join(v.Domains, ", "), v.Exceptions.Total, v.Exceptions.Becoming, v.Exceptions.Cleared)
 				exceptionTable(w, v.Users)
 			})
 		}
-		by, err := actingAdmin(ctx, e, s, *team, *as, adminapi.AllAdmins)
+		by, err := actingAdmin(ctx, e, s, team, *as, adminapi.AllAdmins)
 		if err != nil {
 			return err
 		}
-		if _, err := s.SetPolicy(ctx, *team, p, by); err != nil {
+		if _, err := s.SetPolicy(ctx, team, p, by); err != nil {
 			return err
 		}
-		v, err := adminapi.PolicyViewOf(ctx, s, *team)
+		v, err := adminapi.PolicyViewOf(ctx, s, team)
 		if err != nil {
 			return err
 		}
 		return e.output(e.format, v, func(w *tabwriter.Writer) { policyTable(w, v) })
-	}
+	})
 }
 
 func cmdPolicyDomains(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	add := fs.String("add", "", "domains to approve, comma-separated")
 	remove := fs.String("remove", "", "domains to remove, comma-separated (R-POL-6: one must remain)")
 	as := fs.String("as", "", "the email of the admin making the change (for the audit log)")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team"); err != nil {
-			return err
-		}
-		addN, err := parseDomains([]string{*add})
+	// set by the check, read by the body:
+	var addN []string
+	var remN []string
+	return teamCommand(fs, nil, func(e *env, args []string) error {
+		var err error
+		addN, err = parseDomains([]string{*add})
 		if err != nil {
 			return err
 		}
-		remN, err := parseDomains([]string{*remove})
+		remN, err = parseDomains([]string{*remove})
 		if err != nil {
 			return err
 		}
 		if len(addN)+len(remN) == 0 {
 			return usagef("give --add or --remove")
 		}
-		s, err := e.teamStore(ctx, fs, team)
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		by, err := actingAdmin(ctx, e, s, team, *as, adminapi.AllAdmins)
 		if err != nil {
 			return err
 		}
-		by, err := actingAdmin(ctx, e, s, *team, *as, adminapi.AllAdmins)
-		if err != nil {
+		if _, err := s.ModifyPolicyDomains(ctx, team, addN, remN, by); err != nil {
 			return err
 		}
-		if _, err := s.ModifyPolicyDomains(ctx, *team, addN, remN, by); err != nil {
-			return err
-		}
-		v, err := adminapi.PolicyViewOf(ctx, s, *team)
+		v, err := adminapi.PolicyViewOf(ctx, s, team)
 		if err != nil {
 			return err
 		}
 		return e.output(e.format, v, func(w *tabwriter.Writer) { policyTable(w, v) })
-	}
+	})
 }
 
 func cmdPolicyShow(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team"); err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		v, err := adminapi.PolicyViewOf(ctx, s, *team)
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		v, err := adminapi.PolicyViewOf(ctx, s, team)
 		if err != nil {
 			return err
 		}
 		return e.output(e.format, v, func(w *tabwriter.Writer) { policyTable(w, v) })
-	}
+	})
 }
 
 func cmdPolicyExceptions(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	typ := fs.String("type", "all", "filter on the current type: all, standard or external")
 	limit := fs.Int("limit", 0, "list at most this many (0: all)")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team"); err != nil {
-			return err
-		}
-		t, err := adminapi.ParseTypeFilter(*typ)
+	// set by the check, read by the body:
+	var t db.UserType
+	return teamCommand(fs, nil, func(e *env, args []string) error {
+		var err error
+		t, err = adminapi.ParseTypeFilter(*typ)
 		if err != nil {
 			return usagef("--type must be all, standard or external")
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
 		all := []adminapi.ExceptionView{}
 		q := db.ExceptionQuery{Type: t, Limit: 1000}
 		for {
 			if *limit > 0 {
 				q.Limit = min(1000, *limit-len(all))
 			}
-			es, err := s.ListExceptions(ctx, *team, q)
+			es, err := s.ListExceptions(ctx, team, q)
 			if err != nil {
 				return err
 			}
@@ -215,7 +198,7 @@ func cmdPolicyExceptions(fs *pflag.FlagSet) runFunc {
 			q.After = es[len(es)-1].UserID
 		}
 		return e.output(e.format, all, func(w *tabwriter.Writer) { exceptionTable(w, all) })
-	}
+	})
 }
 
 // userIDsByEmail resolves emails to the team's user ids (a precise error for
@@ -253,58 +236,55 @@ func (e *env) typeChangeOutput(format string, tc db.TypeChange) error {
 }
 
 func cmdUsersSetType(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	typ := fs.String("type", "", "standard or external (all given users get the same type)")
 	as := fs.String("as", "", "the email of the admin making the change (for the audit log)")
-	return func(ctx context.Context, e *env, args []string) error {
-		emails := splitList(args)
-		if err := required(fs, "team", "type"); err != nil {
+	// set by the check, read by the body:
+	var emails []string
+	var t db.UserType
+	return teamCommand(fs, nil, func(e *env, args []string) error {
+		var err error
+		emails = splitList(args)
+		if err := required(fs, "type"); err != nil {
 			return err
 		}
-		t, err := adminapi.ParseUserType(*typ)
+		t, err = adminapi.ParseUserType(*typ)
 		if err != nil {
 			return usagef("--type must be standard or external")
 		}
 		if len(emails) == 0 {
 			return usagef("give the emails of the users to change")
 		}
-		s, err := e.teamStore(ctx, fs, team)
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		by, err := actingAdmin(ctx, e, s, team, *as, adminapi.AllAdmins)
 		if err != nil {
 			return err
 		}
-		by, err := actingAdmin(ctx, e, s, *team, *as, adminapi.AllAdmins)
+		ids, err := userIDsByEmail(ctx, s, team, emails)
 		if err != nil {
 			return err
 		}
-		ids, err := userIDsByEmail(ctx, s, *team, emails)
-		if err != nil {
-			return err
-		}
-		tc, err := s.ChangeUserTypes(ctx, *team, ids, t, by)
+		tc, err := s.ChangeUserTypes(ctx, team, ids, t, by)
 		if err != nil {
 			return err
 		}
 		return e.typeChangeOutput(e.format, tc)
-	}
+	})
 }
 
 func cmdPolicyRevert(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	all := fs.Bool("all", false, "revert every exception of the team")
 	as := fs.String("as", "", "the email of the admin making the change (for the audit log)")
-	return func(ctx context.Context, e *env, args []string) error {
-		emails := splitList(args)
-		if err := required(fs, "team"); err != nil {
-			return err
-		}
+	// set by the check, read by the body:
+	var emails []string
+	return teamCommand(fs, nil, func(e *env, args []string) error {
+		emails = splitList(args)
 		if *all == (len(emails) > 0) {
 			return usagef("give the emails of the users to revert, or --all")
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		by, err := actingAdmin(ctx, e, s, *team, *as, adminapi.AllAdmins)
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		by, err := actingAdmin(ctx, e, s, team, *as, adminapi.AllAdmins)
 		if err != nil {
 			return err
 		}
@@ -312,7 +292,7 @@ func cmdPolicyRevert(fs *pflag.FlagSet) runFunc {
 		if *all {
 			q := db.ExceptionQuery{Limit: 1000}
 			for {
-				es, err := s.ListExceptions(ctx, *team, q)
+				es, err := s.ListExceptions(ctx, team, q)
 				if err != nil {
 					return err
 				}
@@ -327,34 +307,28 @@ func cmdPolicyRevert(fs *pflag.FlagSet) runFunc {
 			if len(ids) == 0 {
 				return e.typeChangeOutput(e.format, db.TypeChange{})
 			}
-		} else if ids, err = userIDsByEmail(ctx, s, *team, emails); err != nil {
+		} else if ids, err = userIDsByEmail(ctx, s, team, emails); err != nil {
 			return err
 		}
-		tc, err := s.RevertExceptions(ctx, *team, ids, by)
+		tc, err := s.RevertExceptions(ctx, team, ids, by)
 		if err != nil {
 			return err
 		}
 		return e.typeChangeOutput(e.format, tc)
-	}
+	})
 }
 
 func cmdReportUsage(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	format := fs.String("format", "csv", "csv or json (-o json without --format also gives json)")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team"); err != nil {
-			return err
-		}
+	return teamCommand(fs, nil, func(e *env, args []string) error {
 		if !fs.Changed("format") && e.format == "json" {
 			*format = "json"
 		}
 		if *format != "csv" && *format != "json" {
 			return usagef("--format must be csv or json")
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		return adminapi.WriteUsageReport(ctx, s, *team, *format, e.Stdout)
-	}
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		return adminapi.WriteUsageReport(ctx, s, team, *format, e.Stdout)
+	})
 }

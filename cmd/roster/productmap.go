@@ -9,6 +9,7 @@ import (
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
 )
 
 // mappingFlags are the flags naming a group-to-product mapping.
@@ -28,64 +29,43 @@ func printMappings(e *env, vs []adminapi.ProductMappingView) error {
 }
 
 func cmdProductsMapGroup(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	group, project, product := mappingFlags(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "group", "project", "product"); err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		m, err := s.MapGroup(ctx, *team, *group, *project, *product, e.operator())
+	return teamCommand(fs, []string{"group", "project", "product"}, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		m, err := s.MapGroup(ctx, team, *group, *project, *product, e.operator())
 		if err != nil {
 			return err
 		}
 		return printMappings(e, adminapi.ProductMappingViews([]db.ProductMapping{m}))
-	}
+	})
 }
 
 func cmdProductsUnmapGroup(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	id := fs.String("id", "", "the mapping's id (or give --group, --project and --product)")
 	group, project, product := mappingFlags(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team"); err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
 		if *id == "" {
 			if err := required(fs, "group", "project", "product"); err != nil {
 				return err
 			}
-			g, err := s.MapGroupRef(ctx, *team, *group, *project, *product)
+			g, err := s.MapGroupRef(ctx, team, *group, *project, *product)
 			if err != nil {
 				return err
 			}
 			*id = g
 		}
-		if err := s.UnmapGroup(ctx, *team, *id, e.operator()); err != nil {
+		if err := s.UnmapGroup(ctx, team, *id, e.operator()); err != nil {
 			return err
 		}
 		return e.confirm(map[string]string{"id": *id, "status": "removed"}, "removed mapping %s (its group-derived grants are revoked)", *id)
-	}
+	})
 }
 
 func cmdProductsMappings(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		ms, err := s.ProductMappings(ctx, *team)
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		ms, err := s.ProductMappings(ctx, team)
 		if err != nil {
 			return err
 		}
 		return printMappings(e, adminapi.ProductMappingViews(ms))
-	}
+	})
 }

@@ -13,33 +13,20 @@ import (
 )
 
 func cmdSubscriptionsAdd(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	product := fs.String("product", "", "the product: key or name")
 	seats := fs.Int("seats", 0, "seats the subscription gives")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "product", "seats"); err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		if err := s.AddSubscription(ctx, *team, *product, *seats, e.operator()); err != nil {
+	return teamCommand(fs, []string{"product", "seats"}, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		if err := s.AddSubscription(ctx, team, *product, *seats, e.operator()); err != nil {
 			return err
 		}
 		return e.confirm(map[string]any{"product": *product, "seats": *seats}, "added a subscription of %d seats to %s", *seats, *product)
-	}
+	})
 }
 
 // cmdSeats reports seat usage per product (R-MEM-5).
 func cmdSeats(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		us, err := s.Seats(ctx, *team)
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		us, err := s.Seats(ctx, team)
 		if err != nil {
 			return err
 		}
@@ -54,7 +41,7 @@ func cmdSeats(fs *pflag.FlagSet) runFunc {
 				fmt.Fprintf(w, "%s\t%s\t%d\t%d\n", v.Product, seats, v.Used, v.External)
 			}
 		})
-	}
+	})
 }
 
 func cmdUsersSetExternalSubscription(fs *pflag.FlagSet) runFunc {
@@ -75,29 +62,23 @@ func cmdUsersSetInternalSeat(fs *pflag.FlagSet) runFunc {
 // setting --on or --off through the store method set picks.
 func userProductSwitch(fs *pflag.FlagSet, onHelp, offHelp, field, what string,
 	set func(s *gormdb.Store, ctx context.Context, teamID, userID, product string, on bool, by db.Actor) error) runFunc {
-	team := teamFlag(fs)
 	email := fs.String("email", "", "the user's address")
 	product := fs.String("product", "", "the product: key or name")
 	on := fs.Bool("on", false, onHelp)
 	off := fs.Bool("off", false, offHelp)
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "email", "product"); err != nil {
-			return err
-		}
+	return teamCommand(fs, []string{"email", "product"}, func(e *env, args []string) error {
 		if *on == *off {
 			return usagef("give --on or --off")
 		}
-		s, err := e.teamStore(ctx, fs, team)
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		u, err := s.FindUser(ctx, team, db.UserKey{Email: *email})
 		if err != nil {
 			return err
 		}
-		u, err := s.FindUser(ctx, *team, db.UserKey{Email: *email})
-		if err != nil {
-			return err
-		}
-		if err := set(s, ctx, *team, u.ID, *product, *on, e.operator()); err != nil {
+		if err := set(s, ctx, team, u.ID, *product, *on, e.operator()); err != nil {
 			return err
 		}
 		return e.confirm(map[string]any{"email": u.Email, "product": *product, field: *on}, "%s of %s for %s: %v", what, u.Email, *product, *on)
-	}
+	})
 }

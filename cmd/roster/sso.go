@@ -35,16 +35,12 @@ func newSSOService(cfg *Config, store *gormdb.Store, log *slog.Logger, now func(
 
 // ssoSetup resolves --team (rewriting *team to the id) and --as, and builds
 // the sso service the sso commands call.
-func ssoSetup(ctx context.Context, e *env, fs *pflag.FlagSet, team *string, as string) (*sso.Service, db.Actor, error) {
+func ssoSetup(ctx context.Context, e *env, s *gormdb.Store, team, as string) (*sso.Service, db.Actor, error) {
 	cfg, err := e.Config()
 	if err != nil {
 		return nil, db.Actor{}, err
 	}
-	s, err := e.teamStore(ctx, fs, team)
-	if err != nil {
-		return nil, db.Actor{}, err
-	}
-	by, err := actingAdmin(ctx, e, s, *team, as, adminapi.SSOAdmins) // R-ADM-7
+	by, err := actingAdmin(ctx, e, s, team, as, adminapi.SSOAdmins) // R-ADM-7
 	if err != nil {
 		return nil, db.Actor{}, err
 	}
@@ -60,7 +56,6 @@ func ssoSetup(ctx context.Context, e *env, fs *pflag.FlagSet, team *string, as s
 }
 
 func cmdSSOSet(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	md := fs.String("idp-metadata", "", "IdP metadata: a file path, or an http(s) URL to fetch and refresh")
 	domains := fs.String("domains", "", "comma-separated email domains of the connection")
 	jit := fs.Bool("jit", false, "provision unknown users at their first sign-in")
@@ -71,13 +66,11 @@ func cmdSSOSet(fs *pflag.FlagSet) runFunc {
 	skew := fs.Int("clock-skew", 0, "tolerated clock skew with the IdP in seconds (0-180)")
 	addCert := fs.String("add-cert", "", "a PEM file with an extra trusted IdP certificate (rollover)")
 	as := fs.String("as", "", "optional: the email of the primary or SSO admin making the change (R-ADM-7); default: operator")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team"); err != nil {
-			return err
-		}
+	var in sso.Settings // set by the check, applied by the body
+	return teamCommand(fs, nil, func(e *env, args []string) error {
 		set := map[string]bool{}
 		fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
-		var in sso.Settings
+		in = sso.Settings{}
 		if m := strings.TrimSpace(*md); m != "" {
 			if strings.Contains(m, "://") { // a URL; the fetcher allows only http(s)
 				in.MetadataURL = &m
@@ -121,16 +114,18 @@ func cmdSSOSet(fs *pflag.FlagSet) runFunc {
 			}
 			in.AddCerts = []string{p}
 		}
-		svc, by, err := ssoSetup(ctx, e, fs, team, *as)
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		svc, by, err := ssoSetup(ctx, e, s, team, *as)
 		if err != nil {
 			return err
 		}
-		v, err := svc.Update(ctx, *team, by, in)
+		v, err := svc.Update(ctx, team, by, in)
 		if err != nil {
 			return err
 		}
 		return e.output(e.format, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
-	}
+	})
 }
 
 func readSmallFile(path string, max int64) (string, error) {
@@ -154,19 +149,15 @@ func readSmallFile(path string, max int64) (string, error) {
 // one Service call, and the resulting configuration as output.
 func ssoAction(extra, extraUsage string, call func(ctx context.Context, svc *sso.Service, team, extra string, by db.Actor) (sso.View, error)) func(*pflag.FlagSet) runFunc {
 	return func(fs *pflag.FlagSet) runFunc {
-		team := teamFlag(fs)
 		as := fs.String("as", "", "optional: the email of the primary or SSO admin (R-ADM-7)")
 		var extraVal *string
-		need := []string{"team"}
+		var need []string
 		if extra != "" {
 			extraVal = fs.String(extra, "", extraUsage)
 			need = append(need, extra)
 		}
-		return func(ctx context.Context, e *env, args []string) error {
-			if err := required(fs, need...); err != nil {
-				return err
-			}
-			svc, by, err := ssoSetup(ctx, e, fs, team, *as)
+		return teamCommand(fs, need, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+			svc, by, err := ssoSetup(ctx, e, s, team, *as)
 			if err != nil {
 				return err
 			}
@@ -174,12 +165,12 @@ func ssoAction(extra, extraUsage string, call func(ctx context.Context, svc *sso
 			if extraVal != nil {
 				x = *extraVal
 			}
-			v, err := call(ctx, svc, *team, x, by)
+			v, err := call(ctx, svc, team, x, by)
 			if err != nil {
 				return err
 			}
 			return e.output(e.format, v, func(w *tabwriter.Writer) { ssoTable(w, v) })
-		}
+		})
 	}
 }
 
@@ -199,17 +190,13 @@ var (
 )
 
 func cmdSSORefresh(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team"); err != nil {
-			return err
-		}
-		svc, by, err := ssoSetup(ctx, e, fs, team, "")
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		svc, by, err := ssoSetup(ctx, e, s, team, "")
 		if err != nil {
 			return err
 		}
-		rerr := svc.Refresh(ctx, *team)
-		v, err := svc.Show(ctx, *team, by)
+		rerr := svc.Refresh(ctx, team)
+		v, err := svc.Show(ctx, team, by)
 		if err != nil {
 			return err
 		}
@@ -220,7 +207,7 @@ func cmdSSORefresh(fs *pflag.FlagSet) runFunc {
 			return db.Errorf(db.ErrInvalid, "idp_metadata_refresh_failed", "metadata refresh failed; the last good metadata stays in use: %v", rerr)
 		}
 		return nil
-	}
+	})
 }
 
 func ssoTable(w *tabwriter.Writer, v sso.View) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/roster-dev/roster/cmd/roster/internal/adminapi"
 	"github.com/roster-dev/roster/db"
+	"github.com/roster-dev/roster/db/gormdb"
 )
 
 func webhooksTable(w *tabwriter.Writer, vs []adminapi.WebhookView) {
@@ -44,40 +45,29 @@ func deliveriesTable(w *tabwriter.Writer, vs []adminapi.DeliveryView) {
 
 // cmdWebhooksAdd registers an endpoint and prints its signing secret once.
 func cmdWebhooksAdd(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	url := fs.String("url", "", "the endpoint's http(s) URL")
 	events := fs.StringSlice("events", nil, "only these event types (comma-separated; group.* takes a prefix); default every event")
-	return func(ctx context.Context, e *env, args []string) error {
-		if err := required(fs, "team", "url"); err != nil {
-			return err
-		}
-		cfg, err := e.Config()
-		if err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		v, err := adminapi.AddWebhook(ctx, s, cfg.Webhooks.key(), *team, *url, *events, e.operator())
+	// set by the check, read by the body:
+	var cfg *Config
+	return teamCommand(fs, []string{"url"}, func(e *env, args []string) error {
+		var err error
+		cfg, err = e.Config()
+		return err
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		v, err := adminapi.AddWebhook(ctx, s, cfg.Webhooks.key(), team, *url, *events, e.operator())
 		if err != nil {
 			return err
 		}
 		return e.output(e.format, v, func(w *tabwriter.Writer) {
 			fmt.Fprintf(w, "added webhook %s for %s\nsigning secret (shown once): %s\n", v.ID, v.URL, v.Secret)
 		})
-	}
+	})
 }
 
 // cmdWebhooksList lists a team's endpoints.
 func cmdWebhooksList(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		es, err := s.ListWebhooks(ctx, *team)
+	return teamCommand(fs, nil, nil, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		es, err := s.ListWebhooks(ctx, team)
 		if err != nil {
 			return err
 		}
@@ -86,7 +76,7 @@ func cmdWebhooksList(fs *pflag.FlagSet) runFunc {
 			vs[i] = db.WebhookViewOf(x)
 		}
 		return e.output(e.format, vs, func(w *tabwriter.Writer) { webhooksTable(w, vs) })
-	}
+	})
 }
 
 // webhookIDArg takes the endpoint id from --id or the one argument.
@@ -117,78 +107,66 @@ func cmdWebhooksEnable(fs *pflag.FlagSet) runFunc {
 }
 
 func webhookChange(fs *pflag.FlagSet, verb string, do func(context.Context, db.WebhookStore, string, string, db.Actor) (db.WebhookEndpoint, error)) runFunc {
-	team := teamFlag(fs)
 	id := fs.String("id", "", "webhook id (or give it as the argument)")
-	return func(ctx context.Context, e *env, args []string) error {
+	return teamCommand(fs, nil, func(e *env, args []string) error {
 		if err := webhookIDArg(id, args); err != nil {
 			return err
 		}
-		if err := required(fs, "team", "id"); err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		x, err := do(ctx, s, *team, *id, e.operator())
+		return required(fs, "id")
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		x, err := do(ctx, s, team, *id, e.operator())
 		if err != nil {
 			return err
 		}
 		return e.confirm(db.WebhookViewOf(x), "%s webhook %s (%s)", verb, x.ID, x.URL)
-	}
+	})
 }
 
 // cmdWebhooksDeliveries lists deliveries with their attempts, newest first.
 func cmdWebhooksDeliveries(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	hook := fs.String("webhook", "", "only this endpoint's deliveries")
 	event := fs.Int64("event", 0, "only this event's deliveries")
 	limit := fs.Int("limit", 100, fmt.Sprintf("deliveries to show (at most %d)", adminapi.DeliveriesPageMax))
-	return func(ctx context.Context, e *env, args []string) error {
+	var q db.DeliveryQuery // set by the check, read by the body
+	return teamCommand(fs, nil, func(e *env, args []string) error {
 		ev := ""
 		if *event != 0 {
 			ev = strconv.FormatInt(*event, 10)
 		}
-		q, err := adminapi.DeliveryQueryOf(*hook, ev, strconv.Itoa(*limit))
-		if err != nil {
-			return err
-		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
-		vs, err := adminapi.ListDeliveryViews(ctx, s, *team, q)
+		var err error
+		q, err = adminapi.DeliveryQueryOf(*hook, ev, strconv.Itoa(*limit))
+		return err
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
+		vs, err := adminapi.ListDeliveryViews(ctx, s, team, q)
 		if err != nil {
 			return err
 		}
 		return e.output(e.format, vs, func(w *tabwriter.Writer) { deliveriesTable(w, vs) })
-	}
+	})
 }
 
 // cmdWebhooksReplay queues a delivery again (--delivery) or an event to an
 // endpoint (--webhook and --event), as a new delivery due now.
 func cmdWebhooksReplay(fs *pflag.FlagSet) runFunc {
-	team := teamFlag(fs)
 	delivery := fs.String("delivery", "", "the delivery to send again")
 	hook := fs.String("webhook", "", "the endpoint to send --event to")
 	event := fs.Int64("event", 0, "the event to send to --webhook")
-	return func(ctx context.Context, e *env, args []string) error {
+	return teamCommand(fs, nil, func(e *env, args []string) error {
 		if (*delivery == "") == (*hook == "" && *event == 0) || (*delivery == "" && (*hook == "" || *event < 1)) {
 			return usagef("give --delivery ID, or --webhook ID with --event ID")
 		}
-		s, err := e.teamStore(ctx, fs, team)
-		if err != nil {
-			return err
-		}
+		return nil
+	}, func(ctx context.Context, e *env, s *gormdb.Store, team string, args []string) error {
 		var d db.WebhookDelivery
+		var err error
 		if *delivery != "" {
-			d, err = s.ReplayDelivery(ctx, *team, *delivery, e.operator())
+			d, err = s.ReplayDelivery(ctx, team, *delivery, e.operator())
 		} else {
-			d, err = s.ReplayEvent(ctx, *team, *hook, *event, e.operator())
+			d, err = s.ReplayEvent(ctx, team, *hook, *event, e.operator())
 		}
 		if err != nil {
 			return err
 		}
 		return e.confirm(adminapi.DeliveryViewOf(d, nil), "queued delivery %s of event %d", d.ID, d.EventID)
-	}
+	})
 }

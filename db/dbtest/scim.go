@@ -106,6 +106,37 @@ func testSCIM(t *testing.T, st db.Store) {
 	if _, ok := got[admins[0].ID]; ok {
 		t.Errorf("an admin has an expected type")
 	}
+	// GetSCIMUserExpected is GetSCIMUser plus that expected type, in the
+	// default mode and in domain mode with the user's domain approved or not.
+	checkExpected := func(when string) {
+		t.Helper()
+		want, err := s.ExpectedTypesOf(ctx, teamA.ID, all)
+		WantErr(t, err, nil, "")
+		for _, u := range all {
+			viaGet, err := s.GetSCIMUser(ctx, teamA.ID, u.ID)
+			WantErr(t, err, nil, "")
+			got, exp, err := s.GetSCIMUserExpected(ctx, teamA.ID, u.ID)
+			WantErr(t, err, nil, "")
+			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", viaGet) || exp != want[u.ID] {
+				t.Errorf("%s: GetSCIMUserExpected %+v %q, want %+v %q", when, got, exp, viaGet, want[u.ID])
+			}
+		}
+		_, _, err = s.GetSCIMUserExpected(ctx, teamB.ID, ann.ID)
+		WantErr(t, err, db.ErrNotFound, "user_not_found")
+	}
+	checkExpected("default mode")
+	ps, ok := st.(db.PolicyStore)
+	if !ok {
+		t.Fatal("the store has no role policy")
+	}
+	tm, err := st.GetTeam(ctx, teamA.ID)
+	WantErr(t, err, nil, "")
+	before := tm.Policy
+	_, err = ps.SetPolicy(ctx, teamA.ID, db.Policy{Mode: db.PolicyDomain, Domains: []string{db.EmailDomain(ann.Email)}}, actor)
+	WantErr(t, err, nil, "")
+	checkExpected("domain mode")
+	_, err = ps.SetPolicy(ctx, teamA.ID, before, actor)
+	WantErr(t, err, nil, "")
 	// Sorting and paging.
 	us, total, err := s.SearchUsers(ctx, teamA.ID, db.Query{SortBy: db.FieldUserName, Descending: true, Limit: 1, Offset: 1})
 	if err != nil || total != 3 || len(us) != 1 || us[0].UserName != "ben_50%" { // primary…, ben_50%, Ann

@@ -133,8 +133,6 @@ func (s *Store) GetContract(ctx context.Context, accountID, number string) (db.C
 	return r.toDomain(), nil
 }
 
-// contractActor checks that actingEmail is an active member of the account
-// (an inactive person holds no power on any ladder).
 // lockAsContractManager locks the account and the contract and requires
 // the acting member to be the contract's current manager; refusal is the
 // rule's message (contract number, actor's email).
@@ -156,6 +154,8 @@ func (s *Store) lockAsContractManager(tx *gorm.DB, accountID, number, actingEmai
 	return c, actor, nil
 }
 
+// contractActor checks that actingEmail is an active member of the account
+// (an inactive person holds no power on any ladder).
 func contractActor(tx *gorm.DB, accountID, actingEmail string) (accountMemberRow, error) {
 	return actingMember(tx, accountID, actingEmail)
 }
@@ -326,18 +326,7 @@ func contractScope(tx *gorm.DB, c contractRow, actingEmail string) error {
 // AddContractUser implements db.AccountStore: a user of the classic view
 // only; no team user is created (R-CLS-4).
 func (s *Store) AddContractUser(ctx context.Context, accountID, number, actingEmail, email string, by db.Actor) error {
-	details := map[string]string{"number": number, "email": email, "as": actingEmail}
-	err := s.accountTx(ctx, accountID, by, "contract.user.add", "contract", number, details, func(tx *gorm.DB) error {
-		if _, err := s.lockAccount(tx, accountID); err != nil {
-			return err
-		}
-		c, err := findContract(tx, accountID, number)
-		if err != nil {
-			return err
-		}
-		if err := contractScope(tx, c, actingEmail); err != nil {
-			return err
-		}
+	return s.contractUserTx(ctx, accountID, number, actingEmail, email, by, "contract.user.add", func(tx *gorm.DB, c contractRow) error {
 		if err := db.ValidateEmail(email); err != nil {
 			return err
 		}
@@ -348,22 +337,33 @@ func (s *Store) AddContractUser(ctx context.Context, accountID, number, actingEm
 		if n > 0 {
 			return db.Errorf(db.ErrConflict, "contract_user_exists", "%s is already a user of contract %s", email, c.Number)
 		}
-		if err := tx.Create(&contractUserRow{ContractID: c.ID, EmailLower: db.NormalizeEmail(email), AccountID: accountID,
-			Email: strings.TrimSpace(email), AddedAt: s.nowUTC()}).Error; err != nil {
-			return err
-		}
-		return s.audit(tx, accountID, by, "contract.user.add", "contract", c.Number, map[string]string{"number": c.Number, "email": email})
+		return tx.Create(&contractUserRow{ContractID: c.ID, EmailLower: db.NormalizeEmail(email), AccountID: accountID,
+			Email: strings.TrimSpace(email), AddedAt: s.nowUTC()}).Error
 	})
-	if err != nil {
-		return fmt.Errorf("add contract user: %w", err)
-	}
-	return nil
 }
 
 // RemoveContractUser implements db.AccountStore.
 func (s *Store) RemoveContractUser(ctx context.Context, accountID, number, actingEmail, email string, by db.Actor) error {
+	return s.contractUserTx(ctx, accountID, number, actingEmail, email, by, "contract.user.remove", func(tx *gorm.DB, c contractRow) error {
+		res := tx.Delete(&contractUserRow{}, "contract_id = ? AND email_lower = ?", c.ID, db.NormalizeEmail(email))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return db.Errorf(db.ErrNotFound, "contract_user_not_found", "%s is not a user of contract %s", email, c.Number)
+		}
+		return nil
+	})
+}
+
+// contractUserTx is the shared frame of adding and removing a contract's
+// user: in one account transaction it locks the account, finds the contract,
+// checks R-CLS-3's scope for actingEmail, runs change and writes the audit
+// row of action ("contract.user.add" or "contract.user.remove"); a refusal
+// is audited by accountTx like every account change.
+func (s *Store) contractUserTx(ctx context.Context, accountID, number, actingEmail, email string, by db.Actor, action string, change func(tx *gorm.DB, c contractRow) error) error {
 	details := map[string]string{"number": number, "email": email, "as": actingEmail}
-	err := s.accountTx(ctx, accountID, by, "contract.user.remove", "contract", number, details, func(tx *gorm.DB) error {
+	err := s.accountTx(ctx, accountID, by, action, "contract", number, details, func(tx *gorm.DB) error {
 		if _, err := s.lockAccount(tx, accountID); err != nil {
 			return err
 		}
@@ -374,17 +374,15 @@ func (s *Store) RemoveContractUser(ctx context.Context, accountID, number, actin
 		if err := contractScope(tx, c, actingEmail); err != nil {
 			return err
 		}
-		res := tx.Delete(&contractUserRow{}, "contract_id = ? AND email_lower = ?", c.ID, db.NormalizeEmail(email))
-		if res.Error != nil {
-			return res.Error
+		if err := change(tx, c); err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
-			return db.Errorf(db.ErrNotFound, "contract_user_not_found", "%s is not a user of contract %s", email, c.Number)
-		}
-		return s.audit(tx, accountID, by, "contract.user.remove", "contract", c.Number, map[string]string{"number": c.Number, "email": email})
+		return s.audit(tx, accountID, by, action, "contract", c.Number, map[string]string{"number": c.Number, "email": email})
 	})
 	if err != nil {
-		return fmt.Errorf("remove contract user: %w", err)
+		// "add contract user", "remove contract user"
+		verb := strings.TrimPrefix(action, "contract.user.")
+		return fmt.Errorf("%s contract user: %w", verb, err)
 	}
 	return nil
 }

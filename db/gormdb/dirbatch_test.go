@@ -55,7 +55,7 @@ func TestDirectoryBatchEventsCarryTheStoredView(t *testing.T) {
 				if err := json.Unmarshal([]byte(e.Payload), &p); err != nil {
 					t.Fatal(err)
 				}
-				v, err := gormdb.ReadBackView(ctx, s, c.TeamID, "user", e.TargetID)
+				v, err := s.ReadBackView(ctx, c.TeamID, "user", e.TargetID)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -2,6 +2,7 @@ package gormdb
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"gorm.io/gorm"
@@ -57,6 +58,24 @@ type Statements struct {
 	on         bool
 	Statements int
 	RowsRead   int64
+	SQL        []string // the statements' SQL (with placeholders), in order
+}
+
+// Matching counts the counted statements whose SQL contains every part.
+func (c *Statements) Matching(parts ...string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+next:
+	for _, q := range c.SQL {
+		for _, p := range parts {
+			if !strings.Contains(q, p) {
+				continue next
+			}
+		}
+		n++
+	}
+	return n
 }
 
 // CountStatements installs a counter on s (once per store); it counts only
@@ -71,6 +90,7 @@ func CountStatements(s *Store) *Statements {
 				return
 			}
 			c.Statements++
+			c.SQL = append(c.SQL, tx.Statement.SQL.String())
 			if read {
 				c.RowsRead += tx.Statement.RowsAffected
 			}
@@ -87,7 +107,11 @@ func CountStatements(s *Store) *Statements {
 }
 
 // Start resets the counts and starts counting.
-func (c *Statements) Start() { c.mu.Lock(); c.on, c.Statements, c.RowsRead = true, 0, 0; c.mu.Unlock() }
+func (c *Statements) Start() {
+	c.mu.Lock()
+	c.on, c.Statements, c.RowsRead, c.SQL = true, 0, 0, nil
+	c.mu.Unlock()
+}
 
 // Stop stops counting.
 func (c *Statements) Stop() { c.mu.Lock(); c.on = false; c.mu.Unlock() }
@@ -114,10 +138,15 @@ func Analyze(ctx context.Context, s *Store) error {
 	return nil
 }
 
-// ReadBackView is the view of a resource as resourceViews reads it from the
-// database now (what an event of that resource would carry without the
-// writer's batchUserViews).
-func ReadBackView(ctx context.Context, s *Store, teamID, kind, id string) (any, error) {
-	views, err := s.resourceViews(s.conn(ctx), []auditRow{{TeamID: teamID, TargetKind: kind, TargetID: id}}, nil)
-	return views[resourceKey{teamID, kind, id}], err
+// ReadBackView is the resource an event of (kind, id) gets when the writer
+// does not hand its view over: read from the row in a transaction, the way
+// writeAudits did for every event before issue 15.
+func (s *Store) ReadBackView(ctx context.Context, teamID, kind, id string) (any, error) {
+	var v any
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		views, err := s.resourceViews(tx, []auditRow{{TeamID: teamID, TargetKind: kind, TargetID: id}})
+		v = views[resourceKey{teamID, kind, id}]
+		return err
+	})
+	return v, err
 }

@@ -124,3 +124,49 @@ func TestGroupMemberChangeCostByCounts(t *testing.T) {
 		})
 	}
 }
+
+// A group-membership change in a team without product mappings reads the
+// mapping tables once (one EXISTS probe in the writer's transaction, so it
+// holds across replicas), not twice; with a mapping the grants still follow
+// the membership (R-MEM-5's mapped products).
+func TestGroupChangeWithoutMappingsProbesOnce(t *testing.T) {
+	ctx := context.Background()
+	actor := db.Actor{Kind: db.ActorSCIMToken, ID: "tok", Name: "tok"}
+	for _, d := range gormdbtest.Dialects() {
+		t.Run(gormdbtest.Name(d), func(t *testing.T) {
+			s, counter, team := countedTeam(t, d, "probe")
+			u, err := s.CreateUser(ctx, team.ID, db.NewUser{Email: "a@probe.test", FirstName: "A", LastName: "B", Source: db.SourceSCIM}, actor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := s.CreateGroup(ctx, team.ID, db.NewGroup{DisplayName: "eng", Source: db.SourceSCIM}, actor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counter.Start()
+			if _, err := s.PatchGroup(ctx, team.ID, g.ID, 0, actor, nil, []string{u.ID}, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			counter.Stop()
+			mappingReads := counter.Matching("product_mappings") + counter.Matching("project_access") - counter.Matching("product_mappings", "project_access")
+			t.Logf("group +1 member, no mappings: %d statements, %d reading the mapping tables", counter.Statements, mappingReads)
+			if mappingReads != 1 {
+				t.Errorf("%d statements read product_mappings/project_access, want 1 (the probe)", mappingReads)
+			}
+		})
+	}
+}
+
+// countedTeam opens a store on d with a statement counter and creates a team
+// to count in.
+func countedTeam(t *testing.T, d gormdb.Dialect, name string) (*gormdb.Store, *gormdb.Statements, db.Team) {
+	t.Helper()
+	s := gormdbtest.Open(t, d, gormdb.Config{})
+	counter := gormdb.CountStatements(s)
+	team, _, err := s.CreateTeam(context.Background(), db.NewTeam{Name: name, PrimaryEmail: "owner@" + name + ".example",
+		PrimaryFirstName: "O", PrimaryLastName: "W"}, db.Actor{Kind: db.ActorOperator, ID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, counter, team
+}

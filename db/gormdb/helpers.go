@@ -24,6 +24,13 @@ func lower(s string) string {
 
 // audit writes one audit entry inside tx.
 func (s *Store) audit(tx *gorm.DB, teamID string, by db.Actor, action, kind, target string, details any) error {
+	return s.auditViewed(tx, teamID, by, action, kind, target, details, nil)
+}
+
+// auditViewed is audit for a writer that holds the target's view as it now
+// is in tx (view, nil: read it), so the event needs no read of the row it
+// has just written.
+func (s *Store) auditViewed(tx *gorm.DB, teamID string, by db.Actor, action, kind, target string, details, view any) error {
 	d := ""
 	if details != nil {
 		b, err := json.Marshal(details)
@@ -33,7 +40,7 @@ func (s *Store) audit(tx *gorm.DB, teamID string, by db.Actor, action, kind, tar
 		d = string(b)
 	}
 	return s.writeAudits(tx, []auditRow{{TeamID: teamID, At: s.nowUTC(), ActorKind: string(by.Kind), ActorID: by.ID,
-		ActorName: by.Name, Action: action, TargetKind: kind, TargetID: target, Details: d}})
+		ActorName: by.Name, Action: action, TargetKind: kind, TargetID: target, Details: d, view: view}})
 }
 
 // chunks splits ids so IN lists stay under every dialect's parameter limit.

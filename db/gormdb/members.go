@@ -139,15 +139,21 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, rows []db.NewMemb
 		if err := tx.CreateInBatches(profiles, 200).Error; err != nil {
 			return err
 		}
+		var withCompany []string
+		companies := make([]string, 0, len(profiles))
 		for _, p := range profiles {
 			if p.CompanyLower != "" { // '' is the column's default on a new user row
-				if err := setCompanySortKey(tx, p.UserID, p.CompanyLower); err != nil {
-					return err
-				}
+				withCompany = append(withCompany, p.UserID)
+				companies = append(companies, p.Company)
 			}
-			if err := addCompany(tx, teamID, p.Company); err != nil {
-				return err
-			}
+		}
+		if err := setCompanySortKeys(tx, withCompany); err != nil {
+			return err
+		}
+		if err := addCompanies(tx, teamID, companies); err != nil {
+			return err
+		}
+		for _, p := range profiles {
 			if err := s.audit(tx, teamID, by, "member.add", "user", p.UserID, map[string]string{
 				"company": p.Company, "role": p.JobRole, "level": p.AccessLevel}); err != nil {
 				return err
@@ -196,21 +202,41 @@ func clientText(err error) string {
 	return "invalid row"
 }
 
-// addCompany puts a company on the team's list (kept by the members that name it).
-// setCompanySortKey copies a member's lowercased company onto the user row
-// (users.company_lower, migration 00049), in the profile's transaction, so
-// the members list sorts and filters by company on an index instead of
-// sorting the team behind a LEFT JOIN. Profiles are written only here
-// (AddMembers, EditMembers) and go with the user row.
-func setCompanySortKey(tx *gorm.DB, userID, companyLower string) error {
-	return tx.Exec("UPDATE users SET company_lower = ? WHERE id = ?", companyLower, userID).Error
+// setCompanySortKeys copies the members' lowercased companies from their
+// profiles onto their user rows (users.company_lower, migration 00049), in
+// the profiles' transaction, so the members list sorts and filters by
+// company on an index instead of sorting the team behind a LEFT JOIN.
+// Profiles are written only by AddMembers and EditMembers, which call this
+// after writing them: one statement per 500 members (a correlated subquery,
+// which SQLite, PostgreSQL and MariaDB all take in an UPDATE of another
+// table), not one per member.
+func setCompanySortKeys(tx *gorm.DB, userIDs []string) error {
+	for _, part := range chunks(userIDs, 500) {
+		if err := tx.Exec("UPDATE users SET company_lower = (SELECT mp.company_lower FROM member_profiles mp WHERE mp.user_id = users.id)"+
+			" WHERE id IN ?", part).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func addCompany(tx *gorm.DB, teamID, name string) error {
-	if name == "" {
+// addCompanies puts companies on the team's list (kept by the members that
+// name them), one statement per 200 distinct companies; the first spelling
+// of a company (by its lowercased name) stays.
+func addCompanies(tx *gorm.DB, teamID string, names []string) error {
+	seen := map[string]bool{}
+	var rows []teamCompanyRow
+	for _, name := range names {
+		if name == "" || seen[lower(name)] {
+			continue
+		}
+		seen[lower(name)] = true
+		rows = append(rows, teamCompanyRow{TeamID: teamID, NameLower: lower(name), Name: name})
+	}
+	if len(rows) == 0 {
 		return nil
 	}
-	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&teamCompanyRow{TeamID: teamID, NameLower: lower(name), Name: name}).Error
+	return tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 200).Error
 }
 
 // EditMembers implements db.MemberStore (R-MEM-2).
@@ -227,6 +253,7 @@ func (s *Store) EditMembers(ctx context.Context, teamID string, userIDs []string
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		out, over = nil, nil // a transaction may run twice (groupCommit)
 		now := s.nowUTC()
+		var companies []string
 		for _, id := range userIDs {
 			m, err := s.getMember(tx, teamID, id)
 			if err != nil {
@@ -262,12 +289,7 @@ func (s *Store) EditMembers(ctx context.Context, teamID string, userIDs []string
 				Create(&row).Error; err != nil {
 				return err
 			}
-			if err := setCompanySortKey(tx, id, row.CompanyLower); err != nil {
-				return err
-			}
-			if err := addCompany(tx, teamID, m.Company); err != nil {
-				return err
-			}
+			companies = append(companies, m.Company)
 			if len(changed) > 0 {
 				if err := s.audit(tx, teamID, by, "member.edit", "user", id, changed); err != nil {
 					return err
@@ -275,7 +297,11 @@ func (s *Store) EditMembers(ctx context.Context, teamID string, userIDs []string
 			}
 			out = append(out, m)
 		}
-		return nil
+		// after the loop: every profile is written (userIDs are deduped)
+		if err := setCompanySortKeys(tx, userIDs); err != nil {
+			return err
+		}
+		return addCompanies(tx, teamID, companies)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("edit members: %w", err)
@@ -370,7 +396,7 @@ func (s *Store) sortExpr(col string) (string, bool) {
 		"name":       concat,
 		"first_name": "LOWER(users.first_name)",
 		"last_name":  "LOWER(users.last_name)",
-		"company":    "users.company_lower", // = COALESCE(mp.company_lower, ''), kept by setCompanySortKey
+		"company":    "users.company_lower", // = COALESCE(mp.company_lower, ''), kept by setCompanySortKeys
 		"role":       "COALESCE(mp.job_role_lower, '')",
 		"level":      "COALESCE(mp.access_level, 'member')",
 		"status":     "users.status",

@@ -189,13 +189,19 @@ func (s *Store) reconcileProducts(tx *gorm.DB, teamID string, users []string, by
 	if len(users) == 0 {
 		return nil
 	}
-	var maps []productMappingRow
-	if err := tx.Where("team_id = ?", teamID).Find(&maps).Error; err != nil {
+	// One probe in tx, so it sees what the transaction sees on any replica:
+	// 0 = the team has no mappings and no group grants (nothing to do, the
+	// common case: one query, not two), 1 = no mappings but group grants
+	// left to revoke, 2 = mappings.
+	var probe int
+	if err := tx.Raw("SELECT CASE WHEN EXISTS (SELECT 1 FROM product_mappings WHERE team_id = ?) THEN 2"+
+		" WHEN EXISTS (SELECT 1 FROM project_access WHERE team_id = ? AND origin = ?) THEN 1 ELSE 0 END",
+		teamID, teamID, db.OriginGroup).Scan(&probe).Error; err != nil || probe == 0 {
 		return err
 	}
-	if len(maps) == 0 {
-		var n int64
-		if err := tx.Model(&projectAccessRow{}).Where("team_id = ? AND origin = ?", teamID, db.OriginGroup).Limit(1).Count(&n).Error; err != nil || n == 0 {
+	var maps []productMappingRow
+	if probe == 2 {
+		if err := tx.Where("team_id = ?", teamID).Find(&maps).Error; err != nil {
 			return err
 		}
 	}

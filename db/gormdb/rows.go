@@ -118,6 +118,12 @@ type auditRow struct {
 	TargetKind string    `gorm:"size:32;not null"`
 	TargetID   string    `gorm:"size:64;not null"`
 	Details    string    `gorm:"type:text"`
+
+	// view is the affected resource's view when the writer already holds
+	// it (issue 15: the user or group it has just written), so writeAudits
+	// need not read it back; nil: writeAudits reads it (resourceViews).
+	// Unexported, so gorm neither stores nor reads it.
+	view any
 }
 
 func (auditRow) TableName() string { return "audit_log" }

@@ -54,19 +54,55 @@ func (s *Store) GetSCIMUser(ctx context.Context, teamID, userID string) (db.User
 	return us[0], nil
 }
 
+// GetSCIMUserExpected implements db.SCIMStore: the user, the team's policy
+// mode and whether the user's email domain is approved, in one statement
+// (issue 15: GET by id read the user, the policy mode and, in domain mode,
+// the domain in three). users.email_domain is stored in the policy's
+// normalised form (userRowFrom), the same key classifierFor looks up.
+func (s *Store) GetSCIMUserExpected(ctx context.Context, teamID, userID string) (db.User, db.UserType, error) {
+	rows, err := s.conn(ctx).Raw("SELECT "+userColumns+", teams.policy_mode, "+
+		"EXISTS (SELECT 1 FROM team_domains td WHERE td.team_id = users.team_id AND td.domain = users.email_domain) "+
+		"FROM users JOIN teams ON teams.id = users.team_id WHERE users.team_id = ? AND users.id = ?", teamID, userID).Rows()
+	if err != nil {
+		return db.User{}, "", fmt.Errorf("get user: %w", translate(err))
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return db.User{}, "", fmt.Errorf("get user: %w", translate(err))
+		}
+		return db.User{}, "", userNotFound(userID)
+	}
+	var r userRow
+	var mode string
+	var approved bool
+	if err := rows.Scan(&r.ID, &r.TeamID, &r.Email, &r.UserName, &r.FirstName, &r.LastName, &r.Status, &r.Type,
+		&r.Source, &r.AdminRole, &r.ExternalID, &r.Attributes, &r.Version, &r.CreatedAt, &r.UpdatedAt, &mode, &approved); err != nil {
+		return db.User{}, "", fmt.Errorf("get user: %w", translate(err))
+	}
+	u := r.toDomain()
+	if u.AdminRole.IsAdmin() {
+		return u, "", nil
+	}
+	cl := teamClassifier{mode: db.PolicyMode(mode)}
+	if cl.mode == db.PolicyDomain {
+		cl.approved = map[string]bool{}
+		if approved {
+			cl.approved[s.emailDomain(u.Email)] = true
+		}
+	}
+	return u, s.classifyWith(cl, u.Email, u.Source), nil
+}
+
 // policyModeTx is teamMode for readers that need only the policy mode: one
 // narrow query without gorm's reflection.
 func policyModeTx(conn *gorm.DB, teamID string) (db.PolicyMode, error) {
 	var mode string
-	res := conn.Raw("SELECT policy_mode FROM teams WHERE id = ?", teamID).Scan(&mode)
-	if err := res.Error; err != nil {
+	if err := conn.Raw("SELECT policy_mode FROM teams WHERE id = ?", teamID).Row().Scan(&mode); err != nil {
 		if errors.Is(err, sql.ErrNoRows) || errors.Is(err, gorm.ErrRecordNotFound) {
 			return "", teamNotFound(teamID)
 		}
 		return "", err
-	}
-	if res.RowsAffected == 0 {
-		return "", teamNotFound(teamID)
 	}
 	return db.PolicyMode(mode), nil
 }

@@ -166,6 +166,7 @@ func (w *writer) createUser(in db.NewUser, emails []db.UserEmail, by db.Actor, c
 // given, is a classifier prepared for a whole batch) and queues its row, its
 // email-index rows and its "user.create" audit entry for flush.
 func (w *writer) queueUser(u *db.User, emails []db.UserEmail, by db.Actor, cl *teamClassifier) error {
+	var view any // the event's resource, when this classification gives its expected type
 	if u.Type == "" {
 		if cl == nil {
 			c, err := w.classifier([]string{u.Email})
@@ -175,6 +176,13 @@ func (w *writer) queueUser(u *db.User, emails []db.UserEmail, by db.Actor, cl *t
 			cl = &c
 		}
 		u.Type = w.s.classifyWith(*cl, u.Email, u.Source)
+		// What resourceViews would read back: the expected type is the
+		// classification just made (none for an admin).
+		exp := u.Type
+		if u.AdminRole.IsAdmin() {
+			exp = ""
+		}
+		view = db.UserViewOf(*u, exp)
 	}
 	d, err := json.Marshal(map[string]string{"email": u.Email, "source": string(u.Source), "type": string(u.Type)})
 	if err != nil {
@@ -194,7 +202,7 @@ func (w *writer) queueUser(u *db.User, emails []db.UserEmail, by db.Actor, cl *t
 		w.newEmails = append(w.newEmails, *primaryEmailRow(u.TeamID, u.ID, u.Email))
 	}
 	w.newAudits = append(w.newAudits, auditRow{TeamID: u.TeamID, At: w.s.nowUTC(), ActorKind: string(by.Kind), ActorID: by.ID,
-		ActorName: by.Name, Action: "user.create", TargetKind: "user", TargetID: u.ID, Details: string(d)})
+		ActorName: by.Name, Action: "user.create", TargetKind: "user", TargetID: u.ID, Details: string(d), view: view})
 	return nil
 }
 
@@ -209,11 +217,7 @@ func (w *writer) flush() error {
 				return err
 			}
 		}
-		views, err := w.batchUserViews()
-		if err != nil {
-			return err
-		}
-		if err := w.s.writeBatchAudits(w.tx, w.newAudits, views); err != nil {
+		if err := w.s.writeAudits(w.tx, w.newAudits); err != nil {
 			return err
 		}
 	}
@@ -348,7 +352,27 @@ func (w *writer) updateUser(userID string, ifVersion int64, by db.Actor, change 
 	case u.Status != db.StatusInactive && before.Status == db.StatusInactive:
 		action = "user.reactivate"
 	}
-	return u, changed, w.s.audit(w.tx, w.teamID, by, action, "user", userID, map[string]any{"fields": changed})
+	view, err := w.userView(u)
+	if err != nil {
+		return db.User{}, nil, err
+	}
+	return u, changed, w.s.auditViewed(w.tx, w.teamID, by, action, "user", userID, map[string]any{"fields": changed}, view)
+}
+
+// userView is u's event resource as resourceViews would read it back in
+// this transaction, from the user the writer has just written: the
+// classification (policy mode and, in domain mode, the user's domain) is
+// read, the user row is not.
+func (w *writer) userView(u db.User) (db.UserView, error) {
+	var exp db.UserType
+	if !u.AdminRole.IsAdmin() {
+		cl, err := w.classifier([]string{u.Email})
+		if err != nil {
+			return db.UserView{}, err
+		}
+		exp = w.s.classifyWith(cl, u.Email, u.Source)
+	}
+	return db.UserViewOf(u, exp), nil
 }
 
 // deleteUser removes a user from its team and groups (R-ADM-1: never the
@@ -450,8 +474,8 @@ func (w *writer) createGroup(in db.NewGroup, by db.Actor) (db.Group, error) {
 	if err := insertMembers(tx, teamID, g.ID, members); err != nil {
 		return db.Group{}, err
 	}
-	return g, w.s.audit(tx, teamID, by, "group.create", "group", g.ID,
-		map[string]any{"displayName": g.DisplayName, "members": len(members)})
+	return g, w.s.auditViewed(tx, teamID, by, "group.create", "group", g.ID,
+		map[string]any{"displayName": g.DisplayName, "members": len(members)}, db.GroupViewOf(g))
 }
 
 // renameGroup applies change to a group's attributes: it locks the row,
@@ -500,7 +524,7 @@ func (w *writer) renameGroup(groupID string, ifVersion int64, by db.Actor, chang
 	if res.RowsAffected != 1 {
 		return db.Group{}, db.Errorf(db.ErrStale, "version_mismatch", "group %q changed concurrently", before.ID)
 	}
-	return g, w.s.audit(w.tx, w.teamID, by, "group.update", "group", before.ID, map[string]string{"displayName": g.DisplayName})
+	return g, w.s.auditViewed(w.tx, w.teamID, by, "group.update", "group", before.ID, map[string]string{"displayName": g.DisplayName}, db.GroupViewOf(g))
 }
 
 // setMembers makes members the group's exact member set: the one member
@@ -594,7 +618,8 @@ func (w *writer) modifyMembers(groupID string, add, remove []string, by db.Actor
 	}).Error; err != nil {
 		return db.Group{}, 0, 0, err
 	}
-	return g, len(fresh), removed, w.s.audit(tx, teamID, by, "group.members", "group", groupID, map[string]int{"added": len(fresh), "removed": removed})
+	return g, len(fresh), removed, w.s.auditViewed(tx, teamID, by, "group.members", "group", groupID,
+		map[string]int{"added": len(fresh), "removed": removed}, db.GroupViewOf(g))
 }
 
 // deleteGroup removes a group and its memberships; it returns the group's name.
