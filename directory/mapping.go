@@ -283,3 +283,14 @@ func fillNames(u *db.DirectoryUser, full string) {
 		u.LastName = fallback
 	}
 }
+
+// mapUsers maps a page of entries (MapUser), dropping those that are not users.
+func (m Mapping) mapUsers(es []*ldap.Entry) []db.DirectoryUser {
+	out := make([]db.DirectoryUser, 0, len(es))
+	for _, e := range es {
+		if u, ok := m.MapUser(e); ok {
+			out = append(out, u)
+		}
+	}
+	return out
+}

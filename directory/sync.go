@@ -34,13 +34,17 @@ type Syncer struct {
 	Getenv    func(string) string
 	// PageSize of paged searches (default 500; capped at 1,000 as Windows enforces).
 	PageSize int
+	// BatchSize is how many users a full run writes per transaction
+	// (default 5,000): several pages, so fewer commits, while the next
+	// pages are read.
+	BatchSize int
 	// DialAttempts bounds connection retries on network errors (default 4).
 	DialAttempts int
 	// OnRun, if set, sees each finished run's report and error (the
 	// metrics count with it).
 	OnRun func(Report, error)
 
-	afterPage func(pages int) // test hook: called after each applied page of users
+	afterPage func(pages int) // test hook: called after each page of users is taken in (applied at the batch's end)
 }
 
 // progressLogInterval is how often a long full run logs its progress.
@@ -116,6 +120,13 @@ func (s *Syncer) pageSize() uint32 {
 		return 1000
 	}
 	return uint32(s.PageSize)
+}
+
+func (s *Syncer) batchSize() int {
+	if s.BatchSize <= 0 {
+		return 5000
+	}
+	return s.BatchSize
 }
 
 // DeleteLimit is the most users one run may remove without --allow-deletes:
@@ -289,13 +300,22 @@ func (s *Syncer) full(ctx context.Context, lc *ldap.Conn, c db.DirectoryConnecti
 		dnAnchor = map[string]string{}
 	}
 	pages := 0
-	err = s.pipelined(ctx, lc, c.BaseDN, UserFilter(c), m.userAttrs(), func(es []*ldap.Entry) error {
-		b := db.DirectoryBatch{DryRun: o.DryRun}
-		for _, e := range es {
-			u, ok := m.MapUser(e)
-			if !ok {
-				continue
-			}
+	b := db.DirectoryBatch{DryRun: o.DryRun}
+	apply := func() error {
+		if len(b.Users) == 0 {
+			return nil
+		}
+		res, err := s.Store.ApplyDirectoryBatch(ctx, c, b, by)
+		if err != nil {
+			return err
+		}
+		rep.add(res, o.DryRun)
+		b.Users = b.Users[:0]
+		return nil
+	}
+	batchSize := s.batchSize()
+	err = pipelined(ctx, s, lc, c.BaseDN, UserFilter(c), m.userAttrs(), batchSize, m.mapUsers, func(us []db.DirectoryUser) error {
+		for _, u := range us {
 			ak := hash16(u.Anchor)
 			if _, dup := seen[ak]; dup {
 				continue
@@ -308,11 +328,13 @@ func (s *Syncer) full(ctx context.Context, lc *ldap.Conn, c db.DirectoryConnecti
 			}
 			b.Users = append(b.Users, u)
 		}
-		res, err := s.Store.ApplyDirectoryBatch(ctx, c, b, by)
-		if err != nil {
-			return err
+		// several pages go into one transaction (fewer commits; the next
+		// pages are read meanwhile)
+		if len(b.Users) >= batchSize {
+			if err := apply(); err != nil {
+				return err
+			}
 		}
-		rep.add(res, o.DryRun)
 		pages++
 		if s.afterPage != nil {
 			s.afterPage(pages)
@@ -326,6 +348,9 @@ func (s *Syncer) full(ctx context.Context, lc *ldap.Conn, c db.DirectoryConnecti
 		}
 		return nil
 	})
+	if err == nil {
+		err = apply()
+	}
 	if err != nil {
 		return fmt.Errorf("read users: %w", err)
 	}
@@ -548,27 +573,30 @@ func (s *Syncer) paged(ctx context.Context, lc *ldap.Conn, base, filter string, 
 	}
 }
 
-// pipelined is paged with the next page read from the server while fn
-// applies the current one (at most one page waits), so the directory and the
-// database work at the same time. fn runs on the caller's goroutine.
-func (s *Syncer) pipelined(ctx context.Context, lc *ldap.Conn, base, filter string, attrs []string, fn func([]*ldap.Entry) error) error {
+// pipelined is paged with the server read, and each page converted by
+// conv, on a goroutine of its own while fn takes the converted pages on the
+// caller's goroutine: the directory, the mapping and the database work at
+// the same time. At most about batch entries wait between them, so memory
+// stays bounded while fn applies a batch.
+func pipelined[T any](ctx context.Context, s *Syncer, lc *ldap.Conn, base, filter string, attrs []string, batch int,
+	conv func([]*ldap.Entry) T, fn func(T) error) error {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := make(chan []*ldap.Entry, 1)
+	pages := make(chan T, max(1, batch/int(s.pageSize())))
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(pages)
 		readErr <- s.paged(rctx, lc, base, filter, attrs, func(es []*ldap.Entry) error {
 			select {
-			case pages <- es:
+			case pages <- conv(es):
 				return nil
 			case <-rctx.Done():
 				return rctx.Err()
 			}
 		})
 	}()
-	for es := range pages {
-		if err := fn(es); err != nil {
+	for p := range pages {
+		if err := fn(p); err != nil {
 			cancel()
 			for range pages {
 			}
