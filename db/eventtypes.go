@@ -48,7 +48,7 @@ var EventTypes = []string{
 	"notice.invoice", "notice.release", "notice.renewal",
 	"policy.changed", "policy.domains_changed",
 	"product.added", "product.mapping.added", "product.mapping.removed", "product.removed", "product.updated", "project.access.changed", "project.created", "project.member.added", "project.member.removed",
-	"role.changed", "setting.changed",
+	"role.changed",
 	"sso.created", "sso.deleted", "sso.domain.verified", "sso.key.added", "sso.key.retired", "sso.metadata.refreshed", "sso.updated",
 	"subscription.added", "subscription.external_changed", "subscription.internal_seat_changed",
 	"team.created", "token.created", "token.revoked",

@@ -34,7 +34,6 @@ var notDelivered = map[string]string{
 	"contract.user.remove.refused": "account-scoped", "notice.invoice": "account-scoped", "notice.release": "account-scoped",
 	"notice.renewal":           "account-scoped",
 	"team.created":             "precedes any endpoint of the team",
-	"setting.changed":          "only Store.Audit callers outside the store (the conformance suite)",
 	"console.break_glass_used": "needs enforced SSO with a verified domain (console suite)", "console.locked_out": "console suite",
 	"console.password.changed": "console suite", "console.reset_link.created": "console suite", "console.settings_changed": "console suite",
 	"console.signed_in": "console suite", "invitation.accepted": "needs the accept link (TestInvitations)",
