@@ -55,3 +55,11 @@ var EventTypes = []string{
 	"user.created", "user.deactivated", "user.deleted", "user.exception_reverted", "user.reactivated", "user.type_changed", "user.updated",
 	"webhook.created", "webhook.deleted", "webhook.disabled", "webhook.enabled", "webhook.replayed",
 }
+
+// AccountScoped reports whether events of type ty are written under an
+// account's id rather than a team's (the account audit log): account.*,
+// contract.* and notice.*. Their webhook deliveries go to the endpoints of
+// every team of the account.
+func AccountScoped(ty string) bool {
+	return strings.HasPrefix(ty, "account.") || strings.HasPrefix(ty, "contract.") || strings.HasPrefix(ty, "notice.")
+}
