@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -233,3 +234,73 @@ func TestSign(t *testing.T) {
 		t.Fatalf("Sign = %q, %v", got, err)
 	}
 }
+
+// TestRetention (issue 14 #3): with the store's clock moved past
+// webhooks.retention, Prune deletes finished deliveries with their attempts
+// and then the events no delivery refers to, in batches of PruneBatch;
+// a pending delivery (still retrying) and its event stay whatever their
+// age, and so does everything inside the window. On every backend.
+func TestRetention(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range gormdbtest.Dialects() {
+		t.Run(gormdbtest.Name(d), func(t *testing.T) {
+			c := webhooktest.NewClock(time.Now().UTC().Add(time.Hour))
+			s := gormdbtest.Open(t, d, gormdb.Config{Now: c.Now})
+			good := webhooktest.NewReceiver(t, c, 0)
+			bad := webhooktest.NewReceiver(t, c, 0)
+			bad.Always = true
+			team, _ := dbtest.NewTeam(t, s, "")
+			_, good.Secret = dbtest.NewWebhook(t, s, team.ID, good.URL, "user.*")
+			_, bad.Secret = dbtest.NewWebhook(t, s, team.ID, bad.URL, "group.*")
+			for _, n := range []string{"r1", "r2", "r3"} {
+				dbtest.NewUser(t, s, team.ID, n, "acme.test", db.SourceAdmin)
+			}
+			g, err := s.CreateGroup(ctx, team.ID, db.NewGroup{DisplayName: "kept"}, dbtest.Operator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			disp := &webhook.Dispatcher{Store: s, Key: dbtest.WebhookKey, Client: webhook.NewClient(true, 5*time.Second), Now: c.Now,
+				Owner: "r1", Retention: 30 * 24 * time.Hour, PruneBatch: 2}
+			if _, err := disp.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			old, err := s.ListDeliveries(ctx, team.ID, db.DeliveryQuery{Limit: 100})
+			if err != nil || len(old) != 4 {
+				t.Fatalf("deliveries before = %d, %v; want 3 delivered and 1 retrying", len(old), err)
+			}
+			// Inside the window nothing goes.
+			if nd, ne, err := disp.Prune(ctx); err != nil || nd+ne != 0 {
+				t.Fatalf("prune inside the window: %d deliveries, %d events, %v", nd, ne, err)
+			}
+			c.Add(31 * 24 * time.Hour)
+			fresh := dbtest.NewUser(t, s, team.ID, "r4", "acme.test", db.SourceAdmin)
+			nd, ne, err := disp.Prune(ctx)
+			if err != nil || nd != 3 || ne == 0 {
+				t.Fatalf("prune = %d deliveries, %d events, %v; want the 3 delivered ones and the old events", nd, ne, err)
+			}
+			for _, o := range old {
+				_, err := s.DeliveryAttempts(ctx, team.ID, o.ID)
+				if o.Status == db.DeliveryDelivered && !errorsIs(err, db.ErrNotFound) {
+					t.Errorf("delivered %s (%s) still there: %v", o.ID, o.EventType, err)
+				}
+				if o.Status != db.DeliveryDelivered && err != nil {
+					t.Errorf("retrying %s (%s) was pruned: %v", o.ID, o.EventType, err)
+				}
+			}
+			evs, err := s.ListEvents(ctx, team.ID, 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var left []string
+			for _, e := range evs {
+				left = append(left, e.Type+" "+e.TargetID)
+			}
+			want := []string{"group.created " + g.ID, "user.created " + fresh.ID}
+			if strings.Join(left, ",") != strings.Join(want, ",") {
+				t.Errorf("events left = %q, want %q", left, want)
+			}
+		})
+	}
+}
+
+func errorsIs(err, target error) bool { return err != nil && errors.Is(err, target) }

@@ -501,3 +501,59 @@ var (
 	_ db.WebhookStore         = (*Store)(nil)
 	_ db.WebhookDispatchStore = (*Store)(nil)
 )
+
+// PruneDeliveries implements db.WebhookPruneStore.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	var ids []string
+	if err := s.conn(ctx).Model(&webhookDeliveryRow{}).Where("status IN ? AND updated_at < ?",
+		[]string{db.DeliveryDelivered, db.DeliveryFailed}, before.UTC()).Order("updated_at").Limit(limit).Pluck("id", &ids).Error; err != nil {
+		return 0, fmt.Errorf("prune deliveries: %w", translate(err))
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		n = 0
+		if err := tx.Where("delivery_id IN ?", ids).Delete(&webhookAttemptRow{}).Error; err != nil {
+			return err
+		}
+		// The status check again: a replica may have replayed nothing into
+		// these rows, but a row is only ever deleted finished.
+		r := tx.Where("id IN ? AND status IN ?", ids, []string{db.DeliveryDelivered, db.DeliveryFailed}).Delete(&webhookDeliveryRow{})
+		n = int(r.RowsAffected)
+		return r.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune deliveries: %w", translate(err))
+	}
+	return n, nil
+}
+
+// PruneEvents implements db.WebhookPruneStore.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	var ids []int64
+	if err := s.conn(ctx).Model(&eventRow{}).Where("at < ? AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = events.id)",
+		before.UTC()).Order("id").Limit(limit).Pluck("id", &ids).Error; err != nil {
+		return 0, fmt.Errorf("prune events: %w", translate(err))
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		r := tx.Where("id IN ? AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = events.id)", ids).Delete(&eventRow{})
+		n = int(r.RowsAffected)
+		return r.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune events: %w", translate(err))
+	}
+	return n, nil
+}
