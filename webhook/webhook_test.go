@@ -304,3 +304,58 @@ func TestRetention(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return err != nil && errors.Is(err, target) }
+
+// TestRunRealClock (issue 14 #4): the loop `roster serve` runs —
+// Dispatcher.Run on the real clock with a 20 ms poll and a 50 ms first
+// retry — delivers an event, retries it after the receiver's 500 with the
+// same webhook-id, records both attempts, and returns when its context
+// ends. The test waits on the receiver with a deadline; nothing asserts on
+// elapsed time.
+func TestRunRealClock(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := gormdbtest.New(t, gormdb.Config{})
+	rcv := webhooktest.NewReceiver(t, webhooktest.NewClock(time.Now()), 1) // 500, then 204
+	team, _ := dbtest.NewTeam(t, s, "")
+	_, rcv.Secret = dbtest.NewWebhook(t, s, team.ID, rcv.URL, "user.created")
+	u := dbtest.NewUser(t, s, team.ID, "live", "acme.test", db.SourceAdmin)
+	d := &webhook.Dispatcher{Store: s, Key: dbtest.WebhookKey, Client: webhook.NewClient(true, 5*time.Second), Owner: "live",
+		Schedule: []time.Duration{50 * time.Millisecond}, Retention: 30 * 24 * time.Hour}
+	done := make(chan struct{})
+	go func() { d.Run(ctx, 20*time.Millisecond); close(done) }()
+
+	deadline := time.Now().Add(30 * time.Second)
+	var ds []db.WebhookDelivery
+	for {
+		var err error
+		ds, err = s.ListDeliveries(ctx, team.ID, db.DeliveryQuery{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) == 1 && ds[0].Status == db.DeliveryDelivered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no delivery within 30 s: %+v, receiver hits %v", ds, rcv.Hits())
+		}
+		time.Sleep(10 * time.Millisecond) // polling the receiver's outcome, not a timing assertion
+	}
+	cancel()
+	<-done // Run ends with its context
+	if rcv.Bad() != 0 {
+		t.Errorf("%d requests failed the signature check", rcv.Bad())
+	}
+	hits := rcv.Hits()
+	if len(hits) != 1 {
+		t.Fatalf("receiver got webhook-ids %v, want one", hits)
+	}
+	for id, n := range hits {
+		if n != 2 || rcv.Messages()[id].Type != "user.created" {
+			t.Errorf("%s: %d requests of %s, want 2 of user.created (500, then the retry)", id, n, rcv.Messages()[id].Type)
+		}
+	}
+	at, err := s.DeliveryAttempts(context.Background(), team.ID, ds[0].ID)
+	if err != nil || len(at) != 2 || at[0].Status != 500 || at[1].Status != 204 || ds[0].EventType != "user.created" {
+		t.Errorf("attempts = %+v, %v; want 500 then 204 (user %s)", at, err, u.ID)
+	}
+}
