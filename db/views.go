@@ -178,7 +178,7 @@ type ProductView struct {
 }
 
 // ProductViewOf is p as GET /teams/{team}/products shows it.
-func ProductViewOf(p Product) ProductView { return ProductView{Key: p.Key, Name: p.Name, Base: p.Base} }
+func ProductViewOf(p Product) ProductView { return ProductView(p) }
 
 // ProjectView is a project.
 type ProjectView struct {

@@ -25,7 +25,7 @@ import (
 // receive, each with the reason (every other type in db.EventTypes must
 // arrive). The conformance suite makes each of these on every backend.
 var notDelivered = map[string]string{
-	"account.created": "precedes any endpoint: the team's creation makes its account",
+	"account.created":          "precedes any endpoint: the team's creation makes its account",
 	"team.created":             "precedes any endpoint of the team",
 	"console.break_glass_used": "needs enforced SSO with a verified domain (console suite)", "console.locked_out": "console suite",
 	"console.password.changed": "console suite", "console.reset_link.created": "console suite", "console.settings_changed": "console suite",
