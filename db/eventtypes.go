@@ -48,10 +48,18 @@ var EventTypes = []string{
 	"notice.invoice", "notice.release", "notice.renewal",
 	"policy.changed", "policy.domains_changed",
 	"product.added", "product.mapping.added", "product.mapping.removed", "product.removed", "product.updated", "project.access.changed", "project.created", "project.member.added", "project.member.level.changed", "project.member.removed",
-	"role.changed", "setting.changed",
+	"role.changed",
 	"sso.created", "sso.deleted", "sso.domain.verified", "sso.key.added", "sso.key.retired", "sso.metadata.refreshed", "sso.updated",
 	"subscription.added", "subscription.external_changed", "subscription.internal_seat_changed",
 	"team.created", "token.created", "token.revoked",
 	"user.created", "user.deactivated", "user.deleted", "user.exception_reverted", "user.reactivated", "user.type_changed", "user.updated",
 	"webhook.created", "webhook.deleted", "webhook.disabled", "webhook.enabled", "webhook.replayed",
+}
+
+// AccountScoped reports whether events of type ty are written under an
+// account's id rather than a team's (the account audit log): account.*,
+// contract.* and notice.*. Their webhook deliveries go to the endpoints of
+// every team of the account.
+func AccountScoped(ty string) bool {
+	return strings.HasPrefix(ty, "account.") || strings.HasPrefix(ty, "contract.") || strings.HasPrefix(ty, "notice.")
 }

@@ -118,3 +118,123 @@ func DirectoryRunViewOf(r DirectoryRun) DirectoryRunView {
 	return DirectoryRunView{ID: r.ID, ConnectionID: r.ConnectionID, Mode: r.Mode, DryRun: r.DryRun, StartedAt: r.StartedAt,
 		DurationMS: r.Duration.Milliseconds(), Counts: r.Counts, Error: r.Error}
 }
+
+// AccountInfoView is an account as the CLI and the admin API show it: its
+// owner (R-OWN-1) and which user-management views it has (R-CLS-4).
+type AccountInfoView struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Owner  string   `json:"owner"`
+	Views  []string `json:"views"`
+	Hybrid bool     `json:"hybrid"`
+}
+
+// AccountInfoViewOf is a as GET /teams/{team}/account shows it.
+func AccountInfoViewOf(a AccountInfo) AccountInfoView {
+	vs := make([]string, len(a.Views))
+	for i, v := range a.Views {
+		vs[i] = string(v)
+	}
+	return AccountInfoView{ID: a.ID, Name: a.Name, Owner: a.Owner, Views: vs, Hybrid: a.Hybrid()}
+}
+
+// AccountRoleView is one person's role on the account ladder.
+type AccountRoleView struct {
+	Email     string `json:"email"`
+	Role      string `json:"role"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Status    string `json:"status"`
+}
+
+// AccountRoleViewOf is m as GET /teams/{team}/account/roles shows it.
+func AccountRoleViewOf(m AccountMember) AccountRoleView {
+	return AccountRoleView{Email: m.Email, Role: m.Role.String(), FirstName: m.FirstName, LastName: m.LastName, Status: string(m.Status)}
+}
+
+// ContractView is a contract, people as emails.
+type ContractView struct {
+	Number              string   `json:"number"`
+	ContractManager     string   `json:"contract_manager"`
+	SoftwareCoordinator string   `json:"software_coordinator"`
+	Products            []string `json:"products"`
+	Seats               int      `json:"seats"`
+}
+
+// ContractViewOf is c as GET .../contracts/{number} shows it.
+func ContractViewOf(c Contract) ContractView {
+	p := c.Products
+	if p == nil {
+		p = []string{}
+	}
+	return ContractView{Number: c.Number, ContractManager: c.ContractManager, SoftwareCoordinator: c.SoftwareCoordinator, Products: p, Seats: c.Seats}
+}
+
+// ProductView is a catalogue product as the CLI and the API show it.
+type ProductView struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+	Base bool   `json:"base"`
+}
+
+// ProductViewOf is p as GET /teams/{team}/products shows it.
+func ProductViewOf(p Product) ProductView { return ProductView(p) }
+
+// ProjectView is a project.
+type ProjectView struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// ProjectViewOf is p as GET /teams/{team}/projects shows it.
+func ProjectViewOf(p Project) ProjectView { return ProjectView{ID: p.ID, Name: p.Name} }
+
+// ProductMappingView is a group-to-product mapping: members of the group
+// get the product on the project; Waiting of its Members lack it because
+// the product's seats were in use (R-MEM-5).
+type ProductMappingView struct {
+	ID          string    `json:"id"`
+	GroupID     string    `json:"group_id"`
+	GroupName   string    `json:"group_name"`
+	ProjectID   string    `json:"project_id"`
+	ProjectName string    `json:"project_name"`
+	Product     string    `json:"product"`
+	Members     int       `json:"members"`
+	Waiting     int       `json:"waiting"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// ProductMappingViewOf is m as GET /teams/{team}/product-mappings shows it.
+func ProductMappingViewOf(m ProductMapping) ProductMappingView {
+	return ProductMappingView{ID: m.ID, GroupID: m.GroupID, GroupName: m.GroupName, ProjectID: m.ProjectID,
+		ProjectName: m.ProjectName, Product: m.Product, Members: m.Members, Waiting: m.Waiting, CreatedAt: m.CreatedAt}
+}
+
+// DirectoryConnectionView is a directory connection (never its bind
+// password reference) as GET /teams/{team}/directories shows it, without
+// the run history the list adds.
+type DirectoryConnectionView struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`
+	URL      string `json:"url"`
+	BaseDN   string `json:"base_dn"`
+	BindDN   string `json:"bind_dn"`
+	Enabled  bool   `json:"enabled"`
+	Interval string `json:"interval,omitempty"`
+}
+
+// DirectoryConnectionViewOf is c as the admin API shows it.
+func DirectoryConnectionViewOf(c DirectoryConnection) DirectoryConnectionView {
+	v := DirectoryConnectionView{ID: c.ID, Kind: string(c.Kind), URL: c.URL, BaseDN: c.BaseDN, BindDN: c.BindDN, Enabled: c.Enabled}
+	if c.Interval > 0 {
+		v.Interval = c.Interval.String()
+	}
+	return v
+}
+
+// SSOViewer renders a team's SSO configuration and SP keys (signing key
+// first) as GET /teams/{team}/sso shows it. The view needs Roster's base
+// URL and the certificate warning period, which the store does not know,
+// so cmd/roster gives the store the sso package's renderer
+// (gormdb.Config.SSOView); the admin API answers with the same function.
+type SSOViewer func(c SSOConfig, keys []SSOKey) any

@@ -155,6 +155,18 @@ type WebhookDispatchStore interface {
 	FinishAttempt(ctx context.Context, owner string, job DeliveryJob, r AttemptResult) error
 }
 
+// WebhookPruneStore removes what the retention window (webhooks.retention)
+// no longer needs, in bounded batches so no statement holds a long lock.
+type WebhookPruneStore interface {
+	// PruneDeliveries deletes up to limit finished (delivered or failed)
+	// deliveries last changed before before, with their attempts; pending
+	// ones stay whatever their age. It returns how many it deleted.
+	PruneDeliveries(ctx context.Context, before time.Time, limit int) (int, error)
+	// PruneEvents deletes up to limit outbox events older than before that
+	// no delivery refers to (so every listed delivery can be replayed).
+	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
 // Webhook secrets: "whsec_" + base64 of 24 random bytes (Standard Webhooks).
 const webhookSecretPrefix = "whsec_"
 

@@ -119,6 +119,11 @@ func New(o Options) (*Service, error) {
 		s.maxBody = 512 << 10
 	}
 	s.fetcher = NewFetcher(o.Fetch)
+	// The store renders the resource of each sso event with this service's
+	// view, in the change's transaction (issue 14 #4).
+	if vs, ok := o.Store.(interface{ SetSSOView(db.SSOViewer) }); ok {
+		vs.SetSSOView(s.Renderer())
+	}
 	return s, nil
 }
 

@@ -79,16 +79,29 @@ type DomainView struct {
 }
 
 func (s *Service) view(ctx context.Context, c db.SSOConfig) (View, error) {
+	keys, err := s.store.SSOKeys(ctx, c.TeamID)
+	if err != nil {
+		return View{}, err
+	}
+	return s.render(c, keys), nil
+}
+
+// Renderer is the view function the store writes into sso.* and sso.key.*
+// events: the same render the admin API answers with (this service's base
+// URL and certificate warning period). New hands it to a store that takes
+// one (gormdb.Store.SetSSOView).
+func (s *Service) Renderer() db.SSOViewer {
+	return func(c db.SSOConfig, keys []db.SSOKey) any { return s.render(c, keys) }
+}
+
+// render is c with its SP keys (signing key first) as the admin API shows it.
+func (s *Service) render(c db.SSOConfig, keys []db.SSOKey) View {
 	v := View{TeamID: c.TeamID, AttributePreset: c.AttributePreset, Attributes: effectiveAttributes(c), JIT: c.JIT,
 		AllowIdPInitiated: c.AllowIdPInitiated, EnforceSSO: c.EnforceSSO, AllowSHA1: c.AllowSHA1,
 		ClockSkewSeconds: int(c.ClockSkew / time.Second), Version: c.Version, UpdatedAt: c.UpdatedAt,
 		Warnings: s.certWarnings(c), TrustedCerts: []CertView{}, Domains: []DomainView{}}
 	v.SP = SPView{EntityID: s.teamURLString(c.TeamID, "metadata"), ACSURL: s.teamURLString(c.TeamID, "acs"),
 		MetadataURL: s.teamURLString(c.TeamID, "metadata"), LoginURL: s.teamURLString(c.TeamID, "login"), Keys: []SPKeyView{}}
-	keys, err := s.store.SSOKeys(ctx, c.TeamID)
-	if err != nil {
-		return View{}, err
-	}
 	for i, k := range keys {
 		fp := ""
 		if b, _ := pem.Decode([]byte(k.CertPEM)); b != nil {
@@ -123,5 +136,5 @@ func (s *Service) view(ctx context.Context, c db.SSOConfig) (View, error) {
 	if v.Warnings == nil {
 		v.Warnings = []string{}
 	}
-	return v, nil
+	return v
 }

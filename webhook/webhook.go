@@ -66,6 +66,52 @@ type Dispatcher struct {
 	Log   *slog.Logger
 	// OnAttempt, if set, is called after each attempt (metrics).
 	OnAttempt func(result string, took time.Duration)
+	// Retention, if positive, is how long finished deliveries and the
+	// events no delivery needs are kept (webhooks.retention): Run prunes
+	// older ones every PruneEvery (default 10 minutes) when Store is a
+	// db.WebhookPruneStore, PruneBatch rows per statement (default 1000).
+	Retention  time.Duration
+	PruneEvery time.Duration
+	PruneBatch int
+}
+
+// maxPruneBatches bounds one Prune pass; the rest waits for the next pass.
+const maxPruneBatches = 20
+
+// Prune deletes, in batches, finished deliveries and then unreferenced
+// events older than the retention window at the dispatcher's clock. It
+// returns how many deliveries and events it removed.
+func (d *Dispatcher) Prune(ctx context.Context) (deliveries, events int, err error) {
+	ps, ok := d.Store.(db.WebhookPruneStore)
+	if !ok || d.Retention <= 0 {
+		return 0, 0, nil
+	}
+	batch := d.PruneBatch
+	if batch <= 0 {
+		batch = 1000
+	}
+	before := d.now().Add(-d.Retention)
+	for i := 0; i < maxPruneBatches; i++ {
+		n, err := ps.PruneDeliveries(ctx, before, batch)
+		deliveries += n
+		if err != nil || n < batch {
+			if err != nil {
+				return deliveries, events, err
+			}
+			break
+		}
+	}
+	for i := 0; i < maxPruneBatches; i++ {
+		n, err := ps.PruneEvents(ctx, before, batch)
+		events += n
+		if err != nil {
+			return deliveries, events, err
+		}
+		if n < batch {
+			break
+		}
+	}
+	return deliveries, events, nil
 }
 
 // MessageID is the webhook-id of an event's deliveries: the same on every
@@ -151,7 +197,20 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 func (d *Dispatcher) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	pruneEvery := d.PruneEvery
+	if pruneEvery <= 0 {
+		pruneEvery = 10 * time.Minute
+	}
+	var pruned time.Time
 	for {
+		if now := d.now(); d.Retention > 0 && now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			if nd, ne, err := d.Prune(ctx); err != nil && ctx.Err() == nil {
+				d.log().Warn("webhook retention", "err", err)
+			} else if nd+ne > 0 {
+				d.log().Info("webhook retention", "deliveries_deleted", nd, "events_deleted", ne)
+			}
+		}
 		n, err := d.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.log().Warn("webhook dispatch", "err", err)

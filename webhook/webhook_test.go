@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -231,5 +232,130 @@ func TestSign(t *testing.T) {
 		[]byte(`{"test": 2432232314}`))
 	if err != nil || got != "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" {
 		t.Fatalf("Sign = %q, %v", got, err)
+	}
+}
+
+// TestRetention (issue 14 #3): with the store's clock moved past
+// webhooks.retention, Prune deletes finished deliveries with their attempts
+// and then the events no delivery refers to, in batches of PruneBatch;
+// a pending delivery (still retrying) and its event stay whatever their
+// age, and so does everything inside the window. On every backend.
+func TestRetention(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range gormdbtest.Dialects() {
+		t.Run(gormdbtest.Name(d), func(t *testing.T) {
+			c := webhooktest.NewClock(time.Now().UTC().Add(time.Hour))
+			s := gormdbtest.Open(t, d, gormdb.Config{Now: c.Now})
+			good := webhooktest.NewReceiver(t, c, 0)
+			bad := webhooktest.NewReceiver(t, c, 0)
+			bad.Always = true
+			team, _ := dbtest.NewTeam(t, s, "")
+			_, good.Secret = dbtest.NewWebhook(t, s, team.ID, good.URL, "user.*")
+			_, bad.Secret = dbtest.NewWebhook(t, s, team.ID, bad.URL, "group.*")
+			for _, n := range []string{"r1", "r2", "r3"} {
+				dbtest.NewUser(t, s, team.ID, n, "acme.test", db.SourceAdmin)
+			}
+			g, err := s.CreateGroup(ctx, team.ID, db.NewGroup{DisplayName: "kept"}, dbtest.Operator)
+			if err != nil {
+				t.Fatal(err)
+			}
+			disp := &webhook.Dispatcher{Store: s, Key: dbtest.WebhookKey, Client: webhook.NewClient(true, 5*time.Second), Now: c.Now,
+				Owner: "r1", Retention: 30 * 24 * time.Hour, PruneBatch: 2}
+			if _, err := disp.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			old, err := s.ListDeliveries(ctx, team.ID, db.DeliveryQuery{Limit: 100})
+			if err != nil || len(old) != 4 {
+				t.Fatalf("deliveries before = %d, %v; want 3 delivered and 1 retrying", len(old), err)
+			}
+			// Inside the window nothing goes.
+			if nd, ne, err := disp.Prune(ctx); err != nil || nd+ne != 0 {
+				t.Fatalf("prune inside the window: %d deliveries, %d events, %v", nd, ne, err)
+			}
+			c.Add(31 * 24 * time.Hour)
+			fresh := dbtest.NewUser(t, s, team.ID, "r4", "acme.test", db.SourceAdmin)
+			nd, ne, err := disp.Prune(ctx)
+			if err != nil || nd != 3 || ne == 0 {
+				t.Fatalf("prune = %d deliveries, %d events, %v; want the 3 delivered ones and the old events", nd, ne, err)
+			}
+			for _, o := range old {
+				_, err := s.DeliveryAttempts(ctx, team.ID, o.ID)
+				if o.Status == db.DeliveryDelivered && !errorsIs(err, db.ErrNotFound) {
+					t.Errorf("delivered %s (%s) still there: %v", o.ID, o.EventType, err)
+				}
+				if o.Status != db.DeliveryDelivered && err != nil {
+					t.Errorf("retrying %s (%s) was pruned: %v", o.ID, o.EventType, err)
+				}
+			}
+			evs, err := s.ListEvents(ctx, team.ID, 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var left []string
+			for _, e := range evs {
+				left = append(left, e.Type+" "+e.TargetID)
+			}
+			want := []string{"group.created " + g.ID, "user.created " + fresh.ID}
+			if strings.Join(left, ",") != strings.Join(want, ",") {
+				t.Errorf("events left = %q, want %q", left, want)
+			}
+		})
+	}
+}
+
+func errorsIs(err, target error) bool { return err != nil && errors.Is(err, target) }
+
+// TestRunRealClock (issue 14 #4): the loop `roster serve` runs —
+// Dispatcher.Run on the real clock with a 20 ms poll and a 50 ms first
+// retry — delivers an event, retries it after the receiver's 500 with the
+// same webhook-id, records both attempts, and returns when its context
+// ends. The test waits on the receiver with a deadline; nothing asserts on
+// elapsed time.
+func TestRunRealClock(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := gormdbtest.New(t, gormdb.Config{})
+	rcv := webhooktest.NewReceiver(t, webhooktest.NewClock(time.Now()), 1) // 500, then 204
+	team, _ := dbtest.NewTeam(t, s, "")
+	_, rcv.Secret = dbtest.NewWebhook(t, s, team.ID, rcv.URL, "user.created")
+	u := dbtest.NewUser(t, s, team.ID, "live", "acme.test", db.SourceAdmin)
+	d := &webhook.Dispatcher{Store: s, Key: dbtest.WebhookKey, Client: webhook.NewClient(true, 5*time.Second), Owner: "live",
+		Schedule: []time.Duration{50 * time.Millisecond}, Retention: 30 * 24 * time.Hour}
+	done := make(chan struct{})
+	go func() { d.Run(ctx, 20*time.Millisecond); close(done) }()
+
+	deadline := time.Now().Add(30 * time.Second)
+	var ds []db.WebhookDelivery
+	for {
+		var err error
+		ds, err = s.ListDeliveries(ctx, team.ID, db.DeliveryQuery{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) == 1 && ds[0].Status == db.DeliveryDelivered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no delivery within 30 s: %+v, receiver hits %v", ds, rcv.Hits())
+		}
+		time.Sleep(10 * time.Millisecond) // polling the receiver's outcome, not a timing assertion
+	}
+	cancel()
+	<-done // Run ends with its context
+	if rcv.Bad() != 0 {
+		t.Errorf("%d requests failed the signature check", rcv.Bad())
+	}
+	hits := rcv.Hits()
+	if len(hits) != 1 {
+		t.Fatalf("receiver got webhook-ids %v, want one", hits)
+	}
+	for id, n := range hits {
+		if n != 2 || rcv.Messages()[id].Type != "user.created" {
+			t.Errorf("%s: %d requests of %s, want 2 of user.created (500, then the retry)", id, n, rcv.Messages()[id].Type)
+		}
+	}
+	at, err := s.DeliveryAttempts(context.Background(), team.ID, ds[0].ID)
+	if err != nil || len(at) != 2 || at[0].Status != 500 || at[1].Status != 204 || ds[0].EventType != "user.created" {
+		t.Errorf("attempts = %+v, %v; want 500 then 204 (user %s)", at, err, u.ID)
 	}
 }

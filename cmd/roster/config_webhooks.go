@@ -29,11 +29,17 @@ type WebhooksConfig struct {
 	Tick time.Duration `yaml:"tick"`
 	// Disabled stops `roster serve` from delivering (another replica may).
 	Disabled bool `yaml:"disabled"`
+	// Retention is how long finished deliveries (with their attempts) and
+	// outbox events no delivery refers to are kept (720h = 30 days, at least
+	// 48h, beyond the 27 h retry schedule); `GET /events?after=` pullers must
+	// poll within it. Pending deliveries are never pruned.
+	Retention time.Duration `yaml:"retention"`
 }
 
 func (c *WebhooksConfig) defaults() {
 	c.Timeout = 10 * time.Second
 	c.Tick = 2 * time.Second
+	c.Retention = 30 * 24 * time.Hour
 }
 
 func (c *WebhooksConfig) validate() []string {
@@ -45,6 +51,9 @@ func (c *WebhooksConfig) validate() []string {
 	}
 	if c.Timeout < time.Second || c.Timeout > time.Minute {
 		p = append(p, "webhooks.timeout: must be between 1s and 1m")
+	}
+	if c.Retention < 48*time.Hour {
+		p = append(p, "webhooks.retention: must be at least 48h (the retry schedule runs 27 h)")
 	}
 	if c.Tick < 100*time.Millisecond {
 		p = append(p, "webhooks.tick: must be at least 100ms")
@@ -72,7 +81,8 @@ func webhookLoop(cfg *Config, store *gormdb.Store, log *slog.Logger, now func() 
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	d := &webhook.Dispatcher{Store: store, Key: cfg.Webhooks.key(), Client: webhook.NewClient(cfg.Webhooks.AllowPrivate, cfg.Webhooks.Timeout),
-		Now: now, Owner: fmt.Sprintf("%.40s-%x", host, b), Lease: cfg.Webhooks.Timeout + time.Minute, Log: log, OnAttempt: onAttempt}
+		Now: now, Owner: fmt.Sprintf("%.40s-%x", host, b), Lease: cfg.Webhooks.Timeout + time.Minute, Log: log, OnAttempt: onAttempt,
+		Retention: cfg.Webhooks.Retention}
 	tick := cfg.Webhooks.Tick
 	return func(ctx context.Context) { d.Run(ctx, tick) }
 }

@@ -186,8 +186,10 @@ func testConsolePasswords(t *testing.T, s db.Store, cs db.ConsoleStore) {
 	if got, err := cs.UseLoginLink(ctx, h, db.LinkReset, now); err != nil || got.UserID != u.ID {
 		t.Fatalf("use reset link = %+v, %v", got, err)
 	}
-	if err := cs.AuditConsole(ctx, team.ID, Operator, "console.lockout", u.ID, map[string]string{"reason": "test"}); err != nil {
-		t.Fatal(err)
+	for _, action := range []string{"console.lockout", "console.break_glass"} {
+		if err := cs.AuditConsole(ctx, team.ID, Operator, action, u.ID, map[string]string{"reason": "test"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	WantErr(t, cs.AuditConsole(ctx, team.ID, Operator, "user.delete", u.ID, nil), db.ErrInvalid, "audit_action")
 	es, _ := s.ListAudit(ctx, team.ID, db.AuditQuery{Limit: 20})

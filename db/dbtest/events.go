@@ -71,7 +71,9 @@ func testEventsOutbox(t *testing.T, s db.Store) {
 	WantErr(t, err, nil, "")
 	_, err = w.Apply(ctx, team.ID, db.UserDelete{UserID: u.ID, By: Operator})
 	WantErr(t, err, nil, "")
-	WantErr(t, s.Audit(ctx, db.AuditEntry{TeamID: team.ID, Actor: Operator, Action: "setting.set", TargetKind: "setting", TargetID: "x", Details: `{"k":"v"}`}), nil, "")
+	WantErr(t, s.Audit(ctx, db.AuditEntry{TeamID: team.ID, Actor: Operator, Action: "policy.set", TargetKind: "policy", TargetID: team.ID, Details: `{"k":"v"}`}), nil, "")
+	// A target kind with no resource view is refused: its event would carry a null resource (issue 14 #4).
+	WantErr(t, s.Audit(ctx, db.AuditEntry{TeamID: team.ID, Actor: Operator, Action: "setting.set", TargetKind: "setting", TargetID: "x"}), db.ErrInvalid, "target_kind_invalid")
 
 	// R-EVT-1: a write that fails leaves no audit entry and no event
 	before := len(allEvents(t, s, team.ID, 1000))
@@ -99,7 +101,7 @@ func testEventsOutbox(t *testing.T, s db.Store) {
 		}
 	}
 	want := map[string]string{"user.create": "user.created", "user.update": "user.updated", "user.delete": "user.deleted",
-		"group.create": "group.created", "group.delete": "group.deleted", "setting.set": "setting.changed"}
+		"group.create": "group.created", "group.delete": "group.deleted", "policy.set": "policy.changed"}
 	seen := map[string]bool{}
 	for _, a := range audits {
 		e, ok := byAudit[a.ID]

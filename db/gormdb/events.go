@@ -3,6 +3,7 @@ package gormdb
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -148,12 +149,29 @@ func postgresPlaceholders(q string) string {
 
 type resourceKey struct{ team, kind, id string }
 
-// resourceViews reads, in tx, the resource of each audit row whose target
-// kind has an admin API view: user (also invitation.*, member.*, role.*
-// events, which target a user), group, team and policy (the team view, which
-// carries the policy), token, webhook and directory_run. A target that no longer exists
-// gets db.DeletedView. Other kinds (sso, directory, account, contract, ...)
-// get no resource yet. One query per kind and team, whatever the count.
+// viewKinds are the audit target kinds with a view: every kind the store
+// audits. An audit row of any other kind is refused (Store.Audit with an
+// unknown kind is a caller's mistake), so no event carries a null resource.
+var viewKinds = map[string]bool{"user": true, "group": true, "team": true, "policy": true, "token": true, "webhook": true,
+	"directory_run": true, "directory": true, "sso": true, "sso_key": true, "product": true, "project": true,
+	"product_mapping": true, "account": true, "account_member": true, "contract": true}
+
+// SetSSOView gives the store the renderer of a team's SSO configuration as
+// the admin API shows it (sso.New calls it with sso.Service.Renderer): the
+// resource of sso.* and sso.key.* events, which needs the base URL the
+// store does not know.
+func (s *Store) SetSSOView(v db.SSOViewer) { s.ssoView.Store(v) }
+
+// resourceViews reads, in tx, the resource of each audit row as the admin
+// API shows it: user (also invitation.*, member.*, role.*, console.* and
+// subscription.external/internal_seat events, which target a user), group,
+// team and policy (the team view, which carries the policy), token,
+// webhook, directory_run, directory (the connection), sso and sso_key (the
+// team's SSO view, whose sp.keys the key events change), product (also
+// subscription.added), project, product_mapping, and on an account
+// account, account_member (the role view) and contract. A target that
+// does not exist (deleted, or a refused create) gets db.DeletedView. One
+// query per kind and team for the team kinds, whatever the count.
 func (s *Store) resourceViews(tx *gorm.DB, rows []auditRow) (map[resourceKey]any, error) {
 	out := map[resourceKey]any{}
 	want := map[resourceKey]bool{}
@@ -163,12 +181,10 @@ func (s *Store) resourceViews(tx *gorm.DB, rows []auditRow) (map[resourceKey]any
 			continue
 		}
 		k := resourceKey{r.TeamID, r.TargetKind, r.TargetID}
-		switch r.TargetKind {
-		case "user", "group", "team", "policy", "token", "webhook", "directory_run":
-		default:
-			continue
+		if !viewKinds[r.TargetKind] {
+			return nil, db.Errorf(db.ErrInvalid, "target_kind_invalid", "audit target kind %q has no resource view", r.TargetKind)
 		}
-		if !want[k] && r.TargetID != "" {
+		if !want[k] {
 			want[k] = true
 			ids[[2]string{r.TeamID, r.TargetKind}] = append(ids[[2]string{r.TeamID, r.TargetKind}], r.TargetID)
 		}
@@ -259,6 +275,93 @@ func (s *Store) loadViews(tx *gorm.DB, team, kind string, ids []string, out map[
 		}
 		for i := range rs {
 			put(strconv.FormatInt(rs[i].ID, 10), db.DirectoryRunViewOf(rs[i].toDomain()))
+		}
+	case "directory":
+		var cs []dirConnRow
+		if err := tx.Where("team_id = ? AND id IN ?", team, ids).Find(&cs).Error; err != nil {
+			return err
+		}
+		for i := range cs {
+			put(cs[i].ID, db.DirectoryConnectionViewOf(cs[i].toDomain()))
+		}
+	case "sso", "sso_key":
+		// The team's SSO view (GET /teams/{team}/sso), once per team.
+		var r ssoConfigRow
+		if err := tx.Where("team_id = ?", team).Limit(1).Find(&r).Error; err != nil {
+			return err
+		}
+		if r.TeamID == "" {
+			return nil
+		}
+		c, err := ssoConfigFromRow(r)
+		if err != nil {
+			return err
+		}
+		keys, err := ssoKeys(tx, team)
+		if err != nil {
+			return err
+		}
+		render, _ := s.ssoView.Load().(db.SSOViewer)
+		if render == nil {
+			return errors.New("sso change on a store without an SSO renderer (sso.New gives it one: Store.SetSSOView)")
+		}
+		v := render(c, keys)
+		for _, id := range ids {
+			put(id, v)
+		}
+	case "product":
+		var ps []productRow
+		if err := tx.Where("team_id = ? AND product_key IN ?", team, ids).Find(&ps).Error; err != nil {
+			return err
+		}
+		for i := range ps {
+			put(ps[i].ProductKey, db.ProductViewOf(ps[i].toDomain()))
+		}
+	case "project":
+		var ps []projectRow
+		if err := tx.Where("team_id = ? AND id IN ?", team, ids).Find(&ps).Error; err != nil {
+			return err
+		}
+		for i := range ps {
+			put(ps[i].ID, db.ProjectViewOf(db.Project{ID: ps[i].ID, TeamID: ps[i].TeamID, Name: ps[i].Name}))
+		}
+	case "product_mapping":
+		for _, id := range ids {
+			ms, err := s.mappings(tx, team, id)
+			if db.IsClientError(err) {
+				continue // removed: DeletedView
+			}
+			if err != nil {
+				return err
+			}
+			put(id, db.ProductMappingViewOf(ms[0]))
+		}
+	case "account":
+		for _, id := range ids {
+			info, err := s.accountInfo(tx, id)
+			if db.IsClientError(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			put(id, db.AccountInfoViewOf(info))
+		}
+	case "account_member":
+		var ms []accountMemberRow
+		if err := tx.Where("account_id = ? AND email_lower IN ?", team, ids).Find(&ms).Error; err != nil {
+			return err
+		}
+		for i := range ms {
+			put(ms[i].EmailLower, db.AccountRoleViewOf(ms[i].toDomain()))
+		}
+	case "contract":
+		var cs []contractRow
+		if err := tx.Where("account_id = ? AND number IN ?", team, ids).Find(&cs).Error; err != nil {
+			return err
+		}
+		for i := range cs {
+			put(cs[i].Number, db.ContractViewOf(cs[i].toDomain()))
 		}
 	case "webhook":
 		var ws []webhookEndpointRow

@@ -2,6 +2,7 @@ package gormdb
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 
@@ -121,6 +122,25 @@ func (s *Store) EventTypesStored(ctx context.Context) ([]string, error) {
 	var out []string
 	err := s.conn(ctx).Model(&eventRow{}).Distinct("type").Order("type").Pluck("type", &out).Error
 	return out, err
+}
+
+// NullResourceEvents lists the types of the outbox events whose payload
+// has "resource": null (issue 14 #4: none may).
+func (s *Store) NullResourceEvents(ctx context.Context) ([]string, error) {
+	var rows []eventRow
+	if err := s.conn(ctx).Where("payload LIKE ?", `%"resource":null%`).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range rows {
+		var p struct {
+			Resource json.RawMessage `json:"resource"`
+		}
+		if err := json.Unmarshal([]byte(r.Payload), &p); err != nil || len(p.Resource) == 0 || string(p.Resource) == "null" {
+			out = append(out, r.Type)
+		}
+	}
+	return out, nil
 }
 
 // RawDB is the store's gorm handle, for tests that inspect rows.

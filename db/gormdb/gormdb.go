@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -56,7 +57,6 @@ type Config struct {
 	// issue 10 #2); ApplyDirectoryBatch applies its plan. nil refuses
 	// directory batches.
 	PlanDirectory db.DirectoryPlanner
-
 	// sqliteDialector replaces the SQLite driver (the driver benchmark uses it).
 	sqliteDialector func(path string) gorm.Dialector
 }
@@ -69,6 +69,8 @@ type Store struct {
 	now           func() time.Time
 	log           *slog.Logger
 	planDirectory db.DirectoryPlanner
+	// ssoView (a db.SSOViewer) renders sso.* events' resource; SetSSOView.
+	ssoView atomic.Value
 
 	// commits runs every write transaction on SQLite (one writer at a
 	// time, which is SQLite's model) and commits concurrent ones together

@@ -178,6 +178,10 @@ func TestRenewInvitation(t *testing.T) {
 			if renews != 1 {
 				t.Errorf("invitation.renew audit entries = %d, want 1", renews)
 			}
+			// issue 14 #4: invitation.renewed carries the user's view too.
+			if nulls, err := s.NullResourceEvents(ctx); err != nil || len(nulls) > 0 {
+				t.Errorf("events with a null resource: %q, %v", nulls, err)
+			}
 		})
 	}
 }

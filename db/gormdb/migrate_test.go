@@ -57,7 +57,7 @@ func TestUpgradeFromLegacyRelease(t *testing.T) {
 			// Migrations after the baseline, in order.
 			want = append(want, "00010_members", "00011_projects", "00012_invitations", "00013_seats",
 				"00020_account_roles_contracts", "00030_events", "00040_console", "00041_webhooks", "00042_internal_seats",
-				"00045_directory_pending_deletes", "00046_console_totp", "00047_console_throttle", "00048_product_mappings", "00049_users_company_sort", "00055_directory_leases", "00068_user_counts")
+				"00045_directory_pending_deletes", "00046_console_totp", "00047_console_throttle", "00048_product_mappings", "00049_users_company_sort", "00055_directory_leases", "00063_event_retention", "00068_user_counts")
 			pending, err := s.Pending(ctx)
 			if err != nil {
 				t.Fatal(err)

@@ -82,16 +82,21 @@ func (s *Store) MapGroup(ctx context.Context, teamID, group, project, product st
 				return err
 			}
 			id = row.ID
-			if err := s.audit(tx, teamID, by, "product.mapping.add", "product_mapping", row.ID, map[string]string{
-				"group": g.ID, "project": p.ID, "product": row.ProductKey}); err != nil {
-				return err
-			}
 		}
 		members, err := groupMemberIDs(tx, teamID, g.ID)
 		if err != nil {
 			return err
 		}
-		return s.reconcileProducts(tx, teamID, members, by)
+		if err := s.reconcileProducts(tx, teamID, members, by); err != nil {
+			return err
+		}
+		if len(existing) > 0 {
+			return nil
+		}
+		// Audited after the reconcile, so the event's resource has the
+		// mapping's member and waiting counts as the API answers them.
+		return s.audit(tx, teamID, by, "product.mapping.add", "product_mapping", id, map[string]string{
+			"group": g.ID, "project": p.ID, "product": ps[0].Key})
 	})
 	if err != nil {
 		return db.ProductMapping{}, fmt.Errorf("map group: %w", err)

@@ -229,9 +229,18 @@ func (s *Store) ListSSOConfigs(ctx context.Context) ([]db.SSOConfig, error) {
 
 // SSOKeys implements db.SSOStore.
 func (s *Store) SSOKeys(ctx context.Context, teamID string) ([]db.SSOKey, error) {
-	var rows []ssoKeyRow
-	if err := s.conn(ctx).Where("team_id = ?", teamID).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
+	out, err := ssoKeys(s.conn(ctx), teamID)
+	if err != nil {
 		return nil, fmt.Errorf("list sso keys: %w", translate(err))
+	}
+	return out, nil
+}
+
+// ssoKeys is the team's SP keys, the signing (newest) key first.
+func ssoKeys(conn *gorm.DB, teamID string) ([]db.SSOKey, error) {
+	var rows []ssoKeyRow
+	if err := conn.Where("team_id = ?", teamID).Order("created_at DESC, id DESC").Find(&rows).Error; err != nil {
+		return nil, err
 	}
 	out := make([]db.SSOKey, len(rows))
 	for i, r := range rows {

@@ -78,39 +78,73 @@ var errWebhookNotFound = db.Errorf(db.ErrNotFound, "webhook_not_found", "no such
 var errDeliveryNotFound = db.Errorf(db.ErrNotFound, "delivery_not_found", "no such webhook delivery in this team")
 
 // enqueueDeliveries queues, in the events' own transaction, one delivery
-// per (event, enabled endpoint of its team whose filter takes it).
+// per (event, enabled endpoint of its team whose filter takes it); an
+// account-scoped event's teams are every team of the account.
 func (s *Store) enqueueDeliveries(tx *gorm.DB, evs []eventRow) error {
-	teams := map[string]bool{}
+	owners := map[string]bool{} // the events' team or account ids
+	var accounts []string
 	for _, e := range evs {
-		teams[e.TeamID] = true
+		if !owners[e.TeamID] && db.AccountScoped(e.Type) {
+			accounts = append(accounts, e.TeamID)
+		}
+		owners[e.TeamID] = true
 	}
-	list := make([]string, 0, len(teams))
-	for t := range teams {
-		list = append(list, t)
+	// An account-scoped event (account.*, contract.*, notice.*: stored
+	// under the account id) goes to the endpoints of every team of the
+	// account, each filter deciding: the teams are the account's only
+	// endpoints, and an account owner watching any of them expects to see
+	// the account's changes (README "Events").
+	var teams []teamRow
+	if len(accounts) > 0 {
+		if err := tx.Select("id", "account_id").Where("account_id IN ?", accounts).Find(&teams).Error; err != nil {
+			return err
+		}
+	}
+	recipients := map[string][]string{} // owner id -> team ids whose endpoints get its events
+	ids := map[string]bool{}
+	for t := range owners {
+		recipients[t] = []string{t}
+		ids[t] = true
+	}
+	for _, t := range teams {
+		if t.ID != t.AccountID {
+			recipients[t.AccountID] = append(recipients[t.AccountID], t.ID)
+			ids[t.ID] = true
+		}
+	}
+	all := make([]string, 0, len(ids))
+	for t := range ids {
+		all = append(all, t)
 	}
 	// Most teams have no enabled endpoint: a plain existence check first,
 	// without gorm's reflection (issue 15: the Find was 3 % of a create).
 	var n int
-	if err := tx.Raw("SELECT COUNT(*) FROM webhook_endpoints WHERE team_id IN ? AND enabled = ?", list, true).Row().Scan(&n); err != nil {
+	if err := tx.Raw("SELECT COUNT(*) FROM webhook_endpoints WHERE team_id IN ? AND enabled = ?", all, true).Row().Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {
 		return nil
 	}
 	var eps []webhookEndpointRow
-	if err := tx.Where("team_id IN ? AND enabled = ?", list, true).Find(&eps).Error; err != nil {
+	if err := tx.Where("team_id IN ? AND enabled = ?", all, true).Find(&eps).Error; err != nil {
 		return err
 	}
 	if len(eps) == 0 {
 		return nil
 	}
+	byTeam := map[string][]int{}
+	for i := range eps {
+		byTeam[eps[i].TeamID] = append(byTeam[eps[i].TeamID], i)
+	}
 	now := s.nowUTC()
 	var ds []webhookDeliveryRow
 	for _, e := range evs {
-		for i := range eps {
-			if eps[i].TeamID == e.TeamID && eps[i].toDomain().Wants(e.Type) {
-				ds = append(ds, webhookDeliveryRow{ID: newID(), TeamID: e.TeamID, EndpointID: eps[i].ID, EventID: e.ID,
-					EventType: e.Type, Status: db.DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now})
+		for _, team := range recipients[e.TeamID] {
+			for _, i := range byTeam[team] {
+				if eps[i].toDomain().Wants(e.Type) {
+					ds = append(ds, webhookDeliveryRow{ID: newID(), TeamID: team, EndpointID: eps[i].ID, EventID: e.ID,
+						EventType: e.Type, Status: db.DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now})
+				}
 			}
 		}
 	}
@@ -275,8 +309,13 @@ func (s *Store) DeliveryAttempts(ctx context.Context, teamID, deliveryID string)
 
 // replay queues event ev to endpoint ep as a new delivery due now.
 func (s *Store) replay(tx *gorm.DB, teamID string, ep webhookEndpointRow, eventID int64, replayOf string, by db.Actor) (webhookDeliveryRow, error) {
+	// The team's events and its account's (which its endpoints receive too).
+	var team teamRow
+	if err := tx.Select("id", "account_id").Where("id = ?", teamID).Limit(1).Find(&team).Error; err != nil {
+		return webhookDeliveryRow{}, err
+	}
 	var ev eventRow
-	if err := tx.Where("team_id = ? AND id = ?", teamID, eventID).Limit(1).Find(&ev).Error; err != nil {
+	if err := tx.Where("team_id IN ? AND id = ?", []string{teamID, team.AccountID}, eventID).Limit(1).Find(&ev).Error; err != nil {
 		return webhookDeliveryRow{}, err
 	}
 	if ev.ID == 0 {
@@ -471,3 +510,59 @@ var (
 	_ db.WebhookStore         = (*Store)(nil)
 	_ db.WebhookDispatchStore = (*Store)(nil)
 )
+
+// PruneDeliveries implements db.WebhookPruneStore.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	var ids []string
+	if err := s.conn(ctx).Model(&webhookDeliveryRow{}).Where("status IN ? AND updated_at < ?",
+		[]string{db.DeliveryDelivered, db.DeliveryFailed}, before.UTC()).Order("updated_at").Limit(limit).Pluck("id", &ids).Error; err != nil {
+		return 0, fmt.Errorf("prune deliveries: %w", translate(err))
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		n = 0
+		if err := tx.Where("delivery_id IN ?", ids).Delete(&webhookAttemptRow{}).Error; err != nil {
+			return err
+		}
+		// The status check again: a replica may have replayed nothing into
+		// these rows, but a row is only ever deleted finished.
+		r := tx.Where("id IN ? AND status IN ?", ids, []string{db.DeliveryDelivered, db.DeliveryFailed}).Delete(&webhookDeliveryRow{})
+		n = int(r.RowsAffected)
+		return r.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune deliveries: %w", translate(err))
+	}
+	return n, nil
+}
+
+// PruneEvents implements db.WebhookPruneStore.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	var ids []int64
+	if err := s.conn(ctx).Model(&eventRow{}).Where("at < ? AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = events.id)",
+		before.UTC()).Order("id").Limit(limit).Pluck("id", &ids).Error; err != nil {
+		return 0, fmt.Errorf("prune events: %w", translate(err))
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		r := tx.Where("id IN ? AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = events.id)", ids).Delete(&eventRow{})
+		n = int(r.RowsAffected)
+		return r.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune events: %w", translate(err))
+	}
+	return n, nil
+}

@@ -6,38 +6,18 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-// AccountView is an account as the CLI and the admin API show it: its owner
-// (R-OWN-1) and which user-management views it has (R-CLS-4).
-type AccountView struct {
-	ID     string   `json:"id"`
-	Name   string   `json:"name"`
-	Owner  string   `json:"owner"`
-	Views  []string `json:"views"`
-	Hybrid bool     `json:"hybrid"`
-}
+// AccountView is an account as the CLI and the admin API show it (db's
+// shape, shared with the event payloads the store writes).
+type AccountView = db.AccountInfoView
 
-// AccountViewOf renders an account.
-func AccountViewOf(a db.AccountInfo) AccountView {
-	vs := make([]string, len(a.Views))
-	for i, v := range a.Views {
-		vs[i] = string(v)
-	}
-	return AccountView{ID: a.ID, Name: a.Name, Owner: a.Owner, Views: vs, Hybrid: a.Hybrid()}
-}
+// AccountViewOf is db.AccountInfoViewOf.
+func AccountViewOf(a db.AccountInfo) AccountView { return db.AccountInfoViewOf(a) }
 
-// AccountRoleView is one person's role on the account ladder.
-type AccountRoleView struct {
-	Email     string `json:"email"`
-	Role      string `json:"role"`
-	FirstName string `json:"first_name,omitempty"`
-	LastName  string `json:"last_name,omitempty"`
-	Status    string `json:"status"`
-}
+// AccountRoleView is one person's role on the account ladder (db's shape).
+type AccountRoleView = db.AccountRoleView
 
-// AccountRoleViewOf renders an account member.
-func AccountRoleViewOf(m db.AccountMember) AccountRoleView {
-	return AccountRoleView{Email: m.Email, Role: m.Role.String(), FirstName: m.FirstName, LastName: m.LastName, Status: string(m.Status)}
-}
+// AccountRoleViewOf is db.AccountRoleViewOf.
+func AccountRoleViewOf(m db.AccountMember) AccountRoleView { return db.AccountRoleViewOf(m) }
 
 // AccountRoleViews lists the members who hold an account role, the owner
 // first (people known to the account without a role, such as a contract
@@ -52,23 +32,11 @@ func AccountRoleViews(ms []db.AccountMember) []AccountRoleView {
 	return out
 }
 
-// ContractView is a contract, people as emails.
-type ContractView struct {
-	Number              string   `json:"number"`
-	ContractManager     string   `json:"contract_manager"`
-	SoftwareCoordinator string   `json:"software_coordinator"`
-	Products            []string `json:"products"`
-	Seats               int      `json:"seats"`
-}
+// ContractView is a contract, people as emails (db's shape).
+type ContractView = db.ContractView
 
-// ContractViewOf renders a contract.
-func ContractViewOf(c db.Contract) ContractView {
-	p := c.Products
-	if p == nil {
-		p = []string{}
-	}
-	return ContractView{Number: c.Number, ContractManager: c.ContractManager, SoftwareCoordinator: c.SoftwareCoordinator, Products: p, Seats: c.Seats}
-}
+// ContractViewOf is db.ContractViewOf.
+func ContractViewOf(c db.Contract) ContractView { return db.ContractViewOf(c) }
 
 // ContractUserView is a user of the classic view.
 type ContractUserView struct {

@@ -43,14 +43,9 @@ func DirectoryRunViewOf(r db.DirectoryRun) DirectoryRunView {
 // DirectoryView is a connection (never its bind password reference) with
 // its recent runs, newest first.
 type DirectoryView struct {
-	ID       string             `json:"id"`
-	Kind     string             `json:"kind"`
-	URL      string             `json:"url"`
-	BaseDN   string             `json:"base_dn"`
-	BindDN   string             `json:"bind_dn"`
-	Enabled  bool               `json:"enabled"`
-	Interval string             `json:"interval,omitempty"`
-	Runs     []DirectoryRunView `json:"runs"`
+	// The connection as events carry it (db's view, one renderer for both).
+	db.DirectoryConnectionView
+	Runs []DirectoryRunView `json:"runs"`
 	// Waiting is the latest applied (not dry) run when the deletion
 	// threshold stopped it and no run succeeded since.
 	Waiting *DirectoryRunView `json:"waiting,omitempty"`
@@ -74,11 +69,7 @@ func (x *API) ListDirectories(ctx context.Context, c Caller) ([]DirectoryView, e
 	}
 	out := []DirectoryView{}
 	for _, conn := range cs {
-		v := DirectoryView{ID: conn.ID, Kind: string(conn.Kind), URL: conn.URL, BaseDN: conn.BaseDN, BindDN: conn.BindDN,
-			Enabled: conn.Enabled, Runs: []DirectoryRunView{}}
-		if conn.Interval > 0 {
-			v.Interval = conn.Interval.String()
-		}
+		v := DirectoryView{DirectoryConnectionView: db.DirectoryConnectionViewOf(conn), Runs: []DirectoryRunView{}}
 		runs, err := x.a.Store.ListDirectoryRuns(ctx, c.Team.ID, conn.ID, DirectoryHistory)
 		if err != nil {
 			return nil, err

@@ -129,7 +129,7 @@ func (x *API) ListProducts(ctx context.Context, c Caller) ([]ProductView, error)
 
 // AddProduct adds a product to the catalogue (Base moves the base mark).
 func (x *API) AddProduct(ctx context.Context, c Caller, in ProductView) (ProductView, error) {
-	p, err := x.a.Store.AddProduct(ctx, c.Team.ID, db.Product{Key: in.Key, Name: in.Name, Base: in.Base}, c.Actor)
+	p, err := x.a.Store.AddProduct(ctx, c.Team.ID, db.Product(in), c.Actor)
 	if err != nil {
 		return ProductView{}, err
 	}

@@ -2,25 +2,13 @@ package adminapi
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/roster-dev/roster/db"
 )
 
-// ProductMappingView is a group-to-product mapping: members of the group
-// get the product on the project; Waiting of its Members lack it because
-// the product's seats were in use (R-MEM-5).
-type ProductMappingView struct {
-	ID          string    `json:"id"`
-	GroupID     string    `json:"group_id"`
-	GroupName   string    `json:"group_name"`
-	ProjectID   string    `json:"project_id"`
-	ProjectName string    `json:"project_name"`
-	Product     string    `json:"product"`
-	Members     int       `json:"members"`
-	Waiting     int       `json:"waiting"`
-	CreatedAt   time.Time `json:"created_at"`
-}
+// ProductMappingView is a group-to-product mapping (db's shape, shared
+// with events).
+type ProductMappingView = db.ProductMappingView
 
 // ProductMappingRequest is the body of POST product-mappings: the group (id
 // or display name), the project (id or name), the product (key or name).
@@ -34,8 +22,7 @@ type ProductMappingRequest struct {
 func ProductMappingViews(ms []db.ProductMapping) []ProductMappingView {
 	out := make([]ProductMappingView, len(ms))
 	for i, m := range ms {
-		out[i] = ProductMappingView{ID: m.ID, GroupID: m.GroupID, GroupName: m.GroupName, ProjectID: m.ProjectID,
-			ProjectName: m.ProjectName, Product: m.Product, Members: m.Members, Waiting: m.Waiting, CreatedAt: m.CreatedAt}
+		out[i] = db.ProductMappingViewOf(m)
 	}
 	return out
 }

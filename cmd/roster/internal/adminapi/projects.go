@@ -7,18 +7,12 @@ import (
 	"github.com/roster-dev/roster/db"
 )
 
-// ProductView is a catalogue product as the CLI and the API show it.
-type ProductView struct {
-	Key  string `json:"key"`
-	Name string `json:"name"`
-	Base bool   `json:"base"`
-}
+// ProductView is a catalogue product as the CLI and the API show it (db's
+// shape, shared with events).
+type ProductView = db.ProductView
 
-// ProjectView is a project.
-type ProjectView struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
+// ProjectView is a project (db's shape, shared with events).
+type ProjectView = db.ProjectView
 
 // ProjectMemberView is a project member with their product access.
 type ProjectMemberView struct {
@@ -42,7 +36,7 @@ type ProjectMemberView struct {
 func ProductViews(ps []db.Product) []ProductView {
 	out := make([]ProductView, len(ps))
 	for i, p := range ps {
-		out[i] = ProductView{Key: p.Key, Name: p.Name, Base: p.Base}
+		out[i] = db.ProductViewOf(p)
 	}
 	return out
 }
@@ -51,7 +45,7 @@ func ProductViews(ps []db.Product) []ProductView {
 func ProjectViews(ps []db.Project) []ProjectView {
 	out := make([]ProjectView, len(ps))
 	for i, p := range ps {
-		out[i] = ProjectView{ID: p.ID, Name: p.Name}
+		out[i] = db.ProjectViewOf(p)
 	}
 	return out
 }
