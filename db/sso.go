@@ -180,8 +180,9 @@ type SSOStore interface {
 	// SignInSSO records a verified sign-in in one transaction (SSOSignIn).
 	// It returns ErrConflict ("assertion_replayed") and writes nothing if a
 	// replay key is already recorded and unexpired; Match's error, and
-	// writes nothing, when Match refuses; ErrConflict from the writer when a
-	// concurrent sign-in created the same user first (then run it again).
+	// writes nothing, when Match refuses; ErrConflict (not a replay) or
+	// ErrStale (a deadlock) when a concurrent sign-in created the same user
+	// first, after which it may be run again: nothing of it was written.
 	SignInSSO(ctx context.Context, in SSOSignIn) (SSOSignedIn, error)
 	// CreateSSOSession stores a session.
 	CreateSSOSession(ctx context.Context, s SSOSession) error

@@ -287,9 +287,10 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState, sta
 	in := db.SSOSignIn{TeamID: teamID, Email: id.Email, Now: now, Used: used, Session: se,
 		Match: func(u db.User, found bool) (*db.NewUser, db.Actor, error) { return s.decide(ctx, c, id, u, found) }}
 	done, err := s.store.SignInSSO(ctx, in)
-	if errors.Is(err, db.ErrConflict) && !isReplay(err) {
-		// a concurrent first sign-in of the same person created them first;
-		// nothing of this one was written, so it runs again and finds them
+	for try := 1; try < 3 && (errors.Is(err, db.ErrConflict) && !isReplay(err) || errors.Is(err, db.ErrStale)); try++ {
+		// a concurrent first sign-in of the same person created them first
+		// (or deadlocked with this one); nothing of this one was written, so
+		// it runs again and finds them
 		done, err = s.store.SignInSSO(ctx, in)
 	}
 	if err != nil {
