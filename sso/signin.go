@@ -5,13 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
 
 	"github.com/roster-dev/roster/db"
@@ -336,28 +337,53 @@ func isReplay(err error) bool {
 }
 
 // countAssertions counts Assertion and EncryptedAssertion elements at any
-// depth of the document.
+// depth of the document. It reads the same tokens as etree (crewjam's
+// parser: encoding/xml's RawToken, strict, end tags matched by prefix and
+// name, at most 1024 levels) without building a tree, so it refuses
+// exactly what etree refuses and counts the elements crewjam will see.
 func countAssertions(raw []byte) (int, error) {
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(raw); err != nil {
-		return 0, errors.New("the XML cannot be parsed")
+	dec := xml.NewDecoder(bytes.NewReader(raw))
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil } // as etree
+	var stack []xml.Name
+	n, roots := 0, 0
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			if len(stack) != 0 {
+				return 0, errors.New("the XML cannot be parsed")
+			}
+			break
+		}
+		if err != nil {
+			return 0, errors.New("the XML cannot be parsed")
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if len(stack) >= maxXMLDepth {
+				return 0, errors.New("the XML cannot be parsed")
+			}
+			if len(stack) == 0 {
+				roots++
+			}
+			if roots == 1 && (t.Name.Local == "Assertion" || t.Name.Local == "EncryptedAssertion") {
+				n++ // within the root (the first top-level element), as crewjam reads it
+			}
+			stack = append(stack, t.Name)
+		case xml.EndElement:
+			if len(stack) == 0 || stack[len(stack)-1] != t.Name {
+				return 0, errors.New("the XML cannot be parsed")
+			}
+			stack = stack[:len(stack)-1]
+		}
 	}
-	if doc.Root() == nil {
+	if roots == 0 {
 		return 0, errors.New("the XML has no root")
 	}
-	n := 0
-	var walk func(e *etree.Element)
-	walk = func(e *etree.Element) {
-		if e.Tag == "Assertion" || e.Tag == "EncryptedAssertion" {
-			n++
-		}
-		for _, c := range e.ChildElements() {
-			walk(c)
-		}
-	}
-	walk(doc.Root())
 	return n, nil
 }
+
+// maxXMLDepth is etree's default nesting limit.
+const maxXMLDepth = 1024
 
 func decodeResponse(s string) ([]byte, error) {
 	s = strings.Join(strings.Fields(s), "")
