@@ -296,7 +296,7 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState, sta
 	}
 	if err != nil {
 		if isReplay(err) {
-			return fail("replayed", err)
+			return fail("replayed", fmt.Errorf("assertion %s or the AuthnRequest it answers was already used: %w", a.ID, err))
 		}
 		var sie *SignInError
 		refused := errors.As(err, &sie)
