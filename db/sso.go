@@ -103,6 +103,47 @@ type SSOSession struct {
 	ExpiresAt time.Time
 }
 
+// SSOStamp names the version of a team's SSO configuration and SP keys:
+// when it is unchanged, a configuration built from them is still current.
+type SSOStamp struct {
+	Version int64
+	KeyIDs  []string // newest first
+}
+
+// SSOUse is a replay-cache key a sign-in consumes (an assertion ID, or
+// "request:<ID>" for a state cookie's AuthnRequest) and until when it is
+// kept.
+type SSOUse struct {
+	Key       string
+	ExpiresAt time.Time
+}
+
+// SSOSignIn is the database side of one verified sign-in, done in one
+// transaction (issue 15): record the replay keys, find the user by email,
+// let Match decide, create the user just in time if it says so (through the
+// one writer, audited), and start the session (a pending member's first
+// session makes them active, R-MEM-3).
+type SSOSignIn struct {
+	TeamID string
+	Email  string
+	Now    time.Time
+	Used   []SSOUse
+	// Match sees the user with Email (found false if there is none) and
+	// returns nil to sign that user in, a user to create (JIT) with the
+	// actor to audit, or an error refusing the sign-in, which rolls the
+	// whole transaction back. It may run more than once (group commit) and
+	// must not keep state between runs.
+	Match func(u User, found bool) (create *NewUser, by Actor, err error)
+	// Session is the session to start; its TeamID and UserID are filled in.
+	Session SSOSession
+}
+
+// SSOSignedIn is what a committed SSOSignIn did.
+type SSOSignedIn struct {
+	User    User // as it is after the sign-in (a pending member is now active)
+	Created bool // Match asked for the user and it was created
+}
+
 // SSOStore is the storage the sso package needs beyond Store.
 type SSOStore interface {
 	// GetSSOConfig returns the team's configuration, ErrNotFound if none.
@@ -116,6 +157,10 @@ type SSOStore interface {
 	// ListSSOConfigs lists every team's configuration (for refreshes).
 	ListSSOConfigs(ctx context.Context) ([]SSOConfig, error)
 
+	// SSOStamp returns the version of the team's configuration and the ids
+	// of its SP keys in one round trip, ErrNotFound if it has no
+	// configuration.
+	SSOStamp(ctx context.Context, teamID string) (SSOStamp, error)
 	// SSOKeys lists the team's SP keys, newest first.
 	SSOKeys(ctx context.Context, teamID string) ([]SSOKey, error)
 	// AddSSOKey stores a new key pair (audited).
@@ -132,6 +177,13 @@ type SSOStore interface {
 	// expiresAt. It returns ErrConflict if it was already recorded: a replay.
 	MarkSSOAssertion(ctx context.Context, teamID, assertionID string, expiresAt, now time.Time) error
 
+	// SignInSSO records a verified sign-in in one transaction (SSOSignIn).
+	// It returns ErrConflict ("assertion_replayed") and writes nothing if a
+	// replay key is already recorded and unexpired; Match's error, and
+	// writes nothing, when Match refuses; ErrConflict (not a replay) or
+	// ErrStale (a deadlock) when a concurrent sign-in created the same user
+	// first, after which it may be run again: nothing of it was written.
+	SignInSSO(ctx context.Context, in SSOSignIn) (SSOSignedIn, error)
 	// CreateSSOSession stores a session.
 	CreateSSOSession(ctx context.Context, s SSOSession) error
 	// GetSSOSession finds an unexpired session by hash, ErrNotFound otherwise.

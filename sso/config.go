@@ -172,7 +172,50 @@ func parseIdPMetadata(data []byte) (*saml.EntityDescriptor, []db.SSOCert, error)
 }
 
 func hasDoctype(b []byte) bool {
-	return bytes.Contains(bytes.ToUpper(b), []byte("<!DOCTYPE")) || bytes.Contains(bytes.ToUpper(b), []byte("<!ENTITY"))
+	ascii := true
+	for _, c := range b {
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		// Unicode case mapping can change byte lengths and fold
+		// non-ASCII letters onto ASCII ones: keep the full upper-casing.
+		u := bytes.ToUpper(b)
+		return bytes.Contains(u, []byte("<!DOCTYPE")) || bytes.Contains(u, []byte("<!ENTITY"))
+	}
+	// ASCII (nearly every response): the same test without copying the
+	// document twice.
+	for i := bytes.Index(b, []byte("<!")); i >= 0; {
+		rest := b[i+2:]
+		if hasFoldPrefix(rest, "DOCTYPE") || hasFoldPrefix(rest, "ENTITY") {
+			return true
+		}
+		j := bytes.Index(rest, []byte("<!"))
+		if j < 0 {
+			break
+		}
+		i += 2 + j
+	}
+	return false
+}
+
+// hasFoldPrefix: b starts with upper (ASCII, upper case), ignoring case.
+func hasFoldPrefix(b []byte, upper string) bool {
+	if len(b) < len(upper) {
+		return false
+	}
+	for i := 0; i < len(upper); i++ {
+		c := b[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != upper[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func certFromBase64(s string) (db.SSOCert, error) {

@@ -5,13 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
 
 	"github.com/roster-dev/roster/db"
@@ -193,19 +194,30 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState, sta
 	idpInitiated := true
 	fromCookie := false
 	if relayState != "" && len(relayState) <= 80 {
-		r, err := s.store.TakeSSORequest(ctx, teamID, relayState, s.now())
-		switch {
-		case err == nil:
-			req, possible, idpInitiated = r, []string{r.RequestID}, false
-		case !errors.Is(err, db.ErrNotFound):
-			return SignIn{}, err
-		case validRelay(relayState) && (state != "" || !c.AllowIdPInitiated):
-			st, err := openState(t.stateKeys, state, teamID, relayState, s.now())
-			if err != nil {
+		// A state cookie that verifies names the request by itself: a
+		// browser sign-in, whose state is never in the database, so the
+		// database is not asked (a test-mode sign-in carries no cookie).
+		if state != "" && validRelay(relayState) {
+			if st, err := openState(t.stateKeys, state, teamID, relayState, s.now()); err == nil {
+				req = db.SSORequest{RelayState: relayState, TeamID: teamID, RequestID: st.RequestID, ReturnTo: safeReturnPath(st.ReturnTo)}
+				possible, idpInitiated, fromCookie = []string{st.RequestID}, false, true
+			}
+		}
+		if !fromCookie {
+			r, err := s.store.TakeSSORequest(ctx, teamID, relayState, s.now())
+			switch {
+			case err == nil:
+				req, possible, idpInitiated = r, []string{r.RequestID}, false
+			case !errors.Is(err, db.ErrNotFound):
+				return SignIn{}, err
+			case validRelay(relayState) && (state != "" || !c.AllowIdPInitiated):
+				// no such test sign-in, and no state cookie that verifies
+				_, err := openState(t.stateKeys, state, teamID, relayState, s.now())
+				if err == nil {
+					err = errors.New("the sign-in state cookie is missing, expired, tampered or not this team's")
+				}
 				return SignIn{}, refuse("state_invalid", err)
 			}
-			req = db.SSORequest{RelayState: relayState, TeamID: teamID, RequestID: st.RequestID, ReturnTo: safeReturnPath(st.ReturnTo)}
-			possible, idpInitiated, fromCookie = []string{st.RequestID}, false, true
 		}
 	}
 	test := req.TestBy != ""
@@ -259,79 +271,119 @@ func (s *Service) ACS(ctx context.Context, teamID, samlResponse, relayState, sta
 	// assertion ID is accepted once until it could no longer be valid. A
 	// cookie's AuthnRequest is made single-use the same way, under the key
 	// "request:<ID>" (an XML ID is an NCName, which holds no ':', so it never
-	// clashes with a real assertion ID). This write happens only for a
-	// response the IdP signed.
-	exp := latestExpiry(a).Add(c.ClockSkew + saml.MaxClockSkew)
+	// clashes with a real assertion ID). These writes happen only for a
+	// response the IdP signed, in the one transaction that also finds (or
+	// creates, JIT) the user and starts the session (issue 15).
+	now := s.now()
+	var used []db.SSOUse
 	if fromCookie {
-		if err := s.store.MarkSSOAssertion(ctx, teamID, "request:"+req.RequestID, s.now().Add(s.requestTTL), s.now()); err != nil {
-			if errors.Is(err, db.ErrConflict) {
-				return fail("replayed", fmt.Errorf("AuthnRequest %s was already answered", req.RequestID))
-			}
-			return SignIn{}, err
-		}
+		used = append(used, db.SSOUse{Key: "request:" + req.RequestID, ExpiresAt: now.Add(s.requestTTL)})
 	}
-	if err := s.store.MarkSSOAssertion(ctx, teamID, a.ID, exp, s.now()); err != nil {
-		if errors.Is(err, db.ErrConflict) {
-			return fail("replayed", fmt.Errorf("assertion %s was already used", a.ID))
-		}
-		return SignIn{}, err
-	}
-	u, created, err := s.provision(ctx, c, id)
-	if err != nil {
-		var se *SignInError
-		if !errors.As(err, &se) && db.IsClientError(err) {
-			// The IdP asserted something Roster cannot store (a name over
-			// 255 characters, say): the IdP's mistake, refused, not a 500.
-			return fail("invalid_identity", err)
-		}
-		return SignIn{}, err
-	}
+	used = append(used, db.SSOUse{Key: a.ID, ExpiresAt: latestExpiry(a).Add(c.ClockSkew + saml.MaxClockSkew)})
 	tok, err := s.randomToken(32)
 	if err != nil {
 		return SignIn{}, err
 	}
-	now := s.now().UTC()
-	se := db.SSOSession{Hash: db.HashToken(tok), TeamID: teamID, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL)}
-	if err := s.store.CreateSSOSession(ctx, se); err != nil {
-		return SignIn{}, err
+	se := db.SSOSession{Hash: db.HashToken(tok), CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(s.sessionTTL)}
+	in := db.SSOSignIn{TeamID: teamID, Email: id.Email, Now: now, Used: used, Session: se,
+		Match: func(u db.User, found bool) (*db.NewUser, db.Actor, error) { return s.decide(ctx, c, id, u, found) }}
+	done, err := s.store.SignInSSO(ctx, in)
+	for try := 1; try < 3 && (errors.Is(err, db.ErrConflict) && !isReplay(err) || errors.Is(err, db.ErrStale)); try++ {
+		// a concurrent first sign-in of the same person created them first
+		// (or deadlocked with this one); nothing of this one was written, so
+		// it runs again and finds them
+		done, err = s.store.SignInSSO(ctx, in)
 	}
-	if u.Status == db.StatusPending {
-		// The session's write made the pending member active and accepted
-		// their invitation (R-MEM-3, in the store): show them as they are.
-		if u, err = s.store.GetUser(ctx, teamID, u.ID); err != nil {
+	if err != nil {
+		if isReplay(err) {
+			return fail("replayed", fmt.Errorf("assertion %s or the AuthnRequest it answers was already used: %w", a.ID, err))
+		}
+		var sie *SignInError
+		refused := errors.As(err, &sie)
+		if !refused && db.IsClientError(err) {
+			// The IdP asserted something Roster cannot store (a name over
+			// 255 characters, say): the IdP's mistake, refused, not a 500.
+			sie, refused = refuse("invalid_identity", err), true
+		}
+		if !refused {
 			return SignIn{}, err
 		}
+		// A refused sign-in still used its assertion, as before the writes
+		// were one transaction: record the keys on their own, so the same
+		// response cannot be replayed once the refusal's cause is gone (a
+		// user reactivated, JIT turned on).
+		for _, u := range used {
+			if merr := s.store.MarkSSOAssertion(ctx, teamID, u.Key, u.ExpiresAt, now); merr != nil {
+				if errors.Is(merr, db.ErrConflict) {
+					return fail("replayed", merr)
+				}
+				return SignIn{}, merr
+			}
+		}
+		sie.Test = test
+		return SignIn{}, sie
 	}
 	ret := req.ReturnTo
 	if ret == "" {
 		ret = "/" // IdP-initiated RelayState is never used as a target
 	}
-	return SignIn{Identity: id, User: u, Created: created, Session: tok, Expires: se.ExpiresAt, ReturnTo: ret}, nil
+	return SignIn{Identity: id, User: done.User, Created: done.Created, Session: tok, Expires: se.ExpiresAt, ReturnTo: ret}, nil
+}
+
+// isReplay tells a replay-cache conflict from a user-creation conflict.
+func isReplay(err error) bool {
+	var de *db.Error
+	return errors.As(err, &de) && de.Code == "assertion_replayed"
 }
 
 // countAssertions counts Assertion and EncryptedAssertion elements at any
-// depth of the document.
+// depth of the document. It reads the same tokens as etree (crewjam's
+// parser: encoding/xml's RawToken, strict, end tags matched by prefix and
+// name, at most 1024 levels) without building a tree, so it refuses
+// exactly what etree refuses and counts the elements crewjam will see.
 func countAssertions(raw []byte) (int, error) {
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(raw); err != nil {
-		return 0, errors.New("the XML cannot be parsed")
+	dec := xml.NewDecoder(bytes.NewReader(raw))
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil } // as etree
+	var stack []xml.Name
+	n, roots := 0, 0
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			if len(stack) != 0 {
+				return 0, errors.New("the XML cannot be parsed")
+			}
+			break
+		}
+		if err != nil {
+			return 0, errors.New("the XML cannot be parsed")
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if len(stack) >= maxXMLDepth {
+				return 0, errors.New("the XML cannot be parsed")
+			}
+			if len(stack) == 0 {
+				roots++
+			}
+			if roots == 1 && (t.Name.Local == "Assertion" || t.Name.Local == "EncryptedAssertion") {
+				n++ // within the root (the first top-level element), as crewjam reads it
+			}
+			stack = append(stack, t.Name)
+		case xml.EndElement:
+			if len(stack) == 0 || stack[len(stack)-1] != t.Name {
+				return 0, errors.New("the XML cannot be parsed")
+			}
+			stack = stack[:len(stack)-1]
+		}
 	}
-	if doc.Root() == nil {
+	if roots == 0 {
 		return 0, errors.New("the XML has no root")
 	}
-	n := 0
-	var walk func(e *etree.Element)
-	walk = func(e *etree.Element) {
-		if e.Tag == "Assertion" || e.Tag == "EncryptedAssertion" {
-			n++
-		}
-		for _, c := range e.ChildElements() {
-			walk(c)
-		}
-	}
-	walk(doc.Root())
 	return n, nil
 }
+
+// maxXMLDepth is etree's default nesting limit.
+const maxXMLDepth = 1024
 
 func decodeResponse(s string) ([]byte, error) {
 	s = strings.Join(strings.Fields(s), "")
@@ -468,27 +520,67 @@ func latestExpiry(a *saml.Assertion) time.Time {
 	return t
 }
 
-// provision finds the user by email or, with JIT on, creates them with
-// source sso so the role policy classifies them (R-POL-2, R-POL-3).
-// match is the user an identity signs in as: an existing user with its
-// email (found), or none when just-in-time provisioning may create one; an
-// inactive user and an unknown one without JIT are refused. Sign-in
-// (provision) and test mode (the user a test would map to) share it.
+// match is, for test mode, the user an identity would sign in as: an
+// existing user with its email (found), or none when just-in-time
+// provisioning would create one (with source sso, so the role policy
+// classifies them, R-POL-2, R-POL-3); an inactive user and an unknown one
+// without JIT are refused. A real sign-in applies the same rule inside its
+// transaction (decide).
 func (s *Service) match(ctx context.Context, c db.SSOConfig, id Identity) (u db.User, found bool, err error) {
 	u, err = s.store.FindUser(ctx, c.TeamID, db.UserKey{Email: id.Email})
-	if err == nil {
-		if u.Status == db.StatusInactive {
-			return db.User{}, false, refuse("user_inactive", fmt.Errorf("user %s is inactive", u.ID))
-		}
-		return u, true, nil
-	}
-	if !errors.Is(err, db.ErrNotFound) {
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return db.User{}, false, err
 	}
-	if !c.JIT {
-		return db.User{}, false, refuse("not_provisioned", fmt.Errorf("no user with the asserted email exists and just-in-time provisioning is off"))
+	found = err == nil
+	if _, _, err := s.rule(c, id, u, found); err != nil {
+		return db.User{}, false, err
 	}
-	return db.User{}, false, nil
+	return u, found, nil
+}
+
+// rule is the sign-in rule on the user found (or not) for an identity:
+// an inactive user is refused, an unknown one is created when JIT is on
+// (create is set) and refused otherwise.
+func (s *Service) rule(c db.SSOConfig, id Identity, u db.User, found bool) (create *db.NewUser, by db.Actor, err error) {
+	if found {
+		if u.Status == db.StatusInactive {
+			return nil, db.Actor{}, refuse("user_inactive", fmt.Errorf("user %s is inactive", u.ID))
+		}
+		return nil, db.Actor{}, nil
+	}
+	if !c.JIT {
+		return nil, db.Actor{}, refuse("not_provisioned", fmt.Errorf("no user with the asserted email exists and just-in-time provisioning is off"))
+	}
+	first, last := id.FirstName, id.LastName
+	if first == "" || last == "" {
+		// Names are required (seed 003) but many IdPs send only a NameID
+		// until their admin maps attributes: derive them from the email
+		// rather than refuse the sign-in.
+		df, dl := namesFromEmail(id.Email)
+		if first == "" {
+			first = df
+		}
+		if last == "" {
+			last = dl
+		}
+	}
+	by = db.Actor{Kind: db.ActorSSO, ID: c.IdPEntityID, Name: id.Email}
+	if len(by.ID) > 64 {
+		sum := sha256.Sum256([]byte(by.ID))
+		by.ID = fmt.Sprintf("%x", sum[:16])
+	}
+	return &db.NewUser{Email: id.Email, FirstName: first, LastName: last, Source: db.SourceSSO}, by, nil
+}
+
+// decide is rule inside the sign-in's transaction (db.SSOSignIn.Match),
+// with the log line for a JIT user whose names were derived.
+func (s *Service) decide(ctx context.Context, c db.SSOConfig, id Identity, u db.User, found bool) (*db.NewUser, db.Actor, error) {
+	create, by, err := s.rule(c, id, u, found)
+	if create != nil && (id.FirstName == "" || id.LastName == "") {
+		s.log.WarnContext(ctx, "sso: JIT user without name attributes; names derived from the email", "team", c.TeamID,
+			"mapped", fmt.Sprintf("%+v", effectiveAttributes(c)))
+	}
+	return create, by, err
 }
 
 // TestMapping is, for a test sign-in, the user the assertion would sign in
@@ -498,43 +590,6 @@ type TestMapping struct {
 	WouldCreate bool     `json:"would_create"`
 	Refusal     string   `json:"refusal,omitempty"` // a SignInError reason
 	Detail      string   `json:"detail,omitempty"`
-}
-
-func (s *Service) provision(ctx context.Context, c db.SSOConfig, id Identity) (db.User, bool, error) {
-	u, found, err := s.match(ctx, c, id)
-	if err != nil || found {
-		return u, false, err
-	}
-	first, last := id.FirstName, id.LastName
-	if first == "" || last == "" {
-		// Names are required (seed 003) but many IdPs send only a NameID
-		// until their admin maps attributes: derive them from the email
-		// rather than refuse the sign-in, and say so in the log.
-		df, dl := namesFromEmail(id.Email)
-		if first == "" {
-			first = df
-		}
-		if last == "" {
-			last = dl
-		}
-		s.log.WarnContext(ctx, "sso: JIT user without name attributes; names derived from the email", "team", c.TeamID,
-			"mapped", fmt.Sprintf("%+v", effectiveAttributes(c)))
-	}
-	actor := db.Actor{Kind: db.ActorSSO, ID: c.IdPEntityID, Name: id.Email}
-	if len(actor.ID) > 64 {
-		sum := sha256.Sum256([]byte(actor.ID))
-		actor.ID = fmt.Sprintf("%x", sum[:16])
-	}
-	u, err = s.store.CreateUser(ctx, c.TeamID, db.NewUser{Email: id.Email, FirstName: first, LastName: last, Source: db.SourceSSO}, actor)
-	if errors.Is(err, db.ErrConflict) {
-		// a concurrent first sign-in of the same person won
-		u, err = s.store.FindUser(ctx, c.TeamID, db.UserKey{Email: id.Email})
-		return u, false, err
-	}
-	if err != nil {
-		return db.User{}, false, err
-	}
-	return u, true, nil
 }
 
 // namesFromEmail splits "jane.doe@x" into "Jane", "Doe"; a single-word

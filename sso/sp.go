@@ -114,7 +114,23 @@ func (s *Service) RetireKey(ctx context.Context, teamID, keyID string, by db.Act
 }
 
 // serviceProvider returns the team's SP, built from the database and cached.
+// Each call costs one small query (SSOStamp: the configuration's version
+// and the key ids); the configuration, the metadata, the keys and the
+// certificates are read and parsed again only when that stamp changes, so
+// a change made through any replica applies at its next sign-in.
 func (s *Service) serviceProvider(ctx context.Context, teamID string) (*teamSP, error) {
+	st, err := s.store.SSOStamp(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	if len(st.KeyIDs) > 0 {
+		s.mu.Lock()
+		t := s.sps[teamID]
+		s.mu.Unlock()
+		if t != nil && t.key == stampKey(st.Version, st.KeyIDs) {
+			return t, nil
+		}
+	}
 	c, err := s.store.GetSSOConfig(ctx, teamID)
 	if err != nil {
 		return nil, err
@@ -123,25 +139,25 @@ func (s *Service) serviceProvider(ctx context.Context, teamID string) (*teamSP, 
 	if err != nil {
 		return nil, err
 	}
-	ck := fmt.Sprintf("%d", c.Version)
-	for _, k := range keys {
-		ck += "/" + k.ID
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
 	}
-	s.mu.Lock()
-	t := s.sps[teamID]
-	s.mu.Unlock()
-	if t != nil && t.key == ck {
-		return t, nil
-	}
-	t, err = s.buildSP(c, keys)
+	t, err := s.buildSP(c, keys)
 	if err != nil {
 		return nil, err
 	}
-	t.key = ck
+	t.key = stampKey(c.Version, ids)
 	s.mu.Lock()
 	s.sps[teamID] = t
 	s.mu.Unlock()
 	return t, nil
+}
+
+// stampKey is the cache key of a built SP: the configuration version and
+// the SP key ids, newest first.
+func stampKey(version int64, keyIDs []string) string {
+	return fmt.Sprintf("%d/%s", version, strings.Join(keyIDs, "/"))
 }
 
 func (s *Service) buildSP(c db.SSOConfig, keys []db.SSOKey) (*teamSP, error) {

@@ -359,20 +359,126 @@ func (s *Store) MarkSSOAssertion(ctx context.Context, teamID, assertionID string
 	if assertionID == "" || len(assertionID) > 255 {
 		return db.Errorf(db.ErrInvalid, "assertion_id_invalid", "the assertion ID is empty or too long")
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("team_id = ? AND assertion_id = ? AND expires_at <= ?", teamID, assertionID, now.UTC()).
-			Delete(&ssoAssertionRow{}).Error; err != nil {
-			return err
-		}
-		return tx.Create(&ssoAssertionRow{TeamID: teamID, AssertionID: assertionID, ExpiresAt: expiresAt.UTC()}).Error
-	})
+	err := s.tx(ctx, func(tx *gorm.DB) error { return markSSOUse(tx, teamID, assertionID, expiresAt, now) })
 	if err != nil {
 		if errors.Is(err, db.ErrConflict) {
-			return db.Errorf(db.ErrConflict, "assertion_replayed", "the assertion was already used")
+			return errReplayed()
 		}
 		return fmt.Errorf("mark sso assertion: %w", err)
 	}
 	return nil
+}
+
+func errReplayed() error {
+	return db.Errorf(db.ErrConflict, "assertion_replayed", "the assertion was already used")
+}
+
+// markSSOUse records one replay key in tx; a unique violation (the key is
+// recorded and unexpired) is a replay.
+func markSSOUse(tx *gorm.DB, teamID, key string, expiresAt, now time.Time) error {
+	if err := tx.Where("team_id = ? AND assertion_id = ? AND expires_at <= ?", teamID, key, now.UTC()).
+		Delete(&ssoAssertionRow{}).Error; err != nil {
+		return err
+	}
+	if err := tx.Create(&ssoAssertionRow{TeamID: teamID, AssertionID: key, ExpiresAt: expiresAt.UTC()}).Error; err != nil {
+		if isUniqueViolation(err) {
+			return errReplayed()
+		}
+		return err
+	}
+	return nil
+}
+
+// SSOStamp implements db.SSOStore: the configuration's version and the key
+// ids, in one query.
+func (s *Store) SSOStamp(ctx context.Context, teamID string) (db.SSOStamp, error) {
+	var rows []struct {
+		Version int64
+		KeyID   *string
+	}
+	err := s.conn(ctx).Table("sso_configs AS c").Select("c.version AS version, k.id AS key_id").
+		Joins("LEFT JOIN sso_keys k ON k.team_id = c.team_id").Where("c.team_id = ?", teamID).
+		Order("k.created_at DESC, k.id DESC").Scan(&rows).Error
+	if err != nil {
+		return db.SSOStamp{}, fmt.Errorf("sso stamp: %w", translate(err))
+	}
+	if len(rows) == 0 {
+		return db.SSOStamp{}, ssoNotConfigured(teamID)
+	}
+	st := db.SSOStamp{Version: rows[0].Version}
+	for _, r := range rows {
+		if r.KeyID != nil {
+			st.KeyIDs = append(st.KeyIDs, *r.KeyID)
+		}
+	}
+	return st, nil
+}
+
+// SignInSSO implements db.SSOStore: a verified sign-in's writes in one
+// transaction instead of one per step (issue 15).
+func (s *Store) SignInSSO(ctx context.Context, in db.SSOSignIn) (db.SSOSignedIn, error) {
+	if in.Match == nil {
+		return db.SSOSignedIn{}, db.Errorf(db.ErrInvalid, "match_required", "a sign-in needs its Match")
+	}
+	for _, u := range in.Used {
+		if u.Key == "" || len(u.Key) > 255 {
+			return db.SSOSignedIn{}, db.Errorf(db.ErrInvalid, "assertion_id_invalid", "the assertion ID is empty or too long")
+		}
+	}
+	var out db.SSOSignedIn
+	var w *writer
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		out, w = db.SSOSignedIn{}, nil // a group commit may run this again
+		for _, u := range in.Used {
+			if err := markSSOUse(tx, in.TeamID, u.Key, u.ExpiresAt, in.Now); err != nil {
+				return err
+			}
+		}
+		var rows []userRow
+		if err := tx.Where("team_id = ? AND email_lower = ?", in.TeamID, db.NormalizeEmail(in.Email)).Order("id").Limit(1).Find(&rows).Error; err != nil {
+			return err
+		}
+		var found db.User
+		if len(rows) > 0 {
+			found = rows[0].toDomain()
+		}
+		create, by, err := in.Match(found, len(rows) > 0)
+		if err != nil {
+			return err
+		}
+		out.User = found
+		if create != nil {
+			w = &writer{s: s, tx: tx, teamID: in.TeamID}
+			a, err := w.apply(db.UserCreate{User: *create, By: by})
+			if err != nil {
+				return err
+			}
+			if err := w.flush(); err != nil {
+				return err
+			}
+			out.User, out.Created = a.User, true
+		} else if len(rows) == 0 {
+			return db.Errorf(db.ErrInvalid, "user_required", "Match neither found nor created a user")
+		}
+		se := in.Session
+		se.TeamID, se.UserID = in.TeamID, out.User.ID
+		var known *userRow // a created user is read back (its status is the writer's)
+		if !out.Created {
+			known = &rows[0]
+		}
+		u, accepted, err := s.startSession(tx, se, known)
+		if err != nil {
+			return err
+		}
+		if accepted {
+			out.User = u
+		}
+		return nil
+	})
+	if err != nil {
+		return db.SSOSignedIn{}, s.explain(ctx, in.TeamID, err, w)
+	}
+	return out, nil
 }
 
 // CreateSSOSession implements db.SSOStore.
@@ -380,26 +486,39 @@ func (s *Store) MarkSSOAssertion(ctx context.Context, teamID, assertionID string
 // and accepts their invitation, in the session's own transaction (R-MEM-3),
 // through the one writer (acceptInvitation).
 func (s *Store) CreateSSOSession(ctx context.Context, se db.SSOSession) error {
-	row := ssoSessionRow{Hash: hex.EncodeToString(se.Hash), TeamID: se.TeamID, UserID: se.UserID,
-		CreatedAt: se.CreatedAt.UTC(), ExpiresAt: se.ExpiresAt.UTC()}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(&row).Error; err != nil {
-			return err
-		}
-		var users []userRow
-		if err := tx.Where("team_id = ? AND id = ? AND status = ?", se.TeamID, se.UserID, string(db.StatusPending)).Limit(1).Find(&users).Error; err != nil {
-			return err
-		}
-		if len(users) == 0 {
-			return nil
-		}
-		_, err := s.acceptInvitation(tx, se.TeamID, users[0], "sso")
+		_, _, err := s.startSession(tx, se, nil)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("create sso session: %w", err)
 	}
 	return nil
+}
+
+// startSession stores a session in tx and, if its user is a pending
+// member, accepts their invitation (R-MEM-3); accepted says so and u is
+// then the user as updated. known, if set, is the user's row as read in tx
+// (so it need not be read again).
+func (s *Store) startSession(tx *gorm.DB, se db.SSOSession, known *userRow) (u db.User, accepted bool, err error) {
+	row := ssoSessionRow{Hash: hex.EncodeToString(se.Hash), TeamID: se.TeamID, UserID: se.UserID,
+		CreatedAt: se.CreatedAt.UTC(), ExpiresAt: se.ExpiresAt.UTC()}
+	if err := tx.Create(&row).Error; err != nil {
+		return db.User{}, false, err
+	}
+	var users []userRow
+	if known != nil {
+		if known.ID == se.UserID && known.Status == string(db.StatusPending) {
+			users = append(users, *known)
+		}
+	} else if err := tx.Where("team_id = ? AND id = ? AND status = ?", se.TeamID, se.UserID, string(db.StatusPending)).Limit(1).Find(&users).Error; err != nil {
+		return db.User{}, false, err
+	}
+	if len(users) == 0 {
+		return db.User{}, false, nil
+	}
+	u, err = s.acceptInvitation(tx, se.TeamID, users[0], "sso")
+	return u, err == nil, err
 }
 
 // GetSSOSession implements db.SSOStore.
