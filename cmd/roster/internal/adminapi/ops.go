@@ -397,3 +397,26 @@ func (x *API) RetireSSOKey(ctx context.Context, c Caller, keyID string) (any, er
 	}
 	return x.a.SSO.RetireKey(ctx, c.Team.ID, keyID, c.Actor)
 }
+
+// DeleteSSO removes the team's whole SSO configuration.
+func (x *API) DeleteSSO(ctx context.Context, c Caller) error {
+	if x.a.SSO == nil {
+		return db.Errorf(db.ErrNotFound, "sso_unavailable", "SSO is not enabled on this server")
+	}
+	return x.a.SSO.Delete(ctx, c.Team.ID, c.Actor)
+}
+
+// RefreshSSO fetches the IdP's metadata from its URL now. It returns the
+// SSO view after the attempt and, apart, the refresh's own error (the view's
+// metadata_refresh_error says why); err is a failure to show the view.
+func (x *API) RefreshSSO(ctx context.Context, c Caller) (v any, refreshErr, err error) {
+	if x.a.SSO == nil {
+		return nil, nil, db.Errorf(db.ErrNotFound, "sso_unavailable", "SSO is not enabled on this server")
+	}
+	if _, err := x.a.SSO.Show(ctx, c.Team.ID, c.Actor); err != nil {
+		return nil, nil, err
+	}
+	refreshErr = x.a.SSO.Refresh(ctx, c.Team.ID)
+	v, err = x.a.SSO.Show(ctx, c.Team.ID, c.Actor)
+	return v, refreshErr, err
+}

@@ -228,3 +228,10 @@ func (x *API) AddSubscription(ctx context.Context, c Caller, product string, sea
 func (x *API) SetExternalSubscription(ctx context.Context, c Caller, userID, product string, on bool) error {
 	return x.a.Store.SetExternalSubscription(ctx, c.Team.ID, userID, product, on, c.Actor)
 }
+
+// SetInternalSeat gives (or takes back) an external subscriber an internal
+// seat anyway (R-MEM-5): their access then outlives the external
+// subscription.
+func (x *API) SetInternalSeat(ctx context.Context, c Caller, userID, product string, on bool) error {
+	return x.a.Store.SetInternalSeat(ctx, c.Team.ID, userID, product, on, c.Actor)
+}

@@ -73,23 +73,7 @@ func (a *api) mountPolicy() {
 		if format == "" {
 			format = "csv"
 		}
-		switch format {
-		case "csv":
-			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-			w.Header().Set("Content-Disposition", `attachment; filename="usage.csv"`)
-		case "json":
-			w.Header().Set("Content-Type", "application/json")
-		default:
-			return db.Errorf(db.ErrInvalid, "format_invalid", "format %q is not csv or json", format)
-		}
-		sw := &startedWriter{ResponseWriter: w}
-		err := WriteUsageReport(r.Context(), a.Store, c.Team.ID, format, sw)
-		if err != nil && sw.started {
-			// the status line is gone; cut the stream short so the client sees a broken body
-			a.Log.Error("usage report stream", "team", c.Team.ID, "err", err)
-			panic(http.ErrAbortHandler)
-		}
-		return err
+		return (&API{a: a}).StreamUsageReport(w, r, c, format)
 	})
 }
 

@@ -40,6 +40,15 @@ type UsageRecord struct {
 	Seats            []string `json:"seats"`
 }
 
+// usageRecord is a usage report row as the JSON report (and the console's
+// table) shows it.
+func usageRecord(r db.UsageRow) UsageRecord {
+	return UsageRecord{Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Status: string(r.Status),
+		Type: string(r.Type), External: r.External, Source: string(r.Source), AdminRole: string(r.AdminRole),
+		Exception: r.Exception, CreatedAt: r.CreatedAt.UTC(), ID: r.UserID,
+		Products: r.Products, ExternalProducts: r.ExternalProducts, Seats: r.Seats}
+}
+
 // spreadsheetSafe defuses a free-text cell that a spreadsheet would run as a
 // formula (CSV injection through a name pushed by an identity provider).
 func spreadsheetSafe(s string) string {
@@ -92,10 +101,7 @@ func WriteUsageReport(ctx context.Context, s interface {
 		}
 	case "json":
 		err = s.UsageReport(ctx, teamID, func(r db.UsageRow) error {
-			b, err := json.Marshal(UsageRecord{Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Status: string(r.Status),
-				Type: string(r.Type), External: r.External, Source: string(r.Source), AdminRole: string(r.AdminRole),
-				Exception: r.Exception, CreatedAt: r.CreatedAt.UTC(), ID: r.UserID,
-				Products: r.Products, ExternalProducts: r.ExternalProducts, Seats: r.Seats})
+			b, err := json.Marshal(usageRecord(r))
 			if err != nil {
 				return err
 			}

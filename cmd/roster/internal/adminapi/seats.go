@@ -66,7 +66,7 @@ func (a *api) mountSeats() {
 		if err := decodeJSON(r, &req); err != nil {
 			return err
 		}
-		if err := a.Store.SetInternalSeat(r.Context(), c.Team.ID, r.PathValue("user"), r.PathValue("product"), req.On, c.Actor); err != nil {
+		if err := x.SetInternalSeat(r.Context(), c, r.PathValue("user"), r.PathValue("product"), req.On); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)

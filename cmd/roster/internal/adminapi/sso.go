@@ -14,7 +14,7 @@ func (a *api) mountSSO() {
 	a.route("PUT", "/teams/{team}/sso", SSOAdmins, update)
 	a.route("PATCH", "/teams/{team}/sso", SSOAdmins, update)
 	a.route("DELETE", "/teams/{team}/sso", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		if err := a.SSO.Delete(r.Context(), c.Team.ID, c.Actor); err != nil {
+		if err := x.DeleteSSO(r.Context(), c); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -30,11 +30,7 @@ func (a *api) mountSSO() {
 		return writeView(w, http.StatusOK)(x.RetireSSOKey(r.Context(), c, r.PathValue("key")))
 	})
 	a.route("POST", "/teams/{team}/sso/refresh", SSOAdmins, func(w http.ResponseWriter, r *http.Request, c call) error {
-		if _, err := a.SSO.Show(r.Context(), c.Team.ID, c.Actor); err != nil {
-			return err
-		}
-		rerr := a.SSO.Refresh(r.Context(), c.Team.ID)
-		v, err := a.SSO.Show(r.Context(), c.Team.ID, c.Actor)
+		v, rerr, err := x.RefreshSSO(r.Context(), c)
 		if err != nil {
 			return err
 		}

@@ -71,6 +71,10 @@ var consolePages = map[string]string{
 	"GET /api/v1/teams/{team}/seats":                                         "GET /console/seats",
 	"POST /api/v1/teams/{team}/subscriptions":                                "POST /console/seats/subscriptions",
 	"PUT /api/v1/teams/{team}/users/{user}/external-subscriptions/{product}": "POST /console/seats/external",
+	"PUT /api/v1/teams/{team}/users/{user}/internal-seats/{product}":         "POST /console/seats/internal",
+	"GET /api/v1/teams/{team}/reports/usage":                                 "GET /console/usage",
+	"DELETE /api/v1/teams/{team}/sso":                                        "POST /console/sso-setup/delete",
+	"POST /api/v1/teams/{team}/sso/refresh":                                  "POST /console/sso-setup/refresh",
 	"GET /api/v1/teams/{team}/webhooks":                                      "GET /console/webhooks",
 	"POST /api/v1/teams/{team}/webhooks":                                     "POST /console/webhooks",
 	"DELETE /api/v1/teams/{team}/webhooks/{webhook}":                         "POST /console/webhooks/{webhook}/remove",
@@ -93,17 +97,13 @@ var consolePages = map[string]string{
 // with its reason. A new route belongs in consolePages unless it is for
 // machines or people other than the team's admins.
 var notForThePages = map[string]string{
-	"GET /api/v1/openapi.json":                                       "the API's contract, for tools",
-	"GET /api/v1/me":                                                 "a token's owner for API clients; the console shows the signed-in admin in every page's header",
-	"GET /api/v1/teams/{team}":                                       "the team for API clients; the console shows the team's name in every page's header",
-	"GET /api/v1/teams/{team}/events":                                "the change feed machines pull (webhooks push the same events; the Audit log shows them to people)",
-	"GET /invitations/accept":                                        "the invitee's own page (the link in the invitation email), not an admin's",
-	"POST /invitations/accept":                                       "the invitee's own page (the link in the invitation email), not an admin's",
-	"POST /invitations/renew":                                        "the invitee's own page (an expired link asks for a new one), not an admin's",
-	"GET /api/v1/teams/{team}/reports/usage":                         "NOT YET IN THE CONSOLE: the usage report (CSV/JSON) is API and CLI only (roster reports usage)",
-	"PUT /api/v1/teams/{team}/users/{user}/internal-seats/{product}": "NOT YET IN THE CONSOLE: the internal-seat mark of the classic contract view is API and CLI only",
-	"DELETE /api/v1/teams/{team}/sso":                                "NOT YET IN THE CONSOLE: removing the whole SSO configuration is API and CLI only (the page edits, it does not delete)",
-	"POST /api/v1/teams/{team}/sso/refresh":                          "NOT YET IN THE CONSOLE: refreshing IdP metadata from its URL now is API only (the page shows the last refresh and its error)",
+	"GET /api/v1/openapi.json":        "the API's contract, for tools",
+	"GET /api/v1/me":                  "a token's owner for API clients; the console shows the signed-in admin in every page's header",
+	"GET /api/v1/teams/{team}":        "the team for API clients; the console shows the team's name in every page's header",
+	"GET /api/v1/teams/{team}/events": "the change feed machines pull (webhooks push the same events; the Audit log shows them to people)",
+	"GET /invitations/accept":         "the invitee's own page (the link in the invitation email), not an admin's",
+	"POST /invitations/accept":        "the invitee's own page (the link in the invitation email), not an admin's",
+	"POST /invitations/renew":         "the invitee's own page (an expired link asks for a new one), not an admin's",
 }
 
 // TestEveryAPIRouteHasAPage is the drift check: every documented admin API

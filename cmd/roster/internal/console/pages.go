@@ -47,6 +47,7 @@ func (c *Console) mountPages(m *http.ServeMux) {
 	m.HandleFunc("GET /console/audit.csv", c.signedIn(adminapi.AllAdmins, c.auditCSV))
 	c.mountAccountAdminPages(m)
 	c.mountWebhookPages(m) // pages_webhooks.go
+	c.mountGapPages(m)     // pages_gaps.go
 }
 
 // form parses a posted form (bounded) and rejects text no database holds.

@@ -28,6 +28,8 @@ func (c *Console) mountSSOPages(m *http.ServeMux) {
 	m.HandleFunc("POST /console/sso-setup/certs/{fp}/remove", c.signedIn(adminapi.SSOAdmins, c.removeCert))
 	m.HandleFunc("POST /console/sso-setup/keys", c.signedIn(adminapi.SSOAdmins, c.rotateKey))
 	m.HandleFunc("POST /console/sso-setup/keys/{key}/retire", c.signedIn(adminapi.SSOAdmins, c.retireKey))
+	m.HandleFunc("POST /console/sso-setup/refresh", c.signedIn(adminapi.SSOAdmins, c.refreshSSO))
+	m.HandleFunc("POST /console/sso-setup/delete", c.signedIn(adminapi.SSOAdmins, c.deleteSSO))
 }
 
 // ssoConfig is the SSO view (sso.View, which the admin API encodes as JSON)
@@ -270,4 +272,33 @@ func (c *Console) testSSO(w http.ResponseWriter, r *http.Request, s session) err
 	// with inline script, which this page's CSP forbids; show it with a button.
 	c.render(w, r, http.StatusOK, "ssopost", page{Title: "sso.title", Nav: "sso", Signed: true, Me: s.Caller, Data: string(postForm)})
 	return nil
+}
+
+// refreshSSO fetches the IdP's metadata from its URL now; a failed fetch
+// shows the page with the refresh error (502, as the admin API answers).
+func (c *Console) refreshSSO(w http.ResponseWriter, r *http.Request, s session) error {
+	_, rerr, err := c.Ops.RefreshSSO(r.Context(), s.Caller)
+	if err != nil {
+		return c.ssoResult(w, r, s, err, "")
+	}
+	if rerr != nil {
+		return c.renderSSO(w, r, s, http.StatusBadGateway, "", tr(lang(r), "gaps.sso_refresh_failed"))
+	}
+	return c.renderSSO(w, r, s, http.StatusOK, tr(lang(r), "gaps.sso_refreshed"), "")
+}
+
+// deleteSSO removes the whole SSO configuration. It changes how everyone
+// signs in, so it needs the confirmation box and a recent sign-in (like
+// enforce SSO).
+func (c *Console) deleteSSO(w http.ResponseWriter, r *http.Request, s session) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	if r.PostForm.Get("confirm") != "yes" {
+		return c.renderSSO(w, r, s, http.StatusBadRequest, "", tr(lang(r), "gaps.sso_delete_unconfirmed"))
+	}
+	if c.Now().Sub(s.CreatedAt) > c.ReauthWithin {
+		return c.renderSSO(w, r, s, http.StatusForbidden, "", tr(lang(r), "reauth.needed"))
+	}
+	return c.ssoResult(w, r, s, c.Ops.DeleteSSO(r.Context(), s.Caller), "gaps.sso_deleted")
 }
