@@ -291,7 +291,7 @@ func (c *Console) refreshSSO(w http.ResponseWriter, r *http.Request, s session) 
 // signs in, so it needs the confirmation box and a recent sign-in (like
 // enforce SSO).
 func (c *Console) deleteSSO(w http.ResponseWriter, r *http.Request, s session) error {
-	if err := form(w, r); err != nil {
+	if err := ssoForm(w, r); err != nil {
 		return err
 	}
 	if r.PostForm.Get("confirm") != "yes" {
