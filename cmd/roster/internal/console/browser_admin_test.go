@@ -86,6 +86,7 @@ func TestBrowserAccountAdmin(t *testing.T) {
 		{"Invitations", "ann@acme.test", "invitations"},
 		{"Product catalogue", "Add a product", "catalogue"},
 		{"Seats", "Add a subscription", "seats"},
+		{"Usage report", "Download the full report (CSV)", "usage"},
 		{"Account", "Transfer ownership", "account"},
 		{"Users", "By product", "users-by-user"},
 	}
