@@ -45,20 +45,5 @@ func (c *Console) usageCSV(w http.ResponseWriter, r *http.Request, s session) er
 // setInternal gives (or takes back) an external subscriber an internal
 // seat anyway (R-MEM-5).
 func (c *Console) setInternal(w http.ResponseWriter, r *http.Request, s session) error {
-	if err := form(w, r); err != nil {
-		return err
-	}
-	f := r.PostForm
-	var err error
-	var u userRef
-	if u, err = c.userByEmail(r, s, f.Get("email")); err == nil {
-		err = c.Ops.SetInternalSeat(r.Context(), s.Caller, u.ID, f.Get("product"), f.Get("internal") == "on")
-	}
-	key := "gaps.internal_off"
-	if f.Get("internal") == "on" {
-		key = "gaps.internal_on"
-	}
-	return outcome(err, http.StatusOK, trf(lang(r), key, u.Email), func(status int, notice, msg string, _ bool) error {
-		return c.renderSeats(w, r, s, status, notice, msg)
-	})
+	return c.seatMark(w, r, s, "internal", c.Ops.SetInternalSeat, "gaps.internal_on", "gaps.internal_off")
 }

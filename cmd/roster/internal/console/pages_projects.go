@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -251,18 +252,26 @@ func (c *Console) addSubscription(w http.ResponseWriter, r *http.Request, s sess
 // setExternal marks or unmarks a user's external subscription to a product:
 // their access to it then uses no internal seat (R-MEM-5).
 func (c *Console) setExternal(w http.ResponseWriter, r *http.Request, s session) error {
+	return c.seatMark(w, r, s, "external", c.Ops.SetExternalSubscription, "seats.external_on", "seats.external_off")
+}
+
+// seatMark is a Seats page form that turns one of a user's seat marks for a
+// product on or off (field "on" or "off") through op.
+func (c *Console) seatMark(w http.ResponseWriter, r *http.Request, s session, field string,
+	op func(ctx context.Context, c adminapi.Caller, userID, product string, on bool) error, onKey, offKey string) error {
 	if err := form(w, r); err != nil {
 		return err
 	}
 	f := r.PostForm
+	on := f.Get(field) == "on"
 	var err error
 	var u userRef
 	if u, err = c.userByEmail(r, s, f.Get("email")); err == nil {
-		err = c.Ops.SetExternalSubscription(r.Context(), s.Caller, u.ID, f.Get("product"), f.Get("external") == "on")
+		err = op(r.Context(), s.Caller, u.ID, f.Get("product"), on)
 	}
-	key := "seats.external_off"
-	if f.Get("external") == "on" {
-		key = "seats.external_on"
+	key := offKey
+	if on {
+		key = onKey
 	}
 	return outcome(err, http.StatusOK, trf(lang(r), key, u.Email), func(status int, notice, msg string, _ bool) error {
 		return c.renderSeats(w, r, s, status, notice, msg)
