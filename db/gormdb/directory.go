@@ -490,6 +490,9 @@ func (s *Store) ApplyDirectoryBatch(ctx context.Context, conn db.DirectoryConnec
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		res = db.DirectoryResult{}
 		a := dirApply{s: s, tx: tx, w: &writer{s: s, tx: tx, teamID: conn.TeamID}, conn: conn, by: by, res: &res}
+		if err := a.w.planForValues(); err != nil {
+			return err
+		}
 		if err := a.run(b); err != nil {
 			return err
 		}

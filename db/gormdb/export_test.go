@@ -175,3 +175,13 @@ func (s *Store) ReadBackView(ctx context.Context, teamID, kind, id string) (any,
 func FoldUserCount(ctx context.Context, s *Store, teamID string) error {
 	return s.foldUserCount(ctx, teamID)
 }
+
+// TextArrayRoundTrip sends vals to PostgreSQL as inStrings' text[] argument
+// and returns those the condition inStrings builds matches, in order.
+func TextArrayRoundTrip(ctx context.Context, s *Store, vals []string) ([]string, error) {
+	in, arg := inStrings(s.db, "x", vals)
+	var out []string
+	err := s.conn(ctx).Raw("SELECT x FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS t(x, n) WHERE "+in+" ORDER BY n",
+		textArray(vals), arg).Scan(&out).Error
+	return out, translate(err)
+}

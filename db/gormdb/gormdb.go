@@ -333,9 +333,17 @@ func open(ctx context.Context, cfg Config) (*Store, error) {
 		dial = gormmysql.Open(dsn)
 	}
 	g, err := gorm.Open(dial, &gorm.Config{
-		Logger:                                   logger.Discard,
-		SkipDefaultTransaction:                   true,
-		PrepareStmt:                              true,
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		// gorm's statement cache, except on PostgreSQL. A statement gorm
+		// first prepares inside a transaction is kept bound to that
+		// transaction, so database/sql prepares it again in every later
+		// one and closes it at the end: on PostgreSQL three round trips
+		// (Parse, Bind/Execute, Close) per statement of every write, where
+		// pgx's own per-connection statement cache needs one (issue 15:
+		// measured in the PostgreSQL server's log). SQLite's writer owns
+		// one connection for good, so there the cache pays.
+		PrepareStmt:                              dialect != Postgres,
 		DisableForeignKeyConstraintWhenMigrating: true,
 		NowFunc:                                  func() time.Time { return time.Now().UTC() },
 	})

@@ -42,11 +42,22 @@ func (s *Store) CreateGroup(ctx context.Context, teamID string, in db.NewGroup, 
 // checkMembers proves every id is a user of the team (no cross-tenant references).
 func checkMembers(tx *gorm.DB, teamID string, ids []string) error {
 	for _, part := range chunks(ids, 1000) {
-		var n int64
-		if err := tx.Model(&userRow{}).Where("team_id = ? AND id IN ?", teamID, part).Count(&n).Error; err != nil {
+		// By primary key alone, the team compared here: with team_id in the
+		// condition PostgreSQL's generic plan on stale statistics read the
+		// whole team through its index and filtered it (22 ms for 100 ids
+		// among 10,000, against 0.6 ms by key; issue 15).
+		var teams []string
+		in, arg := inStrings(tx, "id", part)
+		if err := tx.Model(&userRow{}).Where(in, arg).Pluck("team_id", &teams).Error; err != nil {
 			return err
 		}
-		if int(n) != len(part) {
+		n := 0
+		for _, t := range teams {
+			if t == teamID {
+				n++
+			}
+		}
+		if n != len(part) {
 			return db.Errorf(db.ErrInvalid, "member_not_found", "a member is not a user of this team")
 		}
 	}

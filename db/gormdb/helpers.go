@@ -1,6 +1,7 @@
 package gormdb
 
 import (
+	"database/sql/driver"
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
@@ -76,4 +77,45 @@ func limitOf(p db.Page) int {
 		return 10000
 	}
 	return p.Limit
+}
+
+// inStrings is the condition "col IN vals" and its one argument, for tx's
+// dialect. On PostgreSQL it is col = ANY(?) with one text[] parameter
+// (issue 15): one statement text whatever the number of values, so pgx's
+// per-connection statement cache keeps one prepared statement for it, and
+// a generic plan PostgreSQL switches to after five executions filters rows
+// against one constant array, where IN ($2, …, $101) rebuilt the array of
+// parameters for every row it looked at (50 ms instead of 4 for 100 ids on
+// a 10,000-user team whose statistics were stale). Elsewhere gorm expands
+// the slice to IN (?, ?, …) as before.
+func inStrings(tx *gorm.DB, col string, vals []string) (string, any) {
+	if tx.Dialector.Name() == "postgres" {
+		return col + " = ANY(?)", textArray(vals)
+	}
+	return col + " IN ?", vals
+}
+
+// textArray is a PostgreSQL text[] argument, sent as an array literal (gorm
+// passes a driver.Valuer as one argument instead of expanding it). The text
+// guard checks its elements like any other text argument.
+type textArray []string
+
+func (a textArray) Value() (driver.Value, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		for _, r := range v {
+			if r == '"' || r == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String(), nil
 }

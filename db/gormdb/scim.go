@@ -93,7 +93,8 @@ func (s *Store) UserEmails(ctx context.Context, teamID string, userIDs []string)
 	out := make(map[string][]db.UserEmail, len(userIDs))
 	for _, part := range chunks(dedupe(userIDs), 1000) {
 		var rows []userEmailRow
-		if err := s.conn(ctx).Where("team_id = ? AND user_id IN ?", teamID, part).Order("user_id, position").Find(&rows).Error; err != nil {
+		in, arg := inStrings(s.db, "user_id", part)
+		if err := s.conn(ctx).Where("team_id = ? AND "+in, teamID, arg).Order("user_id, position").Find(&rows).Error; err != nil {
 			return nil, fmt.Errorf("user emails: %w", translate(err))
 		}
 		for _, r := range rows {
@@ -106,10 +107,11 @@ func (s *Store) UserEmails(ctx context.Context, teamID string, userIDs []string)
 // GroupsOfUsers implements db.SCIMStore.
 func (s *Store) GroupsOfUsers(ctx context.Context, teamID string, userIDs []string) (map[string][]db.Group, error) {
 	out := make(map[string][]db.Group, len(userIDs))
-	q := "SELECT m.user_id, g.id, g.display_name FROM group_members m JOIN " + quoteTable(s.dialect, "groups") +
-		" g ON g.id = m.group_id WHERE m.team_id = ? AND m.user_id IN ? ORDER BY m.user_id, g.id"
 	for _, part := range chunks(dedupe(userIDs), 1000) {
-		rows, err := s.conn(ctx).Raw(q, teamID, part).Rows()
+		in, arg := inStrings(s.db, "m.user_id", part)
+		q := "SELECT m.user_id, g.id, g.display_name FROM group_members m JOIN " + quoteTable(s.dialect, "groups") +
+			" g ON g.id = m.group_id WHERE m.team_id = ? AND " + in + " ORDER BY m.user_id, g.id"
+		rows, err := s.conn(ctx).Raw(q, teamID, arg).Rows()
 		if err != nil {
 			return nil, fmt.Errorf("groups of users: %w", translate(err))
 		}

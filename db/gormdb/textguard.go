@@ -62,6 +62,13 @@ func checkArgs(query string, args []any) error {
 				return err
 			}
 			continue
+		case textArray:
+			for _, e := range v {
+				if err := db.CheckText("a value", e); err != nil {
+					return err
+				}
+			}
+			continue
 		default:
 			continue
 		}

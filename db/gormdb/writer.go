@@ -31,6 +31,26 @@ type writer struct {
 	pending   map[string]bool // ids of queued users
 
 	last db.User // the user last written, to explain a unique violation after rollback
+
+	customPlans bool // SET LOCAL plan_cache_mode ran in this transaction
+}
+
+// planForValues makes PostgreSQL plan the rest of this transaction's
+// statements for their actual arguments (SET LOCAL plan_cache_mode =
+// force_custom_plan), for writes whose statements name many rows: member
+// lists, directory batches. pgx keeps a prepared statement per connection,
+// and after five executions PostgreSQL may switch it to a generic plan
+// chosen without the values; on a team grown since the plan was made (or
+// whose statistics autovacuum has not refreshed yet) that plan read the
+// whole group or team to find 100 ids (23–32 ms per statement against
+// ~1 ms; issue 15). Single-row reads and writes keep the generic plans,
+// whose planning they would otherwise pay on every call. Elsewhere a no-op.
+func (w *writer) planForValues() error {
+	if w.s.dialect != Postgres || w.customPlans {
+		return nil
+	}
+	w.customPlans = true
+	return w.tx.Exec("SET LOCAL plan_cache_mode = force_custom_plan").Error
 }
 
 // Apply implements db.Writer: the mutations run in order in one transaction.
@@ -453,6 +473,11 @@ func (w *writer) createGroup(in db.NewGroup, by db.Actor) (db.Group, error) {
 	if _, err := policyModeTx(tx, teamID); err != nil {
 		return db.Group{}, err
 	}
+	if len(members) > 1 {
+		if err := w.planForValues(); err != nil {
+			return db.Group{}, err
+		}
+	}
 	if err := checkMembers(tx, teamID, members); err != nil {
 		return db.Group{}, err
 	}
@@ -572,12 +597,18 @@ func (w *writer) modifyMembers(groupID string, add, remove []string, by db.Actor
 	if err != nil {
 		return db.Group{}, 0, 0, err
 	}
+	if len(add)+len(remove) > 1 {
+		if err := w.planForValues(); err != nil {
+			return db.Group{}, 0, 0, err
+		}
+	}
 	if err := checkMembers(tx, teamID, add); err != nil {
 		return db.Group{}, 0, 0, err
 	}
 	removed := 0
 	for _, part := range chunks(remove, 1000) {
-		res := tx.Where("group_id = ? AND user_id IN ?", groupID, part).Delete(&memberRow{})
+		in, arg := inStrings(tx, "user_id", part)
+		res := tx.Where("group_id = ? AND "+in, groupID, arg).Delete(&memberRow{})
 		if res.Error != nil {
 			return db.Group{}, 0, 0, res.Error
 		}
@@ -586,7 +617,8 @@ func (w *writer) modifyMembers(groupID string, add, remove []string, by db.Actor
 	var fresh []string
 	for _, part := range chunks(add, 1000) {
 		var present []string
-		if err := tx.Model(&memberRow{}).Where("group_id = ? AND user_id IN ?", groupID, part).Pluck("user_id", &present).Error; err != nil {
+		in, arg := inStrings(tx, "user_id", part)
+		if err := tx.Model(&memberRow{}).Where("group_id = ? AND "+in, groupID, arg).Pluck("user_id", &present).Error; err != nil {
 			return db.Group{}, 0, 0, err
 		}
 		have := make(map[string]bool, len(present))
