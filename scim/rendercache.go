@@ -1,7 +1,7 @@
 package scim
 
 import (
-	"maps"
+	"crypto/sha256"
 	"sync"
 	"time"
 
@@ -36,17 +36,38 @@ type renderCache struct {
 }
 
 // rendered is one user's cached document and the columns it came from.
+// It is kept small (issue 15: peak RSS): the document's members are a slice,
+// not a map, and the stored attributes are kept as their SHA-256 and length,
+// not a copy (2.1 → 1.4 KB per user, BenchmarkRenderCacheBytes).
 type rendered struct {
-	version                                                    int64
-	created, updated                                           time.Time
-	email, userName, first, last, status, externalID, attrsRaw string
-	doc                                                        map[string]any // values are encodedJSON
+	version                                          int64
+	created, updated                                 time.Time
+	email, userName, first, last, status, externalID string
+	attrsLen                                         int
+	attrsSum                                         [sha256.Size]byte
+	doc                                              []member // values are encodedJSON
+}
+
+type member struct {
+	key string
+	val any
 }
 
 func (e *rendered) matches(u db.User) bool {
 	return e.version == u.Version && e.created.Equal(u.CreatedAt) && e.updated.Equal(u.UpdatedAt) &&
 		e.email == u.Email && e.userName == u.UserName && e.first == u.FirstName && e.last == u.LastName &&
-		e.status == string(u.Status) && e.externalID == u.ExternalID && e.attrsRaw == string(u.Attributes)
+		e.status == string(u.Status) && e.externalID == u.ExternalID &&
+		e.attrsLen == len(u.Attributes) && e.attrsSum == sha256.Sum256(u.Attributes)
+}
+
+// open is a fresh map of the cached members, with room for the keys a
+// request adds (groups, the Roster extension).
+func (e *rendered) open() map[string]any {
+	m := make(map[string]any, len(e.doc)+2)
+	for _, kv := range e.doc {
+		m[kv.key] = kv.val
+	}
+	return m
 }
 
 // base returns a fresh copy (safe to add keys to) of u's document without
@@ -56,20 +77,20 @@ func (c *renderCache) base(r *userResource, u db.User) (map[string]any, error) {
 	e := c.entries[u.ID]
 	c.mu.Unlock()
 	if e != nil && e.matches(u) {
-		return maps.Clone(e.doc), nil
+		return e.open(), nil
 	}
 	doc := r.complete(u, storedDoc(u))
-	enc := make(map[string]any, len(doc))
+	enc := make([]member, 0, len(doc))
 	for k, v := range doc {
 		b, err := appendJSON(nil, v)
 		if err != nil {
 			return nil, err
 		}
-		enc[k] = encodedJSON(b)
+		enc = append(enc, member{k, encodedJSON(b)})
 	}
 	e = &rendered{version: u.Version, created: u.CreatedAt, updated: u.UpdatedAt, email: u.Email, userName: u.UserName,
 		first: u.FirstName, last: u.LastName, status: string(u.Status), externalID: u.ExternalID,
-		attrsRaw: string(u.Attributes), doc: enc}
+		attrsLen: len(u.Attributes), attrsSum: sha256.Sum256(u.Attributes), doc: enc}
 	c.mu.Lock()
 	if c.entries == nil {
 		c.entries = make(map[string]*rendered)
@@ -87,7 +108,7 @@ func (c *renderCache) base(r *userResource, u db.User) (map[string]any, error) {
 	}
 	c.entries[u.ID] = e
 	c.mu.Unlock()
-	return maps.Clone(enc), nil
+	return e.open(), nil
 }
 
 // encodedFull is full for a response without a projection: the cached base
