@@ -3,6 +3,7 @@ package gormdb
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 
@@ -184,4 +185,26 @@ func TextArrayRoundTrip(ctx context.Context, s *Store, vals []string) ([]string,
 	err := s.conn(ctx).Raw("SELECT x FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS t(x, n) WHERE "+in+" ORDER BY n",
 		textArray(vals), arg).Scan(&out).Error
 	return out, translate(err)
+}
+
+// PlanCacheModeInMemberChange runs one member change (adding add) in a
+// transaction it rolls back, and returns plan_cache_mode as the rest of that
+// transaction sees it.
+func PlanCacheModeInMemberChange(ctx context.Context, s *Store, teamID, groupID string, add []string) (string, error) {
+	var mode string
+	errRollback := errors.New("rollback")
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		w := &writer{s: s, tx: tx, teamID: teamID}
+		if _, _, _, err := w.modifyMembers(groupID, add, nil, db.Actor{Kind: db.ActorOperator, ID: "t", Name: "t"}); err != nil {
+			return err
+		}
+		if err := tx.Raw("SHOW plan_cache_mode").Scan(&mode).Error; err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if errors.Is(err, errRollback) {
+		err = nil
+	}
+	return mode, err
 }
