@@ -77,10 +77,10 @@ import "os"
 // fast or faster.
 const sqliteArenaMax = C.ROSTER_ARENA_MAX
 
-// limitMallocArenas reports the arena cap Roster set when the program
+// mallocArenaCap is the arena cap Roster set when the program
 // loaded: sqliteArenaMax, or 0 when the operator set one, glibc is not the
 // C library, or the call failed.
-func limitMallocArenas() int { return int(C.roster_arena_max()) }
+func mallocArenaCap() int { return int(C.roster_arena_max()) }
 
 // mallocArenas is how many arenas glibc holds now (-1 when unknown).
 func mallocArenas() int { return int(C.roster_count_arenas()) }

@@ -8,7 +8,7 @@ import "errors"
 // driver allocates from Go's heap.
 const sqliteArenaMax = 0
 
-func limitMallocArenas() int { return 0 }
+func mallocArenaCap() int { return 0 }
 
 func mallocArenas() int { return -1 }
 
