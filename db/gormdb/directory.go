@@ -865,8 +865,8 @@ func (a *dirApply) flushNew() error {
 		return err
 	}
 	if len(a.newAnchors) > 0 {
-		if err := a.tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "connection_id"}, {Name: "anchor"}},
-			DoUpdates: clause.AssignmentColumns([]string{"kind", "target_id", "dn", "dn_hash", "hash"})}).CreateInBatches(a.newAnchors, 200).Error; err != nil {
+		if err := createInParts(a.tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "connection_id"}, {Name: "anchor"}},
+			DoUpdates: clause.AssignmentColumns([]string{"kind", "target_id", "dn", "dn_hash", "hash"})}), a.newAnchors, 256); err != nil {
 			return err
 		}
 	}

@@ -68,7 +68,7 @@ func (s *Store) writeAudits(tx *gorm.DB, rows []auditRow) error {
 			return err
 		}
 		rows[0].ID = id
-	} else if err := tx.CreateInBatches(rows, 200).Error; err != nil {
+	} else if err := createInParts(tx, rows, 256); err != nil {
 		return err
 	}
 	views, err := s.resourceViews(tx, rows)
@@ -97,7 +97,7 @@ func (s *Store) writeAudits(tx *gorm.DB, rows []auditRow) error {
 			return err
 		}
 		e.ID = id
-	} else if err := tx.CreateInBatches(evs, 200).Error; err != nil {
+	} else if err := createInParts(tx, evs, 256); err != nil {
 		return err
 	}
 	return s.enqueueDeliveries(tx, evs)

@@ -305,6 +305,19 @@ func mysqlDSN(raw string) (string, error) {
 	return fmt.Sprintf("%s@tcp(%s)/%s?%s", cred, host, strings.TrimPrefix(u.Path, "/"), q.Encode()), nil
 }
 
+// stmtCacheTTL is how long gorm's statement caches (the readers' and the
+// group-commit writer's) keep a statement: for good. gorm expires one 24
+// hours after it was prepared and closes it while a request that has just
+// taken it from the cache may still be about to run it ("sql: statement is
+// closed", go-gorm/gorm#7831; an expired entry is also replaced without
+// being closed, #7832). Ten years is the cache's own "never": no expiry, no
+// sweeper. What bounds the caches instead is that the store's statement
+// texts do not vary with values: values are parameters, IN lists come in
+// chunks of bounded size (the hot ones padded: inStrings), no offset or id
+// is written into SQL (limitOffset, foldUserCount). TestStatementCacheBounded
+// holds it.
+const stmtCacheTTL = 10 * 365 * 24 * time.Hour
+
 // Open connects, migrates (unless SkipMigrate) and returns a Store. No error
 // it returns contains the DSN's password (issue 9 #3).
 func Open(ctx context.Context, cfg Config) (*Store, error) {
@@ -344,6 +357,7 @@ func open(ctx context.Context, cfg Config) (*Store, error) {
 		// measured in the PostgreSQL server's log). SQLite's writer owns
 		// one connection for good, so there the cache pays.
 		PrepareStmt:                              dialect != Postgres,
+		PrepareStmtTTL:                           stmtCacheTTL,
 		DisableForeignKeyConstraintWhenMigrating: true,
 		NowFunc:                                  func() time.Time { return time.Now().UTC() },
 	})

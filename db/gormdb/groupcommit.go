@@ -61,7 +61,7 @@ func startGroupCommit(ctx context.Context, g *gorm.DB, sqlDB *sql.DB) (*groupCom
 		return nil, unavailable(err)
 	}
 	wg := g.Session(&gorm.Session{NewDB: true, Context: context.Background()})
-	wg.Statement.ConnPool = gorm.NewPreparedStmtDB(conn, 0, 0)
+	wg.Statement.ConnPool = gorm.NewPreparedStmtDB(conn, 0, stmtCacheTTL)
 	gc := &groupCommit{reqs: make(chan *writeReq), quit: make(chan struct{}), done: make(chan struct{}),
 		conn: conn, g: wg}
 	go gc.loop()

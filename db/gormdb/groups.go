@@ -72,7 +72,7 @@ func insertMembers(tx *gorm.DB, teamID, groupID string, ids []string) error {
 	for i, id := range ids {
 		rows[i] = memberRow{GroupID: groupID, UserID: id, TeamID: teamID}
 	}
-	return tx.CreateInBatches(rows, 500).Error
+	return createInParts(tx, rows, 512)
 }
 
 func (s *Store) getGroupRow(tx *gorm.DB, teamID, groupID string) (groupRow, error) {

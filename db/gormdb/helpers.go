@@ -3,6 +3,7 @@ package gormdb
 import (
 	"database/sql/driver"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -87,12 +88,85 @@ func limitOf(p db.Page) int {
 // against one constant array, where IN ($2, …, $101) rebuilt the array of
 // parameters for every row it looked at (50 ms instead of 4 for 100 ids on
 // a 10,000-user team whose statistics were stale). Elsewhere gorm expands
-// the slice to IN (?, ?, …) as before.
+// the slice to IN (?, ?, …), padded to a power of two (up to 1,024) by
+// repeating the last value, which IN ignores: a handful of statement texts,
+// where one per length let a client that pages with every count from 1 to
+// 1,000 make each of these queries a thousand prepared statements per
+// connection, which the store keeps (see limitOffset).
 func inStrings(tx *gorm.DB, col string, vals []string) (string, any) {
 	if tx.Dialector.Name() == "postgres" {
 		return col + " = ANY(?)", textArray(vals)
 	}
-	return col + " IN ?", vals
+	return col + " IN ?", padPow2(vals)
+}
+
+// padPow2 is vals grown to the next power of two (at most 1,024, or vals'
+// length if that is more) with copies of its last value.
+func padPow2(vals []string) []string {
+	n := 1
+	for n < len(vals) && n < 1024 {
+		n *= 2
+	}
+	if n <= len(vals) || len(vals) == 0 {
+		return vals
+	}
+	out := make([]string, n)
+	copy(out, vals)
+	for i := len(vals); i < n; i++ {
+		out[i] = vals[len(vals)-1]
+	}
+	return out
+}
+
+// createInParts inserts rows with tx (which may carry clauses, such as an
+// upsert's) in multi-row INSERTs of partLen rows. It runs inside the
+// caller's transaction.
+func createInParts[T any](tx *gorm.DB, rows []T, size int) error {
+	db := tx.Session(&gorm.Session{})
+	for i := 0; i < len(rows); {
+		part := rows[i : i+partLen(len(rows)-i, size)]
+		if err := db.Create(&part).Error; err != nil {
+			return err
+		}
+		i += len(part)
+	}
+	return nil
+}
+
+// partLen is how many of left rows the next multi-row INSERT of at most
+// size rows takes: size, then the largest power of two that fits, the last
+// 16 or fewer rows in one. gorm's CreateInBatches wrote any rest in one INSERT of its own
+// length, so every remainder from 1 to size-1 was a statement text of its
+// own, each prepared and kept (see limitOffset): up to size statements of
+// thousands of parameters per table, where these lengths make at most 16
+// plus a few.
+func partLen(left, size int) int {
+	if left >= size {
+		return size
+	}
+	if left <= 16 {
+		return left
+	}
+	n := 16
+	for n*2 <= left {
+		n *= 2
+	}
+	return n
+}
+
+// limitOffset is the " LIMIT ... OFFSET ..." of a page and args with its
+// values appended (args itself is not changed). On SQLite and MariaDB both
+// are placeholders: the store keeps every statement it prepares (gorm's
+// PrepareStmt), so a literal offset made each page of a startIndex walk a
+// new prepared statement, kept for good (on MariaDB also a server-side one,
+// up to max_prepared_stmt_count). PostgreSQL is not behind that cache (pgx
+// keeps its own bounded one) and plans a literal LIMIT for its value, so
+// there they stay literals.
+func (s *Store) limitOffset(args []any, limit, offset int) (string, []any) {
+	if s.dialect == Postgres {
+		return " LIMIT " + strconv.Itoa(limit) + " OFFSET " + strconv.Itoa(offset), args
+	}
+	return " LIMIT ? OFFSET ?", append(args[:len(args):len(args)], limit, offset)
 }
 
 // textArray is a PostgreSQL text[] argument, sent as an array literal (gorm

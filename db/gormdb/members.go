@@ -136,7 +136,7 @@ func (s *Store) AddMembers(ctx context.Context, teamID string, rows []db.NewMemb
 			profiles[i] = memberProfileRow{UserID: a.User.ID, TeamID: teamID, Company: r.Company, CompanyLower: lower(r.Company),
 				JobRole: r.JobRole, JobRoleLower: lower(r.JobRole), AccessLevel: string(r.Level), UpdatedAt: now}
 		}
-		if err := tx.CreateInBatches(profiles, 200).Error; err != nil {
+		if err := createInParts(tx, profiles, 256); err != nil {
 			return err
 		}
 		var withCompany []string
@@ -236,7 +236,7 @@ func addCompanies(tx *gorm.DB, teamID string, names []string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	return tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 200).Error
+	return createInParts(tx.Clauses(clause.OnConflict{DoNothing: true}), rows, 256)
 }
 
 // EditMembers implements db.MemberStore (R-MEM-2).

@@ -262,7 +262,7 @@ func (s *Store) writePolicyTx(tx *gorm.DB, teamID string, next func(db.Policy) (
 		for i, d := range added {
 			rows[i] = teamDomainRow{TeamID: teamID, Domain: d}
 		}
-		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+		if err := createInParts(tx, rows, 512); err != nil {
 			return err
 		}
 	}

@@ -257,11 +257,12 @@ func countWhere(b *sqlBuilder, where string, args []any, teamID string, q db.Que
 
 // deferredPage reads an OFFSET page in two steps: the ids from the index (a
 // covering scan), then only those rows. OFFSET over full rows would read and
-// decode every skipped row. table is the bare table name: gorm quotes it
-// (quoting it here too made SQLite look for a table named "\"groups\"").
+// decode every skipped row. table is the bare table name.
 func (s *Store) deferredPage(ctx context.Context, dst any, table, where string, args []any, order string, q db.Query) error {
 	var ids []string
-	if err := s.conn(ctx).Table(table).Where(where, args...).Order(order).Limit(q.Limit).Offset(q.Offset).Pluck(quoteTable(s.dialect, table)+".id", &ids).Error; err != nil {
+	t := quoteTable(s.dialect, table)
+	page, pargs := s.limitOffset(args, q.Limit, q.Offset)
+	if err := s.conn(ctx).Raw("SELECT "+t+".id FROM "+t+" WHERE "+where+" ORDER BY "+order+page, pargs...).Scan(&ids).Error; err != nil {
 		return err
 	}
 	if len(ids) == 0 {
@@ -290,8 +291,9 @@ func (s *Store) deferredPage(ctx context.Context, dst any, table, where string, 
 // ids come from a derived table (a covering index scan past the offset) and
 // only those rows are joined and scanned by hand.
 func (s *Store) deferredUserPage(ctx context.Context, where string, args []any, order string, q db.Query) ([]db.User, error) {
+	page, pargs := s.limitOffset(args, q.Limit, q.Offset)
 	rows, err := s.conn(ctx).Raw("SELECT "+userColumns+" FROM (SELECT users.id FROM users WHERE "+where+" ORDER BY "+order+
-		" LIMIT "+strconv.Itoa(q.Limit)+" OFFSET "+strconv.Itoa(q.Offset)+") page JOIN users ON users.id = page.id ORDER BY "+order, args...).Rows()
+		page+") page JOIN users ON users.id = page.id ORDER BY "+order, pargs...).Rows()
 	if err != nil {
 		return nil, err
 	}

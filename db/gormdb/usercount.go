@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 
 	"gorm.io/gorm"
 )
@@ -13,6 +12,9 @@ import (
 // count folds them into one: summing stays a read of at most about this
 // many index entries, whatever the team's size.
 const foldAt = 1000
+
+// foldPart is how many ids one DELETE of a fold names.
+const foldPart = 500
 
 // userCount is the number of users of a team: the sum of its rows in
 // user_count_deltas, which triggers on users keep in the transaction of
@@ -57,14 +59,24 @@ func (s *Store) foldUserCount(ctx context.Context, teamID string) error {
 			return nil
 		}
 		var sum int64
-		ids := make([]string, len(rows))
+		ids := make([]int64, len(rows))
 		for i, r := range rows {
 			sum += r.Delta
-			ids[i] = strconv.FormatInt(r.ID, 10)
+			ids[i] = r.ID
 		}
-		for i := 0; i < len(ids); i += 500 {
-			part := ids[i:min(i+500, len(ids))]
-			res := tx.Exec("DELETE FROM user_count_deltas WHERE team_id = ? AND id IN ("+strings.Join(part, ",")+")", teamID)
+		for i := 0; i < len(ids); i += foldPart {
+			part := ids[i:min(i+foldPart, len(ids))]
+			// Always foldPart placeholders (the last part repeats its last
+			// id; IN ignores the repeat): one statement text, where the ids
+			// written into the SQL made every fold a new prepared statement
+			// that the store kept for good — about 150 bytes of SQLite
+			// memory per folded row, 150 MB after seeding 1,000,000 users.
+			in := make([]int64, foldPart)
+			copy(in, part)
+			for j := len(part); j < foldPart; j++ {
+				in[j] = part[len(part)-1]
+			}
+			res := tx.Exec("DELETE FROM user_count_deltas WHERE team_id = ? AND id IN ?", teamID, in)
 			if res.Error != nil {
 				return res.Error
 			}

@@ -151,7 +151,7 @@ func (s *Store) enqueueDeliveries(tx *gorm.DB, evs []eventRow) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	return tx.CreateInBatches(ds, 200).Error
+	return createInParts(tx, ds, 256)
 }
 
 // CreateWebhook implements db.WebhookStore.

@@ -229,13 +229,15 @@ func (w *writer) queueUser(u *db.User, emails []db.UserEmail, by db.Actor, cl *t
 // flush writes the queued users, their email-index rows and audit entries.
 func (w *writer) flush() error {
 	if len(w.newUsers) > 0 {
-		if err := w.tx.CreateInBatches(w.newUsers, 200).Error; err != nil {
+		if err := createInParts(w.tx, w.newUsers, 256); err != nil {
 			return err
 		}
-		for i := 0; i < len(w.newEmails); i += 500 {
-			if err := insertEmailRows(w.tx, w.newEmails[i:min(i+500, len(w.newEmails))]); err != nil {
+		for i := 0; i < len(w.newEmails); {
+			n := partLen(len(w.newEmails)-i, 512)
+			if err := insertEmailRows(w.tx, w.newEmails[i:i+n]); err != nil {
 				return err
 			}
+			i += n
 		}
 		if err := w.s.writeAudits(w.tx, w.newAudits); err != nil {
 			return err
