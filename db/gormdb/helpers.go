@@ -135,11 +135,11 @@ func createInParts[T any](tx *gorm.DB, rows []T, size int) error {
 
 // partLen is how many of left rows the next multi-row INSERT of at most
 // size rows takes: size, then the largest power of two that fits, the last
-// 16 or fewer rows in one. gorm's CreateInBatches wrote any rest in one INSERT of its own
-// length, so every remainder from 1 to size-1 was a statement text of its
-// own, each prepared and kept (see limitOffset): up to size statements of
-// thousands of parameters per table, where these lengths make at most 16
-// plus a few.
+// 16 or fewer rows in one. gorm's CreateInBatches wrote any rest in one
+// INSERT of its own length, so every remainder from 1 to size-1 was a
+// statement text of its own, each prepared and kept (see limitOffset): up
+// to size statements of thousands of parameters per table, where these
+// lengths make at most 16 plus a few.
 func partLen(left, size int) int {
 	if left >= size {
 		return size
