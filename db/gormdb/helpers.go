@@ -110,7 +110,13 @@ func padPow2(vals []string) []string {
 	if n <= len(vals) || len(vals) == 0 {
 		return vals
 	}
-	out := make([]string, n)
+	return padTo(vals, n)
+}
+
+// padTo is vals (not empty) grown to n values with copies of its last one,
+// for an IN list of a fixed number of placeholders.
+func padTo[T any](vals []T, n int) []T {
+	out := make([]T, max(n, len(vals)))
 	copy(out, vals)
 	for i := len(vals); i < n; i++ {
 		out[i] = vals[len(vals)-1]
@@ -122,13 +128,25 @@ func padPow2(vals []string) []string {
 // upsert's) in multi-row INSERTs of partLen rows. It runs inside the
 // caller's transaction.
 func createInParts[T any](tx *gorm.DB, rows []T, size int) error {
-	db := tx.Session(&gorm.Session{})
-	for i := 0; i < len(rows); {
-		part := rows[i : i+partLen(len(rows)-i, size)]
-		if err := db.Create(&part).Error; err != nil {
+	if partLen(len(rows), size) == len(rows) {
+		return tx.Create(&rows).Error // one INSERT (a single SCIM create)
+	}
+	db := tx.Session(&gorm.Session{}) // tx's clauses on every INSERT
+	return inParts(len(rows), size, func(i, j int) error {
+		part := rows[i:j]
+		return db.Create(&part).Error
+	})
+}
+
+// inParts calls insert for the consecutive ranges [i, j) of n rows that
+// partLen cuts, stopping at the first error.
+func inParts(n, size int, insert func(i, j int) error) error {
+	for i := 0; i < n; {
+		j := i + partLen(n-i, size)
+		if err := insert(i, j); err != nil {
 			return err
 		}
-		i += len(part)
+		i = j
 	}
 	return nil
 }

@@ -71,12 +71,7 @@ func (s *Store) foldUserCount(ctx context.Context, teamID string) error {
 			// written into the SQL made every fold a new prepared statement
 			// that the store kept for good — about 150 bytes of SQLite
 			// memory per folded row, 150 MB after seeding 1,000,000 users.
-			in := make([]int64, foldPart)
-			copy(in, part)
-			for j := len(part); j < foldPart; j++ {
-				in[j] = part[len(part)-1]
-			}
-			res := tx.Exec("DELETE FROM user_count_deltas WHERE team_id = ? AND id IN ?", teamID, in)
+			res := tx.Exec("DELETE FROM user_count_deltas WHERE team_id = ? AND id IN ?", teamID, padTo(part, foldPart))
 			if res.Error != nil {
 				return res.Error
 			}

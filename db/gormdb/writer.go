@@ -232,12 +232,8 @@ func (w *writer) flush() error {
 		if err := createInParts(w.tx, w.newUsers, 256); err != nil {
 			return err
 		}
-		for i := 0; i < len(w.newEmails); {
-			n := partLen(len(w.newEmails)-i, 512)
-			if err := insertEmailRows(w.tx, w.newEmails[i:i+n]); err != nil {
-				return err
-			}
-			i += n
+		if err := inParts(len(w.newEmails), 512, func(i, j int) error { return insertEmailRows(w.tx, w.newEmails[i:j]) }); err != nil {
+			return err
 		}
 		if err := w.s.writeAudits(w.tx, w.newAudits); err != nil {
 			return err
