@@ -18,6 +18,8 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 		return append(dst, "null"...), nil
 	case encodedJSON:
 		return append(dst, x...), nil
+	case *encodedJSON:
+		return append(dst, *x...), nil
 	case string:
 		return appendJSONString(dst, x), nil
 	case bool:

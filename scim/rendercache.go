@@ -1,9 +1,14 @@
 package scim
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"math"
+	"slices"
+	"strings"
 	"sync"
-	"time"
 
 	"github.com/roster-dev/roster/db"
 )
@@ -27,72 +32,125 @@ import (
 // encodedJSON is a value appendJSON writes as is: valid, already-encoded JSON.
 type encodedJSON []byte
 
-// renderCacheSize bounds the entries: a rendered user holds ~1.6 KB
-// (BenchmarkRenderCacheBytes), so a full cache is ~32 MB of live heap.
+// renderCacheSize bounds the entries: a rendered user holds ~0.9 KB
+// (BenchmarkRenderCacheBytes), so a full cache is ~18 MB of live heap.
 const renderCacheSize = 20000
 
 type renderCache struct {
 	mu      sync.Mutex
 	entries map[string]*rendered
+	shapes  map[string][]string // interned member keys, see intern
 }
 
-// rendered is one user's cached document and the columns it came from.
-// It is kept small (issue 15: peak RSS): the document's members are a slice,
-// not a map, and the stored attributes are kept as their SHA-256 and length,
-// not a copy (2,125 → 1,622 bytes per user, BenchmarkRenderCacheBytes).
+// rendered is one user's cached document and the columns it came from,
+// kept small (issue 15: peak RSS ≤ 150 MB at a million users, where the
+// cache is full): the columns as one SHA-256, the members' keys shared with
+// every other user of the same shape, and their encoded values one after
+// another in one buffer (1,622 → ~900 bytes per user,
+// BenchmarkRenderCacheBytes; it was two thirds of the live heap at 1M).
 type rendered struct {
-	version                                          int64
-	created, updated                                 time.Time
-	email, userName, first, last, status, externalID string
-	attrsLen                                         int
-	attrsSum                                         [sha256.Size]byte
-	doc                                              []member // values are encodedJSON
+	sum  [sha256.Size]byte // columnsSum of the row it was rendered from
+	keys []string          // sorted; shared, never modified
+	buf  []byte            // the members' encoded values, in keys' order
+	ends []uint32          // ends[i] is where keys[i]'s value ends in buf
 }
 
-type member struct {
-	key string
-	val any
-}
-
-func (e *rendered) matches(u db.User) bool {
-	return e.version == u.Version && e.created.Equal(u.CreatedAt) && e.updated.Equal(u.UpdatedAt) &&
-		e.email == u.Email && e.userName == u.UserName && e.first == u.FirstName && e.last == u.LastName &&
-		e.status == string(u.Status) && e.externalID == u.ExternalID &&
-		e.attrsLen == len(u.Attributes) && e.attrsSum == sha256.Sum256(u.Attributes)
+// columnsSum digests every column of u the cached document is rendered
+// from, each length-prefixed so no two rows share an input.
+func columnsSum(u db.User) [sha256.Size]byte {
+	var b [8]byte
+	h := sha256.New()
+	num := func(n int64) {
+		binary.LittleEndian.PutUint64(b[:], uint64(n))
+		h.Write(b[:])
+	}
+	str := func(s string) {
+		num(int64(len(s)))
+		h.Write([]byte(s))
+	}
+	num(u.Version)
+	num(u.CreatedAt.Unix())
+	num(int64(u.CreatedAt.Nanosecond()))
+	num(u.UpdatedAt.Unix())
+	num(int64(u.UpdatedAt.Nanosecond()))
+	for _, s := range []string{u.Email, u.UserName, u.FirstName, u.LastName, string(u.Status), u.ExternalID} {
+		str(s)
+	}
+	num(int64(len(u.Attributes)))
+	h.Write(u.Attributes)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 // open is a fresh map of the cached members, with room for the keys a
-// request adds (groups, the Roster extension).
+// request adds (groups, the Roster extension). Its values are
+// *encodedJSON into one slice allocated here: one allocation per user, not
+// one per member.
 func (e *rendered) open() map[string]any {
-	m := make(map[string]any, len(e.doc)+2)
-	for _, kv := range e.doc {
-		m[kv.key] = kv.val
+	m := make(map[string]any, len(e.keys)+2)
+	vals := make([]encodedJSON, len(e.keys))
+	start := uint32(0)
+	for i, k := range e.keys {
+		vals[i] = e.buf[start:e.ends[i]:e.ends[i]]
+		m[k] = &vals[i]
+		start = e.ends[i]
 	}
 	return m
+}
+
+// maxShapes bounds the interned key lists; a user of a shape beyond them
+// keeps its own list.
+const maxShapes = 256
+
+// intern returns the shared copy of keys (sorted). Users of one team are
+// mostly of a few shapes (the same core attributes and extensions), so
+// their entries share one list. Called with c.mu held.
+func (c *renderCache) intern(keys []string) []string {
+	id := strings.Join(keys, "\x00")
+	if k, ok := c.shapes[id]; ok {
+		return k
+	}
+	if c.shapes == nil {
+		c.shapes = make(map[string][]string)
+	}
+	if len(c.shapes) < maxShapes {
+		c.shapes[id] = keys
+	}
+	return keys
 }
 
 // base returns a fresh copy (safe to add keys to) of u's document without
 // its groups and Roster extension, from the cache or rendered and cached.
 func (c *renderCache) base(r *userResource, u db.User) (map[string]any, error) {
+	sum := columnsSum(u)
 	c.mu.Lock()
 	e := c.entries[u.ID]
 	c.mu.Unlock()
-	if e != nil && e.matches(u) {
+	if e != nil && e.sum == sum {
 		return e.open(), nil
 	}
 	doc := r.complete(u, storedDoc(u))
-	enc := make([]member, 0, len(doc))
-	for k, v := range doc {
-		b, err := appendJSON(nil, v)
-		if err != nil {
+	keys := make([]string, 0, len(doc))
+	for k := range doc {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	e = &rendered{sum: sum, ends: make([]uint32, len(keys))}
+	var buf []byte
+	var err error
+	for i, k := range keys {
+		if buf, err = appendJSON(buf, doc[k]); err != nil {
 			return nil, err
 		}
-		enc = append(enc, member{k, encodedJSON(b)})
+		if len(buf) > math.MaxUint32 {
+			return nil, errors.New("scim: rendered user too large to cache")
+		}
+		e.ends[i] = uint32(len(buf))
 	}
-	e = &rendered{version: u.Version, created: u.CreatedAt, updated: u.UpdatedAt, email: u.Email, userName: u.UserName,
-		first: u.FirstName, last: u.LastName, status: string(u.Status), externalID: u.ExternalID,
-		attrsLen: len(u.Attributes), attrsSum: sha256.Sum256(u.Attributes), doc: enc}
+	e.buf = bytes.Clone(buf) // exactly its length: append grew buf's capacity up to 2×
 	c.mu.Lock()
+	e.keys = c.intern(keys)
 	if c.entries == nil {
 		c.entries = make(map[string]*rendered)
 	}
