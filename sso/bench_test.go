@@ -43,6 +43,7 @@ func benchmarkACS(b *testing.B, d gormdb.Dialect) {
 		{"sp-initiated/existing-user", true, false, 0},
 		{"sp-initiated/jit-new-user", true, true, 0},
 		{"sp-initiated/existing-user-16-clients", true, false, 16},
+		{"sp-initiated/jit-new-user-16-clients", true, true, 16},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			e := newEnv(b, gormdbtest.Open(b, d, gormdb.Config{}), nil)

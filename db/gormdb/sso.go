@@ -462,9 +462,14 @@ func (s *Store) SignInSSO(ctx context.Context, in db.SSOSignIn) (db.SSOSignedIn,
 		}
 		se := in.Session
 		se.TeamID, se.UserID = in.TeamID, out.User.ID
-		var known *userRow // a created user is read back (its status is the writer's)
+		// The user's row as this transaction knows it, so startSession need
+		// not read it again: the one found, or for a created user its id and
+		// the status the writer gave it (a JIT sign-in re-read it before).
+		var known *userRow
 		if !out.Created {
 			known = &rows[0]
+		} else if out.User.Status != db.StatusPending {
+			known = &userRow{ID: out.User.ID, Status: string(out.User.Status)} // nothing to accept
 		}
 		u, accepted, err := s.startSession(tx, se, known)
 		if err != nil {
