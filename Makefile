@@ -24,6 +24,7 @@ build:
 ## test: unit tests and the storage conformance suite on SQLite; no setup needed
 test:
 	$(GO) test ./...
+	cd third_party/asn1-ber && $(GO) test ./...
 
 ## test-integration: the conformance suite on PostgreSQL and MariaDB, plus the
 ## real-directory (slapd, Samba AD) and third-party SAML IdP (samlify) suites,

@@ -84,3 +84,5 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.62.0 // indirect
 )
+
+replace github.com/go-asn1-ber/asn1-ber => ./third_party/asn1-ber
