@@ -170,18 +170,18 @@ func (s *Store) SearchUsers(ctx context.Context, teamID string, q db.Query) ([]d
 			return nil, 0, fmt.Errorf("search users: %w", translate(err))
 		}
 		total = int(n)
-	} else if !q.SkipTotal {
-		cwhere, cargs, err := countWhere(b, where, args, teamID, q)
-		if err != nil {
-			return nil, 0, err
-		}
-		var n int64
-		if err := s.conn(ctx).Raw("SELECT COUNT(*) FROM users WHERE "+cwhere, cargs...).Scan(&n).Error; err != nil {
-			return nil, 0, fmt.Errorf("search users: %w", translate(err))
-		}
-		total = int(n)
 	}
+	count := func() (err error) {
+		total, err = s.countMatches(ctx, "users", b, where, args, teamID, q)
+		return err
+	}
+	counted := q.SkipTotal || q.Filter == nil
 	if q.Limit <= 0 || total == 0 {
+		if !counted {
+			if err := count(); err != nil {
+				return nil, 0, err
+			}
+		}
 		return []db.User{}, total, nil
 	}
 	order, err := b.order(q)
@@ -197,7 +197,27 @@ func (s *Store) SearchUsers(ctx context.Context, teamID string, q db.Query) ([]d
 	if err != nil {
 		return nil, 0, fmt.Errorf("search users: %w", translate(err))
 	}
+	if !counted {
+		if n, ok := totalFromPage(q, len(out)); ok {
+			total = n
+		} else if err := count(); err != nil {
+			return nil, 0, err
+		}
+	}
 	return out, total, nil
+}
+
+// totalFromPage is a filtered query's total when its page tells it: a page
+// by offset that is not full and not empty (or the first page, empty) ends
+// the matches, so no COUNT(*) is needed. A lookup by userName or displayName
+// (how Entra ID and Okta find a resource before each change) is then one
+// query instead of two. A keyset page (q.After) cannot tell: its total counts
+// the matches before the cursor too.
+func totalFromPage(q db.Query, n int) (int, bool) {
+	if q.After != "" || n >= q.Limit || (n == 0 && q.Offset > 0) {
+		return 0, false
+	}
+	return q.Offset + n, true
 }
 
 // SearchGroups implements db.SCIMStore.
@@ -208,18 +228,16 @@ func (s *Store) SearchGroups(ctx context.Context, teamID string, q db.Query) ([]
 		return nil, 0, err
 	}
 	total := -1
-	if !q.SkipTotal {
-		cwhere, cargs, err := countWhere(b, where, args, teamID, q)
-		if err != nil {
-			return nil, 0, err
-		}
-		var n int64
-		if err := s.conn(ctx).Model(&groupRow{}).Where(cwhere, cargs...).Count(&n).Error; err != nil {
-			return nil, 0, fmt.Errorf("search groups: %w", translate(err))
-		}
-		total = int(n)
+	count := func() (err error) {
+		total, err = s.countMatches(ctx, "groups", b, where, args, teamID, q)
+		return err
 	}
-	if q.Limit <= 0 || total == 0 {
+	if q.Limit <= 0 {
+		if !q.SkipTotal {
+			if err := count(); err != nil {
+				return nil, 0, err
+			}
+		}
 		return []db.Group{}, total, nil
 	}
 	order, err := b.order(q)
@@ -236,11 +254,32 @@ func (s *Store) SearchGroups(ctx context.Context, teamID string, q db.Query) ([]
 	if err := err2; err != nil {
 		return nil, 0, fmt.Errorf("search groups: %w", translate(err))
 	}
+	if !q.SkipTotal {
+		if n, ok := totalFromPage(q, len(rows)); ok {
+			total = n
+		} else if err := count(); err != nil {
+			return nil, 0, err
+		}
+	}
 	out := make([]db.Group, len(rows))
 	for i := range rows {
 		out[i] = rows[i].toDomain()
 	}
 	return out, total, nil
+}
+
+// countMatches counts the rows of table (users or groups) that the whole
+// query matches: its total.
+func (s *Store) countMatches(ctx context.Context, table string, b *sqlBuilder, where string, args []any, teamID string, q db.Query) (int, error) {
+	cwhere, cargs, err := countWhere(b, where, args, teamID, q)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.conn(ctx).Raw("SELECT COUNT(*) FROM "+quoteTable(s.dialect, table)+" WHERE "+cwhere, cargs...).Scan(&n).Error; err != nil {
+		return 0, fmt.Errorf("search %s: %w", table, translate(err))
+	}
+	return int(n), nil
 }
 
 // countWhere is the condition the total counts: the whole query's matches.
